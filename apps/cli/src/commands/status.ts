@@ -1,0 +1,130 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { inspect, type LockInspection } from '@runwarden/lock-core';
+import { type JournalEvent, readJournal } from '@runwarden/watchdog';
+import { formatDuration } from '../durations.js';
+import { CliError } from '../errors.js';
+import { processesOfRun } from '../orphans.js';
+import { colors, printJson, say } from '../output.js';
+import { resolveStateDir, statePaths } from '../state-dir.js';
+
+/** Flags of `runwarden status`. */
+export interface StatusFlags {
+  stateDir?: string;
+  json?: boolean;
+}
+
+/** What `runwarden status` reports. */
+export interface StatusReport {
+  stateDir: string;
+  lockPath: string;
+  /** `free`, `running` (live holder), `orphaned` (holder dead, its run's processes alive), `stale`, `held` (other reasons), `corrupt`. */
+  state: 'free' | 'running' | 'orphaned' | 'stale' | 'held' | 'corrupt';
+  /** Why the lock is in that state (`holder-alive`, `orphaned-run`, `holder-dead`, …). */
+  detail: string;
+  holderPid?: number;
+  holderAlive?: boolean;
+  hostname?: string;
+  runId?: string;
+  fencingToken?: number;
+  heartbeatAgeMs?: number;
+  acquiredAt?: string;
+  orphanPids?: number[];
+  lastEvent?: JournalEvent;
+}
+
+/** Builds the status report from the lock and the run's journal. */
+export function readStatus(stateDir: string): StatusReport {
+  const paths = statePaths(stateDir);
+  const inspection: LockInspection = inspect(paths.lock, {
+    orphansOf: (record) => processesOfRun(record.runId),
+  });
+  const report: StatusReport = {
+    stateDir,
+    lockPath: paths.lock,
+    state: 'free',
+    detail: inspection.reason,
+  };
+  if (inspection.state === 'corrupt') return { ...report, state: 'corrupt' };
+  if (inspection.state === 'free') return report;
+  const holder = inspection.holder;
+  if (holder) {
+    report.holderPid = holder.holder.pid;
+    report.hostname = holder.holder.hostname;
+    report.runId = holder.runId;
+    report.fencingToken = holder.fencingToken;
+    report.acquiredAt = holder.acquiredAt;
+  } else if (inspection.legacyHolder) {
+    report.holderPid = inspection.legacyHolder.pid;
+  }
+  report.holderAlive = inspection.holderVerdict?.status === 'alive';
+  if (inspection.heartbeatAgeMs !== undefined) report.heartbeatAgeMs = inspection.heartbeatAgeMs;
+  if (inspection.orphanPids) report.orphanPids = inspection.orphanPids;
+  report.state =
+    inspection.state === 'stale'
+      ? 'stale'
+      : inspection.reason === 'holder-alive'
+        ? 'running'
+        : inspection.reason === 'orphaned-run'
+          ? 'orphaned'
+          : 'held';
+  if (report.runId) {
+    const journal = join(paths.runDir(report.runId), 'journal.jsonl');
+    if (existsSync(journal)) {
+      const events = readJournal(journal);
+      const last = events[events.length - 1];
+      if (last) report.lastEvent = last;
+    }
+  }
+  return report;
+}
+
+/** `runwarden status`: who holds the lock, alive or not, heartbeat age, the run's last event. */
+export async function statusCommand(flags: StatusFlags): Promise<number> {
+  const stateDir = resolveStateDir(flags.stateDir);
+  const report = readStatus(stateDir);
+  if (report.state === 'corrupt') {
+    throw new CliError(
+      'INVALID_STATE',
+      report.detail,
+      'Clear it with `runwarden kill --force` (the file is moved aside, not deleted).',
+      {
+        ...report,
+      },
+    );
+  }
+  if (flags.json) {
+    printJson('OK', { ...report });
+    return 0;
+  }
+  const line = (label: string, value: string) =>
+    process.stdout.write(`${colors.dim(label.padEnd(10))} ${value}\n`);
+  const stateText =
+    report.state === 'running'
+      ? colors.green('running')
+      : report.state === 'free'
+        ? 'free (no run)'
+        : report.state === 'orphaned'
+          ? colors.red('orphaned: the runwarden process is gone, its run is not')
+          : report.state === 'stale'
+            ? colors.yellow(`stale (${report.detail}): the next run takes it over`)
+            : colors.yellow(`held (${report.detail})`);
+  line('state', stateText);
+  line('lock', report.lockPath);
+  if (report.holderPid !== undefined)
+    line(
+      'holder',
+      `pid ${report.holderPid}${report.hostname ? ` on ${report.hostname}` : ''} ${report.holderAlive ? colors.green('alive') : colors.red('not alive')}`,
+    );
+  if (report.runId) line('run', report.runId);
+  if (report.heartbeatAgeMs !== undefined)
+    line('heartbeat', `${formatDuration(report.heartbeatAgeMs)} ago`);
+  if (report.orphanPids?.length) line('orphans', report.orphanPids.join(', '));
+  if (report.lastEvent)
+    line(
+      'last',
+      `${report.lastEvent.type}${report.lastEvent.reason ? ` (${report.lastEvent.reason})` : ''} at ${report.lastEvent.ts}`,
+    );
+  if (report.state === 'orphaned') say('end them with `runwarden kill --force`');
+  return 0;
+}

@@ -1,0 +1,40 @@
+import type { IdentityVerdict } from '@runwarden/process-identity';
+
+const marker = Symbol.for('runwarden.kill-tree.error');
+
+/** Stable codes for {@link KillTreeError}. */
+export type KillTreeErrorCode =
+  | 'ERR_IDENTITY_MISMATCH'
+  | 'ERR_IDENTITY_UNKNOWN'
+  | 'ERR_INVALID_TARGET'
+  | 'ERR_UNSUPPORTED_PLATFORM';
+
+/**
+ * The one error type of `@runwarden/kill-tree`. `ERR_IDENTITY_MISMATCH` maps to
+ * the CLI's exit 6 (`IDENTITY_MISMATCH`): the pid now belongs to someone else
+ * and nothing was signalled.
+ */
+export class KillTreeError extends Error {
+  override readonly name = 'KillTreeError';
+  readonly code: KillTreeErrorCode;
+  readonly hint: string | undefined;
+  /** The identity verdict that made the kill refuse, when there was one. */
+  readonly verdict: IdentityVerdict | undefined;
+
+  constructor(
+    code: KillTreeErrorCode,
+    message: string,
+    options: { cause?: unknown; hint?: string; verdict?: IdentityVerdict } = {},
+  ) {
+    super(message, { cause: options.cause });
+    Object.defineProperty(this, marker, { value: true });
+    this.code = code;
+    this.hint = options.hint;
+    this.verdict = options.verdict;
+  }
+
+  /** True when `error` is a `KillTreeError` from any copy of this package. */
+  static isInstance(error: unknown): error is KillTreeError {
+    return typeof error === 'object' && error !== null && marker in error;
+  }
+}

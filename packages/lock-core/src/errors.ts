@@ -1,0 +1,83 @@
+import type { LockRecord } from './schema.js';
+
+const marker = Symbol.for('runwarden.lock-core.error');
+
+/** Stable codes for {@link LockError} and its subclasses. */
+export type LockErrorCode =
+  | 'ERR_LOCK_HELD'
+  | 'ERR_LOCK_CORRUPT'
+  | 'ERR_LOCK_COMPROMISED'
+  | 'ERR_LOCK_UNSAFE_PATH'
+  | 'ERR_LOCK_NOT_HELD';
+
+/**
+ * The base error of `@runwarden/lock-core`. Check with
+ * {@link LockError.isInstance}, not `instanceof`, so two copies of the package
+ * agree.
+ */
+export class LockError extends Error {
+  override readonly name: string = 'LockError';
+  readonly code: LockErrorCode;
+  /** What to do next, for people. */
+  readonly hint: string | undefined;
+  /** The lock file concerned. */
+  readonly path: string;
+
+  constructor(
+    code: LockErrorCode,
+    path: string,
+    message: string,
+    options: { cause?: unknown; hint?: string } = {},
+  ) {
+    super(message, { cause: options.cause });
+    Object.defineProperty(this, marker, { value: true });
+    this.code = code;
+    this.path = path;
+    this.hint = options.hint;
+  }
+
+  /** True when `error` is a `LockError` (or subclass) from any copy of this package. */
+  static isInstance(error: unknown): error is LockError {
+    return typeof error === 'object' && error !== null && marker in error;
+  }
+}
+
+/** Another live holder has the lock (CLI exit 5, `LOCK_HELD`). */
+export class LockHeldError extends LockError {
+  override readonly name = 'LockHeldError';
+  /** The current holder's record, when it could be read. */
+  readonly holder: LockRecord | undefined;
+  /** Why the lock counts as held (`holder-alive`, `orphaned-run`, …). */
+  readonly reason: string;
+
+  constructor(
+    path: string,
+    reason: string,
+    holder: LockRecord | undefined,
+    message: string,
+    hint?: string,
+  ) {
+    super('ERR_LOCK_HELD', path, message, { hint });
+    this.reason = reason;
+    this.holder = holder;
+  }
+}
+
+/**
+ * The lock file holds something that is not a lock record (CLI exit 7,
+ * `INVALID_STATE`). The file is left exactly as it was.
+ */
+export class LockCorruptError extends LockError {
+  override readonly name = 'LockCorruptError';
+  constructor(path: string, message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super('ERR_LOCK_CORRUPT', path, message, options);
+  }
+}
+
+/** The lock was replaced or removed under its holder, or a heartbeat missed the stale window. */
+export class LockCompromisedError extends LockError {
+  override readonly name = 'LockCompromisedError';
+  constructor(path: string, message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super('ERR_LOCK_COMPROMISED', path, message, options);
+  }
+}

@@ -1,0 +1,30 @@
+export {
+  LockCompromisedError,
+  LockCorruptError,
+  LockError,
+  type LockErrorCode,
+  LockHeldError,
+} from './errors.js';
+export { classifyFilesystem, filesystemOf, type MountEntry, parseMountInfo } from './filesystem.js';
+export { type JudgeFacts, type Judgement, judge, type LockContent } from './judge.js';
+export {
+  type AcquireOptions,
+  acquire,
+  type BreakLockResult,
+  breakLock,
+  inspect,
+  type LockHandle,
+  type LockInspection,
+  type LockOptions,
+  type ReleaseResult,
+  tryAcquire,
+  withLock,
+} from './lock.js';
+export { type ReadLock, readLockFile } from './lock-file.js';
+export {
+  type LegacyLockRecord,
+  LOCK_SCHEMA_VERSION,
+  type LockRecord,
+  legacyLockRecordSchema,
+  lockRecordSchema,
+} from './schema.js';

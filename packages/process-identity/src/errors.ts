@@ -1,0 +1,39 @@
+const marker = Symbol.for('runwarden.process-identity.error');
+
+/** Stable codes for {@link ProcessIdentityError}. */
+export type ProcessIdentityErrorCode =
+  | 'ERR_UNSUPPORTED_PLATFORM'
+  | 'ERR_INVALID_PID'
+  | 'ERR_PROC_UNREADABLE'
+  | 'ERR_HOST_FACTS';
+
+/**
+ * The one error type of `@runwarden/process-identity`.
+ *
+ * Check with {@link ProcessIdentityError.isInstance} rather than `instanceof`, so
+ * two copies of the package still agree (the `Symbol.for` marker pattern of
+ * `vercel/ai`'s `AISDKError`).
+ */
+export class ProcessIdentityError extends Error {
+  override readonly name = 'ProcessIdentityError';
+  /** Stable machine-readable code. */
+  readonly code: ProcessIdentityErrorCode;
+  /** What to do next, for people. */
+  readonly hint: string | undefined;
+
+  constructor(
+    code: ProcessIdentityErrorCode,
+    message: string,
+    options: { cause?: unknown; hint?: string } = {},
+  ) {
+    super(message, { cause: options.cause });
+    Object.defineProperty(this, marker, { value: true });
+    this.code = code;
+    this.hint = options.hint;
+  }
+
+  /** True when `error` is a `ProcessIdentityError` from any copy of this package. */
+  static isInstance(error: unknown): error is ProcessIdentityError {
+    return typeof error === 'object' && error !== null && marker in error;
+  }
+}

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { judgeIdentity, type ObservedProcess, type ProcessIdentity } from './identity.js';
+
+const host = { bootId: 'boot-a', machineId: 'machine-a', hostname: 'box' };
+const identity: ProcessIdentity = {
+  pid: 100,
+  startTicks: 5000,
+  startTimeMs: 1_700_000_000_000,
+  bootId: 'boot-a',
+  machineId: 'machine-a',
+  hostname: 'box',
+  comm: 'node',
+};
+const alive: ObservedProcess = { stat: { state: 'S', startTicks: 5000, comm: 'node' } };
+
+describe('judgeIdentity', () => {
+  it('is alive when pid, start ticks and executable match', () => {
+    expect(judgeIdentity(identity, alive, host)).toEqual({
+      status: 'alive',
+      reason: 'identity-matches',
+    });
+  });
+
+  it('is foreign-host when the machine id differs, whatever the hostname', () => {
+    expect(judgeIdentity(identity, alive, { ...host, machineId: 'machine-b' }).status).toBe(
+      'foreign-host',
+    );
+  });
+
+  it('treats a renamed host with the same machine id as this machine', () => {
+    expect(judgeIdentity(identity, alive, { ...host, hostname: 'renamed' }).status).toBe('alive');
+  });
+
+  it('falls back to the hostname only when a machine id is missing', () => {
+    expect(
+      judgeIdentity({ ...identity, machineId: '' }, alive, { ...host, hostname: 'other' }).status,
+    ).toBe('foreign-host');
+  });
+
+  it('is dead after a reboot (boot id changed)', () => {
+    expect(judgeIdentity(identity, alive, { ...host, bootId: 'boot-b' })).toEqual({
+      status: 'dead',
+      reason: 'boot-changed',
+    });
+  });
+
+  it('is dead when the pid does not exist', () => {
+    expect(judgeIdentity(identity, { stat: null }, host)).toEqual({
+      status: 'dead',
+      reason: 'no-such-process',
+    });
+  });
+
+  it('is dead when the process is a zombie', () => {
+    expect(
+      judgeIdentity(identity, { stat: { state: 'Z', startTicks: 5000, comm: 'node' } }, host),
+    ).toEqual({
+      status: 'dead',
+      reason: 'zombie',
+    });
+  });
+
+  it('is reused when the start ticks differ', () => {
+    expect(
+      judgeIdentity(identity, { stat: { state: 'S', startTicks: 5001, comm: 'node' } }, host)
+        .status,
+    ).toBe('reused');
+  });
+
+  it('is reused when the executable differs at the same start tick', () => {
+    expect(
+      judgeIdentity(identity, { stat: { state: 'S', startTicks: 5000, comm: 'bash' } }, host),
+    ).toEqual({
+      status: 'reused',
+      reason: 'executable-differs',
+    });
+  });
+
+  it('is unknown when /proc cannot be read', () => {
+    expect(judgeIdentity(identity, { stat: { unreadable: 'EACCES' } }, host).status).toBe(
+      'unknown',
+    );
+  });
+
+  describe('with an environment token', () => {
+    const withToken: ProcessIdentity = { ...identity, token: 'run-1', tokenSource: 'env' };
+
+    it('is alive when the token matches', () => {
+      expect(
+        judgeIdentity(withToken, { ...alive, environ: { status: 'found', value: 'run-1' } }, host)
+          .status,
+      ).toBe('alive');
+    });
+
+    it('is reused when the token differs or is absent (same start tick)', () => {
+      expect(
+        judgeIdentity(withToken, { ...alive, environ: { status: 'found', value: 'run-2' } }, host)
+          .status,
+      ).toBe('reused');
+      expect(
+        judgeIdentity(withToken, { ...alive, environ: { status: 'absent' } }, host).status,
+      ).toBe('reused');
+    });
+
+    it('is unknown, never reused, when the environment is unreadable or empty', () => {
+      expect(
+        judgeIdentity(
+          withToken,
+          { ...alive, environ: { status: 'unreadable', code: 'EACCES' } },
+          host,
+        ),
+      ).toEqual({
+        status: 'unknown',
+        reason: 'environ-unreadable:EACCES',
+      });
+      expect(
+        judgeIdentity(withToken, { ...alive, environ: { status: 'empty' } }, host).status,
+      ).toBe('unknown');
+    });
+  });
+
+  describe('with a command-line token', () => {
+    const withToken: ProcessIdentity = {
+      ...identity,
+      token: 'opencode_ci_runner',
+      tokenSource: 'cmdline',
+    };
+
+    it('is alive when the command line holds the token', () => {
+      expect(
+        judgeIdentity(withToken, { ...alive, cmdline: ['python', 'opencode_ci_runner.py'] }, host)
+          .status,
+      ).toBe('alive');
+    });
+
+    it('is reused when it does not', () => {
+      expect(judgeIdentity(withToken, { ...alive, cmdline: ['vim'] }, host).status).toBe('reused');
+    });
+
+    it('is unknown when the command line reads empty (right after spawn)', () => {
+      expect(judgeIdentity(withToken, { ...alive, cmdline: [] }, host)).toEqual({
+        status: 'unknown',
+        reason: 'cmdline-empty',
+      });
+    });
+  });
+});

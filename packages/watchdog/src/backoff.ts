@@ -1,0 +1,46 @@
+/** Resume backoff settings. */
+export interface BackoffOptions {
+  /**
+   * First delay, in ms.
+   * @default 1000
+   */
+  initialMs?: number;
+  /**
+   * Upper bound of a delay, in ms.
+   * @default 300000
+   */
+  maxMs?: number;
+  /**
+   * Growth per consecutive failed resume.
+   * @default 2
+   */
+  factor?: number;
+  /**
+   * Random spread as a fraction of the delay (full jitter would be 1).
+   * @default 0.2
+   */
+  jitter?: number;
+}
+
+/**
+ * Delay before resume number `n` (0-based): capped exponential backoff with
+ * jitter, `min(maxMs, initialMs * factor^n) * (1 ± jitter)`, as AWS's
+ * "Exponential Backoff and Jitter" and systemd's `RestartSteps=` grow it.
+ *
+ * @param n - consecutive resumes so far without a reset.
+ * @param random - a number in [0, 1), injected for tests.
+ * @returns the delay in ms, never above `maxMs`.
+ */
+export function backoffDelayMs(
+  n: number,
+  options: BackoffOptions = {},
+  random: () => number = Math.random,
+): number {
+  const initialMs = options.initialMs ?? 1000;
+  const maxMs = options.maxMs ?? 300_000;
+  const factor = options.factor ?? 2;
+  const jitter = options.jitter ?? 0.2;
+  const base = Math.min(maxMs, initialMs * factor ** Math.max(0, n));
+  const spread = base * jitter * (2 * random() - 1);
+  return Math.max(0, Math.min(maxMs, Math.round(base + spread)));
+}

@@ -1,0 +1,225 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getProcessInfoSync } from '@runwarden/process-identity';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readJournal, superviseRun } from '../src/index.js';
+
+const agent = createRequire(import.meta.url).resolve('@runwarden/fake-agent');
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'watchdog-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const fast = { initialMs: 10, maxMs: 20, jitter: 0 };
+const types = (runDir: string) =>
+  readJournal(join(runDir, 'journal.jsonl')).map((event) => event.type);
+const alive = (pid: number) => {
+  const info = getProcessInfoSync(pid, { cmdline: false });
+  return info !== null && info.state !== 'Z';
+};
+
+describe('superviseRun', () => {
+  it('completes a command that exits 0 when no completion predicate is set', async () => {
+    const runDir = join(dir, 'run');
+    const result = await superviseRun({
+      command: process.execPath,
+      args: ['-e', 'console.log("hello")'],
+      runDir,
+    });
+    expect(result).toMatchObject({ ok: true, reason: 'OK', exitCode: 0, attempts: 1, resumes: 0 });
+    expect(readFileSync(join(runDir, 'stdout.log'), 'utf8')).toBe('hello\n');
+    expect(types(runDir)).toEqual(['started', 'spawned', 'completed', 'ended']);
+  });
+
+  it('gives the child RUNWARDEN_RUN_ID, its own process group, and /dev/null as stdin', async () => {
+    const runDir = join(dir, 'run');
+    const script =
+      'const fs=require("fs");console.log(process.env.RUNWARDEN_RUN_ID, process.pid===Number(fs.readFileSync("/proc/self/stat","utf8").split(") ")[1].split(" ")[2]), fs.readlinkSync("/proc/self/fd/0"))';
+    const result = await superviseRun({
+      command: process.execPath,
+      args: ['-e', script],
+      runDir,
+      runId: 'run-env-test',
+    });
+    expect(result.reason).toBe('OK');
+    expect(readFileSync(join(runDir, 'stdout.log'), 'utf8')).toBe('run-env-test true /dev/null\n');
+  });
+
+  it('detects a silent hang, ends the attempt, resumes, and completes on the DONE file', async () => {
+    const runDir = join(dir, 'run');
+    const done = join(dir, 'DONE');
+    const result = await superviseRun({
+      command: process.execPath,
+      args: [
+        agent,
+        '--state',
+        join(dir, 'progress.json'),
+        '--turns',
+        '10',
+        '--turn-ms',
+        '20',
+        '--hang-after',
+        '2',
+        '--hang-on-life',
+        '1',
+        '--done-file',
+        done,
+        '--done-after',
+        '4',
+      ],
+      runDir,
+      doneFile: done,
+      idleTimeoutMs: 400,
+      maxResumes: 3,
+      backoff: fast,
+    });
+    expect(result).toMatchObject({ ok: true, reason: 'OK', attempts: 2, resumes: 1 });
+    expect(types(runDir)).toEqual([
+      'started',
+      'spawned',
+      'output-idle',
+      'kill',
+      'died',
+      'resume-scheduled',
+      'resumed',
+      'completed',
+      'ended',
+    ]);
+  });
+
+  it('ends the whole tree at the mission timeout: exit 2, no process left', async () => {
+    const runDir = join(dir, 'run');
+    const pidFile = join(dir, 'pids');
+    const result = await superviseRun({
+      command: process.execPath,
+      args: [
+        agent,
+        '--grandchild',
+        '--ignore-sigterm',
+        '--turns',
+        '100000',
+        '--turn-ms',
+        '50',
+        '--pid-file',
+        pidFile,
+      ],
+      runDir,
+      missionTimeoutMs: 600,
+      killGraceMs: 300,
+    });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'MISSION_TIMEOUT',
+      exitCode: 2,
+      timedOut: true,
+      isTerminated: true,
+      isForcefullyTerminated: true,
+    });
+    const pids = readFileSync(pidFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => Number(line.split(' ')[1]));
+    expect(pids.length).toBe(2);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+  });
+
+  it('calls exit 0 without the DONE file a false success, and spends the budget', async () => {
+    const runDir = join(dir, 'run');
+    const result = await superviseRun({
+      command: process.execPath,
+      args: [agent, '--turns', '1', '--turn-ms', '1'],
+      runDir,
+      doneFile: join(dir, 'never'),
+      maxResumes: 2,
+      backoff: fast,
+    });
+    expect(result).toMatchObject({
+      reason: 'RESUME_BUDGET_EXHAUSTED',
+      exitCode: 4,
+      attempts: 3,
+      resumes: 2,
+    });
+    const events = readJournal(join(runDir, 'journal.jsonl'));
+    expect(events.filter((event) => event.type === 'died').map((event) => event.reason)).toEqual([
+      'FALSE_SUCCESS',
+      'FALSE_SUCCESS',
+      'FALSE_SUCCESS',
+    ]);
+    const handoff = events.find((event) => event.type === 'handoff') as Record<string, unknown>;
+    expect(handoff.resumeCommand).toContain('fake-agent.js');
+    expect((handoff.lastLines as string[]).at(-1)).toBe(
+      'fake-agent: turn ended; exiting like `opencode run` does',
+    );
+  });
+
+  it('with no resumes allowed, reports the cause itself', async () => {
+    const runDir = join(dir, 'run');
+    const result = await superviseRun({
+      command: process.execPath,
+      args: [agent, '--turns', '5', '--crash-after', '1', '--crash-code', '3', '--turn-ms', '1'],
+      runDir,
+      maxResumes: 0,
+    });
+    expect(result).toMatchObject({
+      reason: 'CHILD_FAILED',
+      exitCode: 1,
+      lastExit: { code: 3, signal: null },
+    });
+  });
+
+  it('reports a command that cannot start as CHILD_FAILED without retrying', async () => {
+    const result = await superviseRun({
+      command: join(dir, 'no-such-program'),
+      runDir: join(dir, 'run'),
+      maxResumes: 5,
+    });
+    expect(result).toMatchObject({ reason: 'CHILD_FAILED', attempts: 1, resumes: 0 });
+    expect(result.message).toContain('ENOENT');
+  });
+
+  it('does not hang on a child that reads stdin: stdin is /dev/null', async () => {
+    const runDir = join(dir, 'run');
+    const result = await superviseRun({
+      command: process.execPath,
+      args: [agent, '--read-stdin', '--turns', '1', '--turn-ms', '1'],
+      runDir,
+      idleTimeoutMs: 5000,
+    });
+    expect(result.reason).toBe('OK');
+    expect(readFileSync(join(runDir, 'stdout.log'), 'utf8')).toContain('fake-agent: stdin closed');
+  });
+
+  it('ends the tree and reports INTERRUPTED when aborted', async () => {
+    const runDir = join(dir, 'run');
+    const controller = new AbortController();
+    const running = superviseRun({
+      command: process.execPath,
+      args: [agent, '--turns', '100000', '--turn-ms', '20'],
+      runDir,
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (event.type === 'spawned') setTimeout(() => controller.abort(), 50);
+      },
+    });
+    const result = await running;
+    expect(result).toMatchObject({ reason: 'INTERRUPTED', exitCode: 130, isTerminated: true });
+    expect(types(runDir)).toEqual(['started', 'spawned', 'interrupted', 'kill', 'ended']);
+  });
+
+  it('ends a process that leaves its DONE file but never exits', async () => {
+    const runDir = join(dir, 'run');
+    const done = join(dir, 'DONE');
+    const result = await superviseRun({
+      command: 'sh',
+      args: ['-c', `echo working; touch ${done}; exec sleep 30`],
+      runDir,
+      doneFile: done,
+      completionGraceMs: 100,
+    });
+    expect(result).toMatchObject({ reason: 'OK', isTerminated: true });
+    expect(existsSync(done)).toBe(true);
+  });
+});

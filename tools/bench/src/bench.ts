@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/**
+ * `pnpm bench [--quick] [--only <prefix>]`: runs every package's benchmark
+ * beside its peers in one process run, prints one `BENCH` line per measure and
+ * writes the same to `bench/results.json`.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type Bench, formatLine, type Measure, meets, round } from './harness.js';
+import { cliBench } from './measures/cli.js';
+
+const benches: Record<string, Bench> = {
+  cli: cliBench,
+};
+
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+  strict: true,
+});
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const workDir = mkdtempSync(join(tmpdir(), 'runwarden-bench-'));
+const measures: Measure[] = [];
+try {
+  for (const [name, bench] of Object.entries(benches)) {
+    if (values.only && !name.startsWith(values.only)) continue;
+    process.stderr.write(`bench: ${name}…\n`);
+    measures.push(...(await bench({ quick: values.quick ?? false, workDir })));
+  }
+} finally {
+  rmSync(workDir, { recursive: true, force: true });
+}
+for (const measure of measures) {
+  process.stdout.write(`${formatLine(measure)}${measure.notes ? `  # ${measure.notes}` : ''}\n`);
+}
+const results = measures.map((measure) => {
+  const ratio = measure.ours / measure.peer.value;
+  return {
+    ...measure,
+    ours: round(measure.ours),
+    ratio: round(ratio),
+    pass: meets(ratio, measure.target),
+  };
+});
+mkdirSync(join(root, 'bench'), { recursive: true });
+writeFileSync(
+  join(root, 'bench', 'results.json'),
+  `${JSON.stringify({ quick: values.quick ?? false, node: process.version, results }, null, 2)}\n`,
+);
