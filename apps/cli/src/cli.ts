@@ -134,7 +134,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     if (wantsJson) printJson('INTERNAL', { message: String((raw as Error)?.message ?? raw) });
     else
       process.stderr.write(
-        `runwarden: INTERNAL: ${message}\nrunwarden: this is a bug; please report it.\n`,
+        `runwarden: INTERNAL: ${message}\nrunwarden: this is a bug; please report it (NODE_OPTIONS=--enable-source-maps gives a readable trace).\n`,
       );
     return EXIT_CODES.INTERNAL;
   }
