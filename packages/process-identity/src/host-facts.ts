@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { powershellPath } from './cim-table.js';
 import { type CommandSpec, runCommandSync } from './command.js';
+import { readProcText } from './proc-read.js';
 
 /**
  * Facts about this machine that tell whether a recorded process could still be
@@ -206,7 +207,7 @@ export function getHostFacts(): HostFacts {
 export function currentTicks(): number {
   if (process.platform === 'linux') {
     try {
-      const uptime = readFileSync('/proc/uptime', 'utf8');
+      const uptime = readProcText('/proc/uptime');
       const match = /^(\d+)\.(\d{2})/.exec(uptime);
       if (match) return Number(match[1]) * 100 + Number(match[2]);
     } catch {

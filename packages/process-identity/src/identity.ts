@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ProcessIdentityError } from './errors.js';
 import { getHostFacts, type HostFacts } from './host-facts.js';
+import { readProcFile, readProcText } from './proc-read.js';
 import { parseProcStat, splitNul } from './proc-stat.js';
 import { type EnvironRead, getProcessInfoSync, readEnvironVariable } from './process-table.js';
 
@@ -166,7 +166,7 @@ export function judgeIdentity(
 function observeLinux(identity: ProcessIdentity): ObservedProcess {
   let stat: ObservedProcess['stat'];
   try {
-    const parsed = parseProcStat(readFileSync(`/proc/${identity.pid}/stat`, 'utf8'));
+    const parsed = parseProcStat(readProcText(`/proc/${identity.pid}/stat`));
     stat = parsed
       ? { state: parsed.state, startTicks: parsed.startTicks, comm: parsed.comm }
       : null;
@@ -180,7 +180,7 @@ function observeLinux(identity: ProcessIdentity): ObservedProcess {
       observed.environ = readEnvironVariable(identity.pid, RUN_ID_ENV);
     } else {
       try {
-        observed.cmdline = splitNul(readFileSync(`/proc/${identity.pid}/cmdline`));
+        observed.cmdline = splitNul(readProcFile(`/proc/${identity.pid}/cmdline`));
       } catch {
         observed.cmdline = [];
       }
@@ -238,7 +238,7 @@ export function captureIdentity(
   if (process.platform === 'linux') {
     let line: string;
     try {
-      line = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      line = readProcText(`/proc/${pid}/stat`);
     } catch {
       return null;
     }

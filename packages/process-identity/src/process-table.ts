@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { cimCommand, parseCimProcesses } from './cim-table.js';
 import { type CommandSpec, runCommand, runCommandSync } from './command.js';
 import { ProcessIdentityError } from './errors.js';
 import { getHostFacts, type HostFacts } from './host-facts.js';
+import { readProcFile, readProcText } from './proc-read.js';
 import { parseProcStat, splitNul } from './proc-stat.js';
 import type { ProcessInfo } from './process-info.js';
 import { parsePsTable, psCommand } from './ps-table.js';
@@ -61,7 +62,7 @@ function parseTable(platform: 'darwin' | 'win32', stdout: string): ProcessInfo[]
 
 function readCmdline(pid: number | string): string[] {
   try {
-    return splitNul(readFileSync(`/proc/${pid}/cmdline`));
+    return splitNul(readProcFile(`/proc/${pid}/cmdline`));
   } catch {
     return [];
   }
@@ -74,7 +75,7 @@ function readProcRow(
 ): ProcessInfo | null {
   let line: string;
   try {
-    line = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    line = readProcText(`/proc/${pid}/stat`);
   } catch {
     return null;
   }
@@ -235,16 +236,25 @@ export function readEnvironVariable(pid: number, name: string): EnvironRead {
   if (process.platform !== 'linux') return { status: 'unreadable', code: 'ENOTSUP' };
   let buffer: Buffer;
   try {
-    buffer = readFileSync(`/proc/${pid}/environ`);
+    buffer = readProcFile(`/proc/${pid}/environ`);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
     if (code === 'ENOENT' || code === 'ESRCH') return { status: 'gone' };
     return { status: 'unreadable', code };
   }
   if (buffer.length === 0) return { status: 'empty' };
-  const prefix = `${name}=`;
-  for (const entry of splitNul(buffer)) {
-    if (entry.startsWith(prefix)) return { status: 'found', value: entry.slice(prefix.length) };
+  // Search the bytes for `NAME=` at the start of an entry, without decoding the whole environment.
+  const needle = Buffer.from(`${name}=`);
+  for (let from = 0; ; ) {
+    const at = buffer.indexOf(needle, from);
+    if (at < 0) return { status: 'absent' };
+    if (at === 0 || buffer[at - 1] === 0) {
+      const end = buffer.indexOf(0, at);
+      return {
+        status: 'found',
+        value: buffer.toString('utf8', at + needle.length, end < 0 ? buffer.length : end),
+      };
+    }
+    from = at + 1;
   }
-  return { status: 'absent' };
 }
