@@ -31,7 +31,12 @@ export type KillReason =
 /** The reasons of a process that is still there after the kill. */
 export type SurvivorReason = 'unknown' | 'escaped' | 'unkillable' | 'eperm';
 
-/** True for the reasons of a process that is still alive. */
+/**
+ * True for the reasons of a process that is still alive.
+ *
+ * @param reason - a reason of a kill report.
+ * @returns whether it names a survivor.
+ */
 export function isSurvivorReason(reason: KillReason): reason is SurvivorReason {
   return (
     reason === 'unknown' || reason === 'escaped' || reason === 'unkillable' || reason === 'eperm'

@@ -40,7 +40,12 @@ function send(pid: number, signal: NodeJS.Signals): 'ok' | 'gone' | 'eperm' {
   }
 }
 
-/** The machine as Linux (`/proc`, no child process) or macOS (`ps`) shows it. */
+/**
+ * The machine as Linux (`/proc`, no child process) or macOS (`ps`) shows it.
+ *
+ * @param platform - `darwin` for `ps`; anything else reads `/proc`.
+ * @returns the system for {@link killPosixTree}.
+ */
 export function defaultPosixSystem(platform: NodeJS.Platform = process.platform): PosixSystem {
   if (platform === 'darwin') {
     return {

@@ -79,7 +79,7 @@ describe('linkTree', () => {
     );
     expect([...links]).toEqual([
       [40, 'token'],
-      [41, 'group'],
+      [41, 'descendant'],
     ]);
   });
 

@@ -102,6 +102,10 @@ export function linkTree(
 
   while (queue.length > 0) {
     const row = byPid.get(queue.shift()!)!;
+    for (const child of children.get(row.pid) ?? []) {
+      // A child older than its recorded parent belongs to a dead parent whose pid was reused (Windows).
+      if (child.startTicks >= row.startTicks) add(child, 'descendant');
+    }
     if (row.pgid === row.pid && !ownership.groups.has(row.pid)) {
       ownership.groups.set(row.pid, row.startTicks);
       for (const member of byGroup.get(row.pid) ?? []) add(member, 'group');
@@ -109,10 +113,6 @@ export function linkTree(
     if (row.sid === row.pid && !ownership.sessions.has(row.pid)) {
       ownership.sessions.set(row.pid, row.startTicks);
       for (const member of bySession.get(row.pid) ?? []) add(member, 'session');
-    }
-    for (const child of children.get(row.pid) ?? []) {
-      // A child older than its recorded parent belongs to a dead parent whose pid was reused (Windows).
-      if (child.startTicks >= row.startTicks) add(child, 'descendant');
     }
   }
   return linked;

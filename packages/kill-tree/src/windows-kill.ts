@@ -106,7 +106,11 @@ export interface WindowsSystem {
   run(spec: CommandSpec): Promise<{ exitCode: number; output: string }>;
 }
 
-/** The machine as Windows shows it: PowerShell CIM for the table, `execFile` for `taskkill`. */
+/**
+ * The machine as Windows shows it: PowerShell CIM for the table, `execFile` for `taskkill`.
+ *
+ * @returns the system for {@link killWindowsTree}.
+ */
 export function defaultWindowsSystem(): WindowsSystem {
   return {
     list: () => listProcesses(),

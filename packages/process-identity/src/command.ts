@@ -26,7 +26,12 @@ function failure(spec: CommandSpec, error: unknown): ProcessIdentityError {
   );
 }
 
-/** Exit status of a command that ran and failed (ps exits 1 for an unknown pid). */
+/**
+ * Exit status of a command that ran and failed (ps exits 1 for an unknown pid).
+ *
+ * @param error - what `execFile` or `execFileSync` threw.
+ * @returns the status, or `undefined` when the command did not run.
+ */
 export function exitStatusOf(error: unknown): number | undefined {
   const status = (error as { status?: unknown; code?: unknown }).status;
   if (typeof status === 'number') return status;

@@ -32,7 +32,13 @@ export function readProcFile(path: string): Buffer {
   }
 }
 
-/** Reads a `/proc` text file (`stat`) as a string. @throws the `fs` error. */
+/**
+ * Reads a `/proc` text file (`stat`, `uptime`) as a string.
+ *
+ * @param path - e.g. `/proc/1234/stat`.
+ * @returns the text.
+ * @throws the `fs` error (`ENOENT` when the process is gone).
+ */
 export function readProcText(path: string): string {
   return readProcFile(path).toString('utf8');
 }
