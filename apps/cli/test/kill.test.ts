@@ -5,7 +5,11 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { getProcessInfoSync } from '@runwarden/process-identity';
+import {
+  descendantsOf,
+  getProcessInfoSync,
+  readEnvironVariable,
+} from '@runwarden/process-identity';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -115,6 +119,52 @@ describe('runwarden kill', () => {
     expect(result.stderr).toMatch(/run \S+: \d process\(es\) ended \(SIGKILL needed\)/);
     expect(result.stderr).toContain('run ended; lock is free');
     expect(alive(grandchildPid)).toBe(false);
+    await exited;
+  });
+});
+
+describe('runwarden kill and a process that escapes', () => {
+  it('lists a process that left the tree without the run token and exits 8, never silently', async () => {
+    // On SIGTERM the runner ignores further SIGTERMs (two killers send one each)
+    // and moves itself to a new session, without the token.
+    const runner = `trap 'trap \\"\\" TERM; exec setsid sleep 30' TERM; while :; do sleep 0.05; done`;
+    const child = spawn(
+      process.execPath,
+      [
+        cli,
+        'run',
+        '--state-dir',
+        stateDir,
+        '--kill-grace',
+        '1s',
+        '--',
+        'sh',
+        '-c',
+        `env -u RUNWARDEN_RUN_ID sh -c "${runner}" & exec sleep 30`,
+      ],
+      { cwd: dir, stdio: 'ignore', env: { ...process.env, CI: '1' } },
+    );
+    spawned.add(child.pid!);
+    const exited = once(child, 'exit');
+    const escapee = await until(
+      () =>
+        descendantsOf(child.pid!).find(
+          (row) =>
+            row.comm === 'sh' &&
+            readEnvironVariable(row.pid, 'RUNWARDEN_RUN_ID').status === 'absent',
+        )?.pid,
+    );
+    spawned.add(escapee);
+    const result = await runwarden(['kill', '--grace', '1s', '--state-dir', stateDir, '--json']);
+    expect(result.exitCode).toBe(8);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ ok: false, reason: 'UNKILLABLE', exitCode: 8 });
+    expect(report.survivors).toContainEqual(
+      expect.objectContaining({ pid: escapee, reason: 'escaped' }),
+    );
+    expect(alive(escapee)).toBe(true);
+    // It still holds the run's output pipe: end it so runwarden can finish.
+    process.kill(escapee, 'SIGKILL');
     await exited;
   });
 });

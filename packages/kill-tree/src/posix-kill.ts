@@ -1,6 +1,7 @@
 import {
   currentTicks,
   type EnvironRead,
+  getProcessInfoSync,
   listProcesses,
   listProcessesSync,
   type ProcessInfo,
@@ -26,6 +27,12 @@ export interface PosixSystem {
   tokenOf(pid: number): EnvironRead;
   /** Sends a signal; `gone` for ESRCH, `eperm` for EPERM. */
   signal(pid: number, signal: NodeJS.Signals): 'ok' | 'gone' | 'eperm';
+  /**
+   * Reads one pid again right before it is signalled (Linux: one `/proc` read),
+   * so the window in which its pid could be reused shrinks from a scan to
+   * microseconds; absent where a read costs a child process (macOS).
+   */
+  recheck?(pid: number): { startTicks: number; state: string } | null;
 }
 
 function send(pid: number, signal: NodeJS.Signals): 'ok' | 'gone' | 'eperm' {
@@ -66,6 +73,7 @@ export function defaultPosixSystem(platform: NodeJS.Platform = process.platform)
     },
     tokenOf: (pid) => readEnvironVariable(pid, RUN_ID_ENV),
     signal: send,
+    recheck: (pid) => getProcessInfoSync(pid, { cmdline: false }),
   };
 }
 
@@ -174,6 +182,15 @@ export async function killPosixTree(
   };
 
   const signalOne = (member: Member, signal: NodeJS.Signals): void => {
+    // Before the first signal (later ones reach a stopped process) and before
+    // the forced one, the pid is read once more: it must still be the member.
+    if (system.recheck && (member.signals.length === 0 || signal === options.forceSignal)) {
+      const now = system.recheck(member.pid);
+      if (!now) member.gone ??= 'gone';
+      else if (now.startTicks !== member.startTicks) member.gone = 'reused';
+      else if (now.state === 'Z' || now.state === 'X') member.gone = 'zombie';
+      if (member.gone) return;
+    }
     const outcome = system.signal(member.pid, signal);
     if (outcome === 'gone') {
       member.gone ??= 'gone';
@@ -252,7 +269,10 @@ export async function killPosixTree(
           sidNow: row.sid,
           pgidThen: member.pgid,
           sidThen: member.sid,
-          token: plan.token !== undefined ? system.tokenOf(member.pid) : undefined,
+          token:
+            plan.token !== undefined && !now.links.has(member.pid)
+              ? system.tokenOf(member.pid)
+              : undefined,
         });
         if (decision === 'kill') {
           signalOne(member, options.forceSignal);

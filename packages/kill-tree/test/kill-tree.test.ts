@@ -181,7 +181,7 @@ describe('killTree on a real tree', () => {
   it('reports a process that leaves the tree without the token as escaped, and does not force-kill it', async () => {
     // On SIGTERM the grandchild moves itself to a new session (setsid in the same
     // process) with the token removed, while the leader dies at once.
-    const escapeScript = `trap 'exec setsid sleep 30' TERM; while :; do sleep 0.05; done`;
+    const escapeScript = `trap 'trap \\"\\" TERM; exec setsid sleep 30' TERM; while :; do sleep 0.05; done`;
     const leader = start(
       'sh',
       ['-c', `env -u RUNWARDEN_RUN_ID sh -c "${escapeScript}" & exec sleep 30`],
@@ -272,6 +272,43 @@ describe('killTree on a real tree', () => {
     expect(result.processes.find((entry) => entry.pid === victim)?.signals).not.toContain(
       'SIGKILL',
     );
+  });
+
+  it('reports a process that survives SIGKILL as unkillable, never hides it (simulated: a process stuck in the kernel cannot be made on demand)', async () => {
+    const leader = start('sh', ['-c', `sh -c 'trap "" TERM; exec sleep 30' & exec sleep 30`], {
+      detached: true,
+    });
+    const stuck = await until(() => descendantsOf(leader.pid!)[0]?.pid);
+    await until(() => getProcessInfoSync(stuck)?.comm === 'sleep');
+    strays.add(stuck);
+    const system = defaultPosixSystem();
+    const result = await killPosixTree(
+      {
+        root: { pid: leader.pid!, startTicks: getProcessInfoSync(leader.pid!)!.startTicks },
+        token: undefined,
+        processGroups: new Map(),
+      },
+      {
+        signal: 'SIGTERM',
+        forceSignal: 'SIGKILL',
+        graceMs: 200,
+        forceWaitMs: 300,
+        pollMs: 50,
+        freeze: true,
+      },
+      // The kernel takes the SIGKILL but the process stays, as one in state D does.
+      {
+        ...system,
+        signal: (pid, signal) =>
+          pid === stuck && signal === 'SIGKILL' ? 'ok' : system.signal(pid, signal),
+      },
+    );
+    expect(result.ok).toBe(false);
+    expect(result.escalated).toBe(true);
+    expect(result.survivors).toEqual([
+      { pid: stuck, reason: 'unkillable', comm: 'sleep', state: expect.any(String) },
+    ]);
+    expect(result.killed).toEqual([leader.pid]);
   });
 
   it('reports an already-finished root as nothing to do', async () => {

@@ -113,6 +113,10 @@ export async function killCommand(flags: KillFlags): Promise<number> {
 
   let holderSignalled = false;
   if (record && first.holderVerdict?.status === 'alive') {
+    // killTree takes its first snapshot before it returns: the run's tree is
+    // recorded as it is now, before the holder starts ending it too, so a
+    // process that escapes while the two of us end the tree is still reported.
+    const sweeping = runId ? sweep(runId) : Promise.resolve();
     // The live holder ends its own tree, writes its evidence and releases the lock.
     try {
       process.kill(record.holder.pid, 'SIGTERM');
@@ -121,7 +125,7 @@ export async function killCommand(flags: KillFlags): Promise<number> {
     } catch {
       // exited meanwhile
     }
-    if (runId) await sweep(runId);
+    await sweeping;
   } else if (first.holderVerdict?.status === 'foreign-host') {
     throw new CliError(
       'LOCK_HELD',
