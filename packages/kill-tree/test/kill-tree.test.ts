@@ -121,7 +121,12 @@ describe('killTree on a real tree', () => {
     const escapee = await until(
       () =>
         listProcessesSync({ cmdline: false }).find(
-          (row) => row.pid !== leader.pid && row.sid === row.pid && tokenOf(row.pid) === token,
+          // comm is sleep once the trap is set and exec has run.
+          (row) =>
+            row.pid !== leader.pid &&
+            row.comm === 'sleep' &&
+            row.sid === row.pid &&
+            tokenOf(row.pid) === token,
         )?.pid,
     );
     strays.add(escapee);
@@ -164,7 +169,10 @@ describe('killTree on a real tree', () => {
     });
     const daemon = await until(() => {
       const row = listProcessesSync({ cmdline: false }).find(
-        (candidate) => candidate.sid === leader.pid && candidate.pid !== leader.pid,
+        (candidate) =>
+          candidate.sid === leader.pid &&
+          candidate.pid !== leader.pid &&
+          candidate.comm === 'sleep',
       );
       return row && row.ppid !== leader.pid ? row.pid : undefined;
     });
