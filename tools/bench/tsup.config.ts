@@ -1,4 +1,10 @@
 import { defineConfig } from 'tsup';
 import { baseOptions } from '../../tsup.base';
 
-export default defineConfig({ ...baseOptions, entry: { bench: 'src/bench.ts' }, dts: false });
+// Peers stay in node_modules (bundling CommonJS peers into ESM breaks their require calls).
+export default defineConfig({
+  ...baseOptions,
+  entry: { bench: 'src/bench.ts' },
+  dts: false,
+  skipNodeModulesBundle: true,
+});

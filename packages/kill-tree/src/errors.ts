@@ -2,11 +2,16 @@ import type { IdentityVerdict } from '@runwarden/process-identity';
 
 const marker = Symbol.for('runwarden.kill-tree.error');
 
-/** Stable codes for {@link KillTreeError}. */
+/**
+ * Stable codes for {@link KillTreeError}: `ERR_IDENTITY_MISMATCH` (the pid is
+ * someone else's now), `ERR_IDENTITY_UNKNOWN` (it cannot be verified),
+ * `ERR_INVALID_TARGET`, `ERR_INVALID_OPTION`, `ERR_UNSUPPORTED_PLATFORM`.
+ */
 export type KillTreeErrorCode =
   | 'ERR_IDENTITY_MISMATCH'
   | 'ERR_IDENTITY_UNKNOWN'
   | 'ERR_INVALID_TARGET'
+  | 'ERR_INVALID_OPTION'
   | 'ERR_UNSUPPORTED_PLATFORM';
 
 /**
@@ -16,11 +21,18 @@ export type KillTreeErrorCode =
  */
 export class KillTreeError extends Error {
   override readonly name = 'KillTreeError';
+  /** Stable machine-readable code. */
   readonly code: KillTreeErrorCode;
+  /** What to do next, for people. */
   readonly hint: string | undefined;
   /** The identity verdict that made the kill refuse, when there was one. */
   readonly verdict: IdentityVerdict | undefined;
 
+  /**
+   * @param code - the stable code.
+   * @param message - one line for people.
+   * @param options - `cause` (kept), `hint`, and the identity `verdict` behind a refusal.
+   */
   constructor(
     code: KillTreeErrorCode,
     message: string,

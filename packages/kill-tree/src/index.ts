@@ -1,8 +1,19 @@
+export { describeReason, describeSurvivors } from './describe.js';
 export { KillTreeError, type KillTreeErrorCode } from './errors.js';
+export { killTree } from './kill-tree.js';
+export type { KillReason, SurvivorReason } from './outcome.js';
+export type { KillLink } from './tree-links.js';
+export type {
+  KillMechanism,
+  KillProcessReport,
+  KillSurvivor,
+  KillTreeOptions,
+  KillTreeResult,
+  TokenTarget,
+} from './types.js';
 export {
-  type KillSurvivor,
-  type KillTreeOptions,
-  type KillTreeResult,
-  killTree,
-  type TokenTarget,
-} from './kill-tree.js';
+  parseTaskkillOutput,
+  type TaskkillLine,
+  taskkillCommand,
+  taskkillPath,
+} from './windows-kill.js';

@@ -1,10 +1,16 @@
 const marker = Symbol.for('runwarden.process-identity.error');
 
-/** Stable codes for {@link ProcessIdentityError}. */
+/**
+ * Stable codes for {@link ProcessIdentityError}: `ERR_UNSUPPORTED_PLATFORM` (no
+ * reader for this OS), `ERR_INVALID_PID`, `ERR_PROC_UNREADABLE`,
+ * `ERR_PROCESS_TABLE` (`ps` or PowerShell failed or printed something
+ * unreadable), `ERR_HOST_FACTS`.
+ */
 export type ProcessIdentityErrorCode =
   | 'ERR_UNSUPPORTED_PLATFORM'
   | 'ERR_INVALID_PID'
   | 'ERR_PROC_UNREADABLE'
+  | 'ERR_PROCESS_TABLE'
   | 'ERR_HOST_FACTS';
 
 /**
@@ -21,6 +27,11 @@ export class ProcessIdentityError extends Error {
   /** What to do next, for people. */
   readonly hint: string | undefined;
 
+  /**
+   * @param code - the stable code.
+   * @param message - one line for people.
+   * @param options - `cause` (kept as `error.cause`) and `hint`.
+   */
   constructor(
     code: ProcessIdentityErrorCode,
     message: string,

@@ -102,6 +102,19 @@ describe('judgeIdentity', () => {
       ).toBe('reused');
     });
 
+    it('is alive when the token matches although the executable changed (the process ran exec)', () => {
+      expect(
+        judgeIdentity(
+          withToken,
+          {
+            stat: { state: 'S', startTicks: 5000, comm: 'opencode' },
+            environ: { status: 'found', value: 'run-1' },
+          },
+          host,
+        ),
+      ).toEqual({ status: 'alive', reason: 'identity-matches' });
+    });
+
     it('is unknown, never reused, when the environment is unreadable or empty', () => {
       expect(
         judgeIdentity(
@@ -139,6 +152,13 @@ describe('judgeIdentity', () => {
 
     it('is unknown when the command line reads empty (right after spawn)', () => {
       expect(judgeIdentity(withToken, { ...alive, cmdline: [] }, host)).toEqual({
+        status: 'unknown',
+        reason: 'cmdline-empty',
+      });
+    });
+
+    it('is unknown when the command line is one empty argument (execve with argc 0)', () => {
+      expect(judgeIdentity(withToken, { ...alive, cmdline: [''] }, host)).toEqual({
         status: 'unknown',
         reason: 'cmdline-empty',
       });

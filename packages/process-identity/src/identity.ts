@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ProcessIdentityError } from './errors.js';
 import { getHostFacts, type HostFacts } from './host-facts.js';
+import { readProcFile, readProcText } from './proc-read.js';
 import { parseProcStat, splitNul } from './proc-stat.js';
-import { type EnvironRead, readEnvironVariable } from './process-table.js';
+import { type EnvironRead, getProcessInfoSync, readEnvironVariable } from './process-table.js';
 
 /** The environment variable that marks every process of a run, inherited through `setsid` and double-fork. */
 export const RUN_ID_ENV = 'RUNWARDEN_RUN_ID';
@@ -14,14 +14,18 @@ export const RUN_ID_ENV = 'RUNWARDEN_RUN_ID';
  */
 export const processIdentitySchema = z.object({
   pid: z.number().int().positive(),
-  /** Clock ticks since boot (`/proc/<pid>/stat` field 22). */
+  /**
+   * Start time as the platform keeps it: Linux clock ticks since boot
+   * (`/proc/<pid>/stat` field 22); macOS and Windows centiseconds since the
+   * Unix epoch. See `ProcessInfo.startTicks`.
+   */
   startTicks: z.number().int().nonnegative(),
   /** Unix ms, for people. */
   startTimeMs: z.number().nonnegative(),
   bootId: z.string(),
   machineId: z.string(),
   hostname: z.string(),
-  /** Executable name (`comm`) at capture time. */
+  /** Executable name (`comm`) at capture time (Linux and Windows; not recorded on macOS). */
   comm: z.string().optional(),
   /** Run token: `RUNWARDEN_RUN_ID` from the environment, or a command-line substring. */
   token: z.string().min(1).optional(),
@@ -42,7 +46,14 @@ export type IdentityStatus = 'alive' | 'dead' | 'reused' | 'foreign-host' | 'unk
 /** Result of {@link verifyIdentity}: a status and a short reason for people and logs. */
 export interface IdentityVerdict {
   status: IdentityStatus;
-  /** Machine-readable reason, e.g. `start-time-differs`, `zombie`, `boot-changed`, `environ-unreadable`. */
+  /**
+   * Machine-readable reason: `identity-matches`, `machine-id-differs`,
+   * `hostname-differs`, `boot-changed`, `no-such-process`, `zombie`,
+   * `proc-unreadable:<errno>`, `start-time-differs`, `executable-differs`,
+   * `token-absent`, `token-differs`, `token-not-in-cmdline`,
+   * `environ-unreadable:<errno>`, `environ-empty`, `environ-not-read`,
+   * `cmdline-empty`, `unsupported-platform:<platform>`.
+   */
   reason: string;
 }
 
@@ -52,7 +63,7 @@ export interface CaptureIdentityOptions {
    * A run token to record and check later. With `tokenSource: 'env'` it must be
    * the value of `RUNWARDEN_RUN_ID` in the process's environment; with
    * `'cmdline'` a substring of its command line (the LifeOS `runner_token`).
-   * @default the process's own `RUNWARDEN_RUN_ID`, when it has one
+   * @default the process's own `RUNWARDEN_RUN_ID` (Linux), when it has one
    */
   token?: string;
   /** @default 'env' */
@@ -64,11 +75,17 @@ export interface CaptureIdentityOptions {
  * `stat` is `null` when the pid does not exist.
  */
 export interface ObservedProcess {
+  /** State, start ticks and executable name now; `null` when gone; `{unreadable: errno}` when it could not be read. */
   stat: { state: string; startTicks: number; comm: string } | null | { unreadable: string };
   /** The environment token read, when the identity has an `env` token. */
   environ?: EnvironRead;
   /** The command line, when the identity has a `cmdline` token. */
   cmdline?: string[];
+}
+
+/** True when a command line reads empty: no argv, or only empty strings (`execve` with `argc == 0` reads as one NUL). */
+function isEmptyCmdline(cmdline: string[]): boolean {
+  return cmdline.every((argument) => argument.length === 0);
 }
 
 /**
@@ -79,10 +96,19 @@ export interface ObservedProcess {
  * 2. another boot id → `dead` (no process survives a reboot);
  * 3. no such pid → `dead`; `/proc` unreadable → `unknown`;
  * 4. zombie (`Z`) or dead (`X`) → `dead`;
- * 5. different start ticks or executable name → `reused`;
- * 6. token: environ unreadable or empty, or cmdline empty → `unknown` (never `reused`);
- *    token missing or different → `reused`;
- * 7. otherwise `alive`.
+ * 5. different start ticks → `reused`;
+ * 6. with a token, the token decides: environ unreadable or empty, or a
+ *    command line that reads empty (right after spawn, mid-exec) → `unknown`,
+ *    never `reused`; token missing or different → `reused`; token present →
+ *    `alive`, even when the executable changed (the process ran `exec`);
+ * 7. without a token, a different executable name at the same start tick →
+ *    `reused` (a pid reused within one tick; the issue this package exists for);
+ * 8. otherwise `alive`.
+ *
+ * @param identity - what was recorded.
+ * @param observed - what is there now.
+ * @param host - this machine's facts.
+ * @returns the verdict.
  */
 export function judgeIdentity(
   identity: ProcessIdentity,
@@ -106,9 +132,6 @@ export function judgeIdentity(
     return { status: 'dead', reason: 'zombie' };
   if (stat.startTicks !== identity.startTicks)
     return { status: 'reused', reason: 'start-time-differs' };
-  if (identity.comm !== undefined && identity.comm !== stat.comm) {
-    return { status: 'reused', reason: 'executable-differs' };
-  }
   if (identity.token !== undefined) {
     if ((identity.tokenSource ?? 'env') === 'env') {
       const environ = observed.environ;
@@ -128,18 +151,22 @@ export function judgeIdentity(
       }
     } else {
       const cmdline = observed.cmdline ?? [];
-      if (cmdline.length === 0) return { status: 'unknown', reason: 'cmdline-empty' };
+      if (isEmptyCmdline(cmdline)) return { status: 'unknown', reason: 'cmdline-empty' };
       if (!cmdline.join(' ').includes(identity.token))
         return { status: 'reused', reason: 'token-not-in-cmdline' };
     }
+    return { status: 'alive', reason: 'identity-matches' };
+  }
+  if (identity.comm !== undefined && identity.comm !== stat.comm) {
+    return { status: 'reused', reason: 'executable-differs' };
   }
   return { status: 'alive', reason: 'identity-matches' };
 }
 
-function observe(identity: ProcessIdentity): ObservedProcess {
+function observeLinux(identity: ProcessIdentity): ObservedProcess {
   let stat: ObservedProcess['stat'];
   try {
-    const parsed = parseProcStat(readFileSync(`/proc/${identity.pid}/stat`, 'utf8'));
+    const parsed = parseProcStat(readProcText(`/proc/${identity.pid}/stat`));
     stat = parsed
       ? { state: parsed.state, startTicks: parsed.startTicks, comm: parsed.comm }
       : null;
@@ -153,7 +180,7 @@ function observe(identity: ProcessIdentity): ObservedProcess {
       observed.environ = readEnvironVariable(identity.pid, RUN_ID_ENV);
     } else {
       try {
-        observed.cmdline = splitNul(readFileSync(`/proc/${identity.pid}/cmdline`));
+        observed.cmdline = splitNul(readProcFile(`/proc/${identity.pid}/cmdline`));
       } catch {
         observed.cmdline = [];
       }
@@ -162,46 +189,86 @@ function observe(identity: ProcessIdentity): ObservedProcess {
   return observed;
 }
 
+function observeTable(identity: ProcessIdentity): ObservedProcess {
+  let info: ReturnType<typeof getProcessInfoSync>;
+  try {
+    info = getProcessInfoSync(identity.pid);
+  } catch (error) {
+    return { stat: { unreadable: (error as { code?: string }).code ?? 'ERR_PROCESS_TABLE' } };
+  }
+  if (!info) return { stat: null };
+  return {
+    stat: { state: info.state, startTicks: info.startTicks, comm: info.comm },
+    environ: readEnvironVariable(identity.pid, RUN_ID_ENV),
+    cmdline: info.cmdline,
+  };
+}
+
+const SUPPORTED = new Set<NodeJS.Platform>(['linux', 'darwin', 'win32']);
+
 /**
  * Records who pid N is now, so a later {@link verifyIdentity} can tell it from
- * a process that got the same pid after it died.
+ * a process that got the same pid after it died. Linux reads `/proc` (and
+ * `RUNWARDEN_RUN_ID` from the environment); macOS runs `ps -p`, Windows one
+ * CIM query (neither can read another process's environment, so only an
+ * explicit token is recorded there).
  *
- * @param pid - the process id; defaults to this process.
- * @returns the identity, or `null` when the pid does not exist.
- * @throws {ProcessIdentityError} `ERR_UNSUPPORTED_PLATFORM` off Linux,
- *   `ERR_INVALID_PID` for a pid that is not a positive integer.
+ * @param pid - the process id; this process when omitted.
+ * @param options - the run token to record, if any.
+ * @returns the identity, or `null` when the pid does not exist or is a zombie.
+ * @throws {ProcessIdentityError} `ERR_UNSUPPORTED_PLATFORM` on other systems,
+ *   `ERR_INVALID_PID` for a pid that is not a positive integer,
+ *   `ERR_PROCESS_TABLE` when `ps` or PowerShell fails.
  */
 export function captureIdentity(
   pid: number = process.pid,
   options: CaptureIdentityOptions = {},
 ): ProcessIdentity | null {
-  if (process.platform !== 'linux') {
+  if (!SUPPORTED.has(process.platform)) {
     throw new ProcessIdentityError(
       'ERR_UNSUPPORTED_PLATFORM',
-      `captureIdentity needs /proc; ${process.platform} has none.`,
+      `captureIdentity has no process reader for ${process.platform}.`,
     );
   }
   if (!Number.isInteger(pid) || pid <= 0) {
     throw new ProcessIdentityError('ERR_INVALID_PID', `Invalid pid: ${String(pid)}`);
   }
-  let line: string;
-  try {
-    line = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  const stat = parseProcStat(line);
-  if (!stat || stat.state === 'Z') return null;
   const host = getHostFacts();
-  const identity: ProcessIdentity = {
-    pid,
-    startTicks: stat.startTicks,
-    startTimeMs: Math.round(host.bootTimeMs + (stat.startTicks * 1000) / host.clockTicksPerSecond),
-    bootId: host.bootId,
-    machineId: host.machineId,
-    hostname: host.hostname,
-    comm: stat.comm,
-  };
+  let identity: ProcessIdentity;
+  if (process.platform === 'linux') {
+    let line: string;
+    try {
+      line = readProcText(`/proc/${pid}/stat`);
+    } catch {
+      return null;
+    }
+    const stat = parseProcStat(line);
+    if (!stat || stat.state === 'Z' || stat.state === 'X') return null;
+    identity = {
+      pid,
+      startTicks: stat.startTicks,
+      startTimeMs: Math.round(
+        host.bootTimeMs + (stat.startTicks * 1000) / host.clockTicksPerSecond,
+      ),
+      bootId: host.bootId,
+      machineId: host.machineId,
+      hostname: host.hostname,
+      comm: stat.comm,
+    };
+  } else {
+    const info = getProcessInfoSync(pid);
+    if (!info || info.state === 'Z') return null;
+    identity = {
+      pid,
+      startTicks: info.startTicks,
+      startTimeMs: Math.round(info.startTimeMs),
+      bootId: host.bootId,
+      machineId: host.machineId,
+      hostname: host.hostname,
+    };
+    // macOS reports argv[0], which a process may rewrite; the Windows image name is fixed.
+    if (process.platform === 'win32' && info.comm) identity.comm = info.comm;
+  }
   const tokenSource = options.tokenSource ?? 'env';
   if (options.token !== undefined) {
     identity.token = options.token;
@@ -219,12 +286,16 @@ export function captureIdentity(
 /**
  * Is the process recorded in `identity` still the one running under its pid?
  *
- * `unknown` (no permission, empty environ or cmdline right after spawn,
- * unsupported platform) is never treated as dead: callers fail closed.
- * See {@link judgeIdentity} for the rules.
+ * `unknown` (no permission, empty environ or cmdline right after spawn, an
+ * environment token on a platform that cannot read environments, unsupported
+ * platform) is never treated as dead: callers fail closed. See
+ * {@link judgeIdentity} for the rules. Never throws.
+ *
+ * @param identity - what {@link captureIdentity} recorded.
+ * @returns the verdict.
  */
 export function verifyIdentity(identity: ProcessIdentity): IdentityVerdict {
-  if (process.platform !== 'linux')
+  if (!SUPPORTED.has(process.platform))
     return { status: 'unknown', reason: `unsupported-platform:${process.platform}` };
   const host = getHostFacts();
   const sameHost =
@@ -232,5 +303,6 @@ export function verifyIdentity(identity: ProcessIdentity): IdentityVerdict {
       ? identity.machineId === host.machineId
       : identity.hostname === host.hostname;
   if (!sameHost) return judgeIdentity(identity, { stat: null }, host);
-  return judgeIdentity(identity, observe(identity), host);
+  const observed = process.platform === 'linux' ? observeLinux(identity) : observeTable(identity);
+  return judgeIdentity(identity, observed, host);
 }

@@ -1,5 +1,7 @@
+export { cimCommand, parseCimDate, parseCimProcesses, powershellPath } from './cim-table.js';
+export type { CommandSpec } from './command.js';
 export { ProcessIdentityError, type ProcessIdentityErrorCode } from './errors.js';
-export { getHostFacts, type HostFacts } from './host-facts.js';
+export { currentTicks, getHostFacts, type HostFacts } from './host-facts.js';
 export {
   type CaptureIdentityOptions,
   captureIdentity,
@@ -22,5 +24,9 @@ export {
   listProcesses,
   listProcessesSync,
   type ProcessInfo,
+  processTableCommand,
   readEnvironVariable,
+  type TablePlatform,
 } from './process-table.js';
+export { PS_COLUMNS, PS_PATH, parsePsTable, psCommand } from './ps-table.js';
+export { splitWindowsCommandLine } from './windows-command-line.js';

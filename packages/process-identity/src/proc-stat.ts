@@ -2,13 +2,17 @@
  * The fields runwarden reads from `/proc/<pid>/stat`, see proc_pid_stat(5).
  */
 export interface ProcStat {
+  /** Process id (field 1). */
   pid: number;
   /** Executable name, at most 15 bytes, as the kernel keeps it (`comm`). */
   comm: string;
   /** One-letter state: R running, S sleeping, D disk sleep, Z zombie, T stopped, t traced, X dead, I idle. */
   state: string;
+  /** Parent pid (field 4). */
   ppid: number;
+  /** Process group id (field 5). */
   pgid: number;
+  /** Session id (field 6). */
   sid: number;
   /** Start time in clock ticks since boot (field 22, `starttime`). */
   startTicks: number;
@@ -18,6 +22,7 @@ export interface ProcStat {
  * Parses one `/proc/<pid>/stat` line. `comm` may hold spaces and parentheses,
  * so the fields are split after the last `)` (proc_pid_stat(5)).
  *
+ * @param line - the content of `/proc/<pid>/stat`.
  * @returns the parsed fields, or `null` when the line is not a stat line.
  */
 export function parseProcStat(line: string): ProcStat | null {
@@ -37,7 +42,12 @@ export function parseProcStat(line: string): ProcStat | null {
   return { pid, comm: line.slice(open + 1, close), state, ppid, pgid, sid, startTicks };
 }
 
-/** Splits a NUL-separated `/proc/<pid>/cmdline` or `environ` buffer. */
+/**
+ * Splits a NUL-separated `/proc/<pid>/cmdline` or `environ` buffer.
+ *
+ * @param buffer - the bytes (or their text).
+ * @returns the entries, without the empty one after the final NUL; `[]` for an empty buffer.
+ */
 export function splitNul(buffer: Buffer | string): string[] {
   const text = typeof buffer === 'string' ? buffer : buffer.toString('utf8');
   if (text.length === 0) return [];

@@ -1,12 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { accessSync, constants, existsSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCommandSync } from '../src/command.js';
 import {
   captureIdentity,
+  currentTicks,
   descendantsOf,
   getHostFacts,
   getProcessInfo,
+  getProcessInfoSync,
   listProcesses,
+  parsePsTable,
+  psCommand,
   readEnvironVariable,
   verifyIdentity,
 } from '../src/index.js';
@@ -141,5 +147,135 @@ describe('captureIdentity and verifyIdentity', () => {
       status: 'reused',
       reason: 'start-time-differs',
     });
+  });
+});
+
+const hasPerl = (() => {
+  try {
+    execFileSync('perl', ['-e', '1'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe('a command line that reads empty', () => {
+  it.skipIf(!hasPerl)(
+    'is unknown, never reused, for a real process exec-ed with an empty argv, as mid-exec (skipped: needs perl)',
+    async () => {
+      // execve(2) with argc 0: the kernel shows one empty argument, as a process caught mid-exec shows none.
+      const child = start('perl', ['-e', 'exec { "/bin/cat" } ()'], {
+        stdio: ['pipe', 'ignore', 'ignore'],
+      });
+      // Wait until cat blocks reading stdin: exec is over.
+      await until(() => {
+        const info = getProcessInfoSync(child.pid!);
+        return info?.comm === 'cat' && info.state === 'S';
+      });
+      expect(getProcessInfoSync(child.pid!)?.cmdline).toEqual(['']);
+      const identity = captureIdentity(child.pid!, {
+        token: 'runner_token',
+        tokenSource: 'cmdline',
+      })!;
+      expect(verifyIdentity(identity)).toEqual({ status: 'unknown', reason: 'cmdline-empty' });
+    },
+  );
+
+  it.skipIf(getProcessInfoSync(2)?.comm !== 'kthreadd')(
+    'is unknown for a kernel thread, which has no command line (skipped: kthreadd not visible in this pid namespace)',
+    () => {
+      const identity = captureIdentity(2, { token: 'runner_token', tokenSource: 'cmdline' })!;
+      expect(verifyIdentity(identity)).toEqual({ status: 'unknown', reason: 'cmdline-empty' });
+    },
+  );
+});
+
+describe('the macOS ps reader on real ps output', () => {
+  it.skipIf(!existsSync('/bin/ps'))(
+    'reads the same pid, parent, group, state, start second and argv as /proc (procps prints the same columns)',
+    async () => {
+      const child = start('sleep', ['30'], { detached: true });
+      await until(() => getProcessInfoSync(child.pid!)?.comm === 'sleep');
+      const rows = parsePsTable(runCommandSync(psCommand({ pid: child.pid! })));
+      const proc = getProcessInfoSync(child.pid!)!;
+      expect(rows).toEqual([
+        expect.objectContaining({
+          pid: child.pid,
+          ppid: process.pid,
+          pgid: child.pid,
+          state: proc.state,
+          comm: 'sleep',
+          cmdline: ['sleep', '30'],
+        }),
+      ]);
+      // lstart has one-second resolution; /proc's boot time + ticks about the same.
+      expect(Math.abs(rows[0]!.startTimeMs - proc.startTimeMs)).toBeLessThan(2000);
+      expect(parsePsTable(runCommandSync(psCommand(), {})).length).toBeGreaterThan(1);
+    },
+  );
+});
+
+const canSetLastPid = (() => {
+  try {
+    accessSync('/proc/sys/kernel/ns_last_pid', constants.W_OK);
+    return process.getuid?.() === 0;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * Spawns `sleep 30` so the kernel gives it exactly `pid`: writes `pid - 1` to
+ * /proc/sys/kernel/ns_last_pid just before the fork (proc(5)). Other processes
+ * on the machine fork too, so it retries until the pid really is `pid`.
+ */
+async function spawnAtPid(pid: number, env: NodeJS.ProcessEnv): Promise<ChildProcess | null> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
+    const child = start('sleep', ['30'], { env });
+    if (child.pid === pid) return child;
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+  }
+  return null;
+}
+
+describe('real pid reuse', () => {
+  it.skipIf(!canSetLastPid)(
+    'calls a stale identity reused when the kernel gives its pid to a new process (skipped: needs root for ns_last_pid)',
+    async () => {
+      const first = start('sleep', ['30'], { env: { ...process.env, RUNWARDEN_RUN_ID: 'run-a' } });
+      await until(() => readEnvironVariable(first.pid!, 'RUNWARDEN_RUN_ID').status === 'found');
+      const stale = captureIdentity(first.pid!)!;
+      expect(stale).toMatchObject({ token: 'run-a', comm: 'sleep' });
+      first.kill('SIGKILL');
+      await once(first, 'exit');
+      const second = await spawnAtPid(stale.pid, { ...process.env, RUNWARDEN_RUN_ID: 'run-b' });
+      expect(second?.pid).toBe(stale.pid);
+      await until(() => readEnvironVariable(stale.pid, 'RUNWARDEN_RUN_ID').status === 'found');
+      const now = getProcessInfoSync(stale.pid)!;
+      expect(now.comm).toBe('sleep');
+      // Same pid, same executable; the start tick often matches too, and then only the token tells them apart.
+      const verdict = verifyIdentity(stale);
+      expect(verdict).toEqual({
+        status: 'reused',
+        reason: now.startTicks === stale.startTicks ? 'token-differs' : 'start-time-differs',
+      });
+      expect(verifyIdentity(captureIdentity(stale.pid)!)).toEqual({
+        status: 'alive',
+        reason: 'identity-matches',
+      });
+    },
+  );
+});
+
+describe('currentTicks', () => {
+  it('counts in the unit of start ticks: a new process starts at or before now', async () => {
+    const before = currentTicks();
+    const child = start('sleep', ['30']);
+    await until(() => getProcessInfoSync(child.pid!)?.comm === 'sleep');
+    const startTicks = getProcessInfoSync(child.pid!)!.startTicks;
+    expect(startTicks).toBeGreaterThanOrEqual(before);
+    expect(startTicks).toBeLessThanOrEqual(currentTicks());
   });
 });

@@ -11,9 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Bench, formatLine, type Measure, meets, round } from './harness.js';
 import { cliBench } from './measures/cli.js';
+import { killTreeBench } from './measures/kill-tree.js';
+import { processIdentityBench } from './measures/process-identity.js';
 
 const benches: Record<string, Bench> = {
   cli: cliBench,
+  'process-identity': processIdentityBench,
+  'kill-tree': killTreeBench,
 };
 
 const { values } = parseArgs({

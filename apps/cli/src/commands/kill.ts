@@ -1,8 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { KillTreeError, type KillTreeResult, killTree } from '@runwarden/kill-tree';
+import { describeReason, KillTreeError, type KillTreeResult, killTree } from '@runwarden/kill-tree';
 import { breakLock, inspect, LockHeldError } from '@runwarden/lock-core';
 import { verifyIdentity } from '@runwarden/process-identity';
-import type { ReasonCode } from '@runwarden/watchdog';
+import { EXIT_CODES, type ReasonCode } from '@runwarden/watchdog';
 import { formatDuration, parseDuration } from '../durations.js';
 import { CliError } from '../errors.js';
 import { processesOfRun } from '../orphans.js';
@@ -17,11 +17,57 @@ export interface KillFlags {
   json?: boolean;
 }
 
+/** The part of a kill report that `--json` prints under `kill`. */
+type KillSummary = Pick<
+  KillTreeResult,
+  'mechanism' | 'killed' | 'survivors' | 'processes' | 'escalated' | 'durationMs' | 'phases'
+>;
+
+/** Merges the report of a second sweep into the first: each pid keeps its latest outcome. */
+function merge(first: KillSummary | undefined, next: KillTreeResult): KillSummary {
+  if (!first) return next;
+  const processes = new Map(first.processes.map((entry) => [entry.pid, entry]));
+  for (const entry of next.processes) processes.set(entry.pid, entry);
+  return {
+    mechanism: next.mechanism,
+    killed: [...new Set([...first.killed, ...next.killed])].sort((a, b) => a - b),
+    survivors: next.survivors,
+    processes: [...processes.values()],
+    escalated: first.escalated || next.escalated,
+    durationMs: first.durationMs + next.durationMs,
+    phases: next.phases,
+  };
+}
+
+/** Prints what happened to each process of the run: one line each, for people (stdout). */
+function printProcesses(summary: KillSummary): void {
+  if (summary.processes.length === 0) return;
+  const write = (line: string) => process.stdout.write(`${line}\n`);
+  write(
+    colors.dim(`${'PID'.padStart(8)}  ${'OUTCOME'.padEnd(10)}  ${'FOUND BY'.padEnd(10)}  COMMAND`),
+  );
+  for (const entry of [...summary.processes].sort((a, b) => a.pid - b.pid)) {
+    const alive = summary.survivors.some((survivor) => survivor.pid === entry.pid);
+    const outcome = entry.reason.padEnd(10);
+    const note = alive ? `  ${colors.dim(describeReason(entry.reason))}` : '';
+    write(
+      `${String(entry.pid).padStart(8)}  ${alive ? colors.red(outcome) : outcome}  ${entry.via.padEnd(10)}  ${entry.comm}${note}`,
+    );
+  }
+}
+
 /**
  * `runwarden kill`: asks the live run to stop (SIGTERM to the runwarden
  * holder, which ends its tree and releases the lock) and ends the run's tree
- * itself within the grace period, verified by run token. With `--force`: also
- * kills an unresponsive holder, ends orphans, and moves a corrupt lock aside.
+ * itself within the grace period, found by the run token the lock names. With
+ * `--force`: also kills an unresponsive holder, ends the orphans of a holder
+ * that died (even by SIGKILL), and moves a corrupt lock aside. Prints what
+ * happened to every process of the run.
+ *
+ * @param flags - the parsed flags.
+ * @returns the exit code: 0, 5 (`LOCK_HELD`), 6 (`IDENTITY_MISMATCH`), 7
+ *   (`INVALID_STATE`) or 8 (`UNKILLABLE`: part of the run is still alive; listed).
+ * @throws {CliError} with the reason code for the exit table.
  */
 export async function killCommand(flags: KillFlags): Promise<number> {
   const graceMs = flags.grace !== undefined ? parseDuration('--grace', flags.grace) : 5000;
@@ -31,6 +77,16 @@ export async function killCommand(flags: KillFlags): Promise<number> {
   const orphansOf = (record: { runId?: string }) => processesOfRun(record.runId);
   const report: Record<string, unknown> = { stateDir, lockPath: paths.lock, graceMs };
   const started = performance.now();
+  let summary: KillSummary | undefined;
+  const sweep = async (runId: string) => {
+    try {
+      summary = merge(summary, await killTree({ token: runId }, { graceMs }));
+    } catch (error) {
+      if (KillTreeError.isInstance(error))
+        throw new CliError('IDENTITY_MISMATCH', error.message, error.hint, report);
+      throw error;
+    }
+  };
 
   const first = inspect(paths.lock, { orphansOf });
   if (first.state === 'corrupt') {
@@ -44,25 +100,23 @@ export async function killCommand(flags: KillFlags): Promise<number> {
     }
     const moved = await breakLock(paths.lock);
     if (human) say(`moved the corrupt lock aside to ${moved.movedTo}`);
-    return finish(
-      'OK',
-      { ...report, action: 'moved-corrupt', movedTo: moved.movedTo },
-      human,
-      flags.json,
-    );
+    return finish('OK', { ...report, action: 'moved-corrupt', movedTo: moved.movedTo }, flags);
   }
   if (first.state === 'free') {
     if (human) say('no run holds the lock; nothing to kill');
-    return finish('OK', { ...report, action: 'none' }, human, flags.json);
+    return finish('OK', { ...report, action: 'none' }, flags);
   }
   const record = first.holder;
   const runId = record?.runId;
   report.runId = runId;
   report.holderPid = record?.holder.pid ?? first.legacyHolder?.pid;
 
-  let tree: KillTreeResult | undefined;
   let holderSignalled = false;
   if (record && first.holderVerdict?.status === 'alive') {
+    // killTree takes its first snapshot before it returns: the run's tree is
+    // recorded as it is now, before the holder starts ending it too, so a
+    // process that escapes while the two of us end the tree is still reported.
+    const sweeping = runId ? sweep(runId) : Promise.resolve();
     // The live holder ends its own tree, writes its evidence and releases the lock.
     try {
       process.kill(record.holder.pid, 'SIGTERM');
@@ -71,6 +125,7 @@ export async function killCommand(flags: KillFlags): Promise<number> {
     } catch {
       // exited meanwhile
     }
+    await sweeping;
   } else if (first.holderVerdict?.status === 'foreign-host') {
     throw new CliError(
       'LOCK_HELD',
@@ -81,22 +136,20 @@ export async function killCommand(flags: KillFlags): Promise<number> {
       'IDENTITY_MISMATCH',
       `Cannot verify the holder pid ${record?.holder.pid} (${first.holderVerdict.reason}); refusing to signal it.`,
     );
-  }
-  if (runId) {
-    try {
-      tree = await killTree({ token: runId }, { graceMs });
-    } catch (error) {
-      if (KillTreeError.isInstance(error))
-        throw new CliError('IDENTITY_MISMATCH', error.message, error.hint);
-      throw error;
-    }
-    report.killed = tree.killed;
-    report.survivors = tree.survivors;
-    report.escalated = tree.escalated;
-    if (human)
-      say(
-        `ended ${tree.killed.length} process(es) of run ${runId}${tree.escalated ? ' (SIGKILL needed)' : ''}`,
+  } else if (first.state === 'held' && first.reason === 'orphaned-run' && runId) {
+    // The runwarden process is gone (even by SIGKILL) but its run is not.
+    const orphans = first.orphanPids ?? [];
+    if (!flags.force) {
+      throw new CliError(
+        'LOCK_HELD',
+        `runwarden (pid ${record?.holder.pid}) is gone, but run ${runId} still has ${orphans.length} process(es): ${orphans.join(', ')}.`,
+        'End them with `runwarden kill --force`.',
+        { ...report, orphanPids: orphans },
       );
+    }
+    if (human)
+      say(`ending the orphans of run ${runId} (runwarden pid ${record?.holder.pid} is gone)`);
+    await sweep(runId);
   }
 
   // Wait for the holder to release the lock (it writes evidence first).
@@ -117,23 +170,27 @@ export async function killCommand(flags: KillFlags): Promise<number> {
         'LOCK_HELD',
         `runwarden (pid ${record.holder.pid}) did not release the lock within ${formatDuration(graceMs + 3000)}.`,
         'Re-run with --force to kill it.',
+        report,
       );
     }
-    const verdict = verifyIdentity(record.holder);
-    if (verdict.status === 'alive') {
+    if (verifyIdentity(record.holder).status === 'alive') {
       const holderKill = await killTree(record.holder, { graceMs: 0 }).catch(() => undefined);
       if (human && holderKill)
         say(`killed the unresponsive runwarden holder (pid ${record.holder.pid})`);
     }
     state = inspect(paths.lock, { orphansOf });
   }
-  if (state.state === 'held' && state.reason === 'orphaned-run' && runId) {
-    const sweep = await killTree({ token: runId }, { graceMs });
-    report.killed = [...new Set([...((report.killed as number[]) ?? []), ...sweep.killed])];
-    report.survivors = sweep.survivors;
+  if (
+    state.state === 'held' &&
+    state.reason === 'orphaned-run' &&
+    runId &&
+    flags.force &&
+    (summary?.survivors.length ?? 0) === 0
+  ) {
+    await sweep(runId);
     state = inspect(paths.lock, { orphansOf });
   }
-  let lockAction = 'released-by-holder';
+  let lockAction = holderSignalled ? 'released-by-holder' : 'none';
   if (state.state === 'stale') {
     try {
       const broken = await breakLock(paths.lock, { orphansOf });
@@ -145,14 +202,30 @@ export async function killCommand(flags: KillFlags): Promise<number> {
     }
     state = inspect(paths.lock, { orphansOf });
   }
+  if (summary) {
+    report.kill = summary;
+    report.killed = summary.killed;
+    report.survivors = summary.survivors;
+    report.escalated = summary.escalated;
+    if (human) {
+      say(
+        `run ${runId}: ${summary.killed.length} process(es) ended${summary.escalated ? ' (SIGKILL needed)' : ''}${summary.survivors.length > 0 ? `, ${colors.red(`${summary.survivors.length} still alive`)}` : ''}`,
+      );
+      printProcesses(summary);
+    }
+  }
   report.lock = state.state;
   report.lockAction = lockAction;
   report.durationMs = Math.round(performance.now() - started);
-  const survivors = (report.survivors as { pid: number }[] | undefined) ?? [];
+  const survivors = summary?.survivors ?? [];
   if (survivors.length > 0) {
     if (human)
-      say(colors.red(`survived SIGKILL: ${survivors.map((survivor) => survivor.pid).join(', ')}`));
-    return finish('UNKILLABLE', report, human, flags.json);
+      say(
+        colors.red(
+          `still alive: ${survivors.map((survivor) => `${survivor.pid} (${survivor.reason})`).join(', ')}`,
+        ),
+      );
+    return finish('UNKILLABLE', report, flags);
   }
   if (state.state !== 'free') {
     throw new CliError(
@@ -164,15 +237,10 @@ export async function killCommand(flags: KillFlags): Promise<number> {
   }
   if (human)
     say(colors.green(`run ended; lock is free (${formatDuration(report.durationMs as number)})`));
-  return finish('OK', report, human, flags.json);
+  return finish('OK', report, flags);
 }
 
-function finish(
-  reason: ReasonCode,
-  report: Record<string, unknown>,
-  _human: boolean,
-  json: boolean | undefined,
-): number {
-  if (json) printJson(reason, report);
-  return reason === 'OK' ? 0 : reason === 'UNKILLABLE' ? 8 : 70;
+function finish(reason: ReasonCode, report: Record<string, unknown>, flags: KillFlags): number {
+  if (flags.json) printJson(reason, report);
+  return EXIT_CODES[reason];
 }
