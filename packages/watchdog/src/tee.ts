@@ -1,0 +1,224 @@
+import type { Readable, Writable } from 'node:stream';
+import { type LogRotationOptions, RotatingLog } from './rotating-log.js';
+
+/** Which output stream a chunk came from. */
+export type OutputStreamName = 'stdout' | 'stderr';
+
+/** Where a chunk came from, for {@link OutputSubscriber}s. */
+export interface ChunkInfo {
+  stream: OutputStreamName;
+  /** The attempt (1-based) that printed it. */
+  attempt: number;
+}
+
+/**
+ * Receives every chunk of the child's output, in order, after it is in the
+ * log (e.g. a chunk-chain hasher, a live viewer). It must not keep `chunk`
+ * beyond the call without copying it, and must not throw.
+ */
+export type OutputSubscriber = (chunk: Buffer, info: ChunkInfo) => void;
+
+/**
+ * The last `capBytes` of a byte stream, kept as the chunks that arrived (no
+ * decoding on the hot path); lines are made only when asked for.
+ */
+export class TailBuffer {
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+
+  /** @param capBytes - how many trailing bytes to keep. @default 65536 */
+  constructor(private readonly capBytes = 65_536) {}
+
+  /** Keeps `chunk` (by reference; callers hand over chunks they never reuse). */
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+    while (this.chunks.length > 1 && this.bytes - this.chunks[0]!.length >= this.capBytes) {
+      this.bytes -= this.chunks.shift()!.length;
+    }
+  }
+
+  /** Forgets everything. */
+  clear(): void {
+    this.chunks = [];
+    this.bytes = 0;
+  }
+
+  /**
+   * The last complete and partial lines, oldest first.
+   *
+   * @param count - at most this many lines.
+   * @returns lines without their `\n` (a `\r` before it is dropped too).
+   */
+  lines(count: number): string[] {
+    const all = Buffer.concat(this.chunks);
+    const lines = all.subarray(-this.capBytes).toString('utf8').split('\n');
+    // A cut in the middle of a line leaves its end only: drop it.
+    if (all.length > this.capBytes) lines.shift();
+    if (lines.at(-1) === '') lines.pop();
+    return lines.slice(-count).map((line) => line.replace(/\r$/, ''));
+  }
+}
+
+/** Options for {@link OutputTee}. */
+export interface OutputTeeOptions {
+  /** `stdout.log` path. */
+  stdoutPath: string;
+  /** `stderr.log` path. */
+  stderrPath: string;
+  /** Size cap and rotation, per stream. */
+  rotation?: LogRotationOptions;
+  /** Called with every chunk after it is logged. @default [] */
+  subscribers?: OutputSubscriber[];
+  /** Pass stdout through here too (e.g. `process.stdout`); backpressure pauses the child's pipe. */
+  stdout?: Writable;
+  /** Pass stderr through here too. */
+  stderr?: Writable;
+  /**
+   * A line that marks completion (`## DONE`): seen when a line of output,
+   * trimmed, equals it exactly (a line that merely contains it, such as an
+   * echoed prompt, does not count).
+   */
+  doneMarker?: string;
+  /** Called on every chunk, before it is written (liveness). */
+  onOutput?: (info: ChunkInfo) => void;
+  /** Called once when the done marker is first seen. */
+  onMarker?: () => void;
+}
+
+const MAX_PARTIAL_LINE = 4096;
+
+/**
+ * The one place where the child's output goes: each chunk is written to its
+ * rotating log, handed to every subscriber, passed through, remembered in a
+ * tail buffer (the hand-off's last lines, the quota check), and scanned for
+ * the done marker. The hot path never decodes text unless the marker bytes
+ * occur in the chunk.
+ */
+export class OutputTee {
+  /** The run's last output across attempts (hand-off lines). */
+  readonly runTail = new TailBuffer();
+  /** The current attempt's last output (quota detection). */
+  readonly attemptTail = new TailBuffer();
+  private readonly logs: Record<OutputStreamName, RotatingLog>;
+  private readonly subscribers: OutputSubscriber[];
+  private readonly marker: Buffer | undefined;
+  private readonly partial: Record<OutputStreamName, Buffer> = {
+    stdout: Buffer.alloc(0),
+    stderr: Buffer.alloc(0),
+  };
+  /** True once the done marker was seen in this run. */
+  markerSeen = false;
+  /** Bytes received per stream. */
+  readonly bytes: Record<OutputStreamName, number> = { stdout: 0, stderr: 0 };
+
+  /** @param options - logs, subscribers, pass-through and the marker. */
+  constructor(private readonly options: OutputTeeOptions) {
+    this.logs = {
+      stdout: new RotatingLog(options.stdoutPath, options.rotation),
+      stderr: new RotatingLog(options.stderrPath, options.rotation),
+    };
+    this.subscribers = [...(options.subscribers ?? [])];
+    this.marker =
+      options.doneMarker !== undefined ? Buffer.from(options.doneMarker.trim()) : undefined;
+  }
+
+  /**
+   * Adds a subscriber for the chunks from now on.
+   *
+   * @param subscriber - called with every later chunk.
+   * @returns a function that removes it.
+   */
+  subscribe(subscriber: OutputSubscriber): () => void {
+    this.subscribers.push(subscriber);
+    return () => {
+      const index = this.subscribers.indexOf(subscriber);
+      if (index >= 0) this.subscribers.splice(index, 1);
+    };
+  }
+
+  /**
+   * Feeds a child's pipe into the tee until it ends.
+   *
+   * @param source - the child's stdout or stderr.
+   * @param stream - which one it is.
+   * @param attempt - the attempt it belongs to.
+   */
+  attach(source: Readable, stream: OutputStreamName, attempt: number): void {
+    const passThrough = stream === 'stdout' ? this.options.stdout : this.options.stderr;
+    source.on('data', (chunk: Buffer) => {
+      this.write(chunk, { stream, attempt });
+      if (passThrough && !passThrough.write(chunk)) {
+        source.pause();
+        passThrough.once('drain', () => source.resume());
+      }
+    });
+  }
+
+  /**
+   * Takes one chunk: liveness callback, log, subscribers, tails, marker.
+   *
+   * @param chunk - the bytes, as read from the pipe.
+   * @param info - its stream and attempt.
+   */
+  write(chunk: Buffer, info: ChunkInfo): void {
+    this.options.onOutput?.(info);
+    this.bytes[info.stream] += chunk.length;
+    this.logs[info.stream].write(chunk);
+    for (const subscriber of this.subscribers) subscriber(chunk, info);
+    this.runTail.push(chunk);
+    this.attemptTail.push(chunk);
+    if (this.marker && !this.markerSeen) this.scanForMarker(chunk, info.stream);
+  }
+
+  private scanForMarker(chunk: Buffer, stream: OutputStreamName): void {
+    const marker = this.marker!;
+    const data =
+      this.partial[stream].length > 0 ? Buffer.concat([this.partial[stream], chunk]) : chunk;
+    const lastNewline = data.lastIndexOf(10);
+    if (data.indexOf(marker) >= 0 && lastNewline >= 0) {
+      for (const line of data.subarray(0, lastNewline).toString('utf8').split('\n')) {
+        if (line.trim() === this.options.doneMarker!.trim()) {
+          this.markerSeen = true;
+          this.options.onMarker?.();
+          break;
+        }
+      }
+    }
+    const rest = lastNewline >= 0 ? data.subarray(lastNewline + 1) : data;
+    this.partial[stream] = Buffer.from(rest.subarray(-MAX_PARTIAL_LINE));
+  }
+
+  /** Called when an attempt begins: its own tail (for the quota check) starts empty. */
+  startAttempt(): void {
+    this.attemptTail.clear();
+  }
+
+  /**
+   * Called when an attempt's pipes are closed: a last line without `\n` is
+   * checked for the marker, and the partial lines are dropped.
+   */
+  endAttempt(): void {
+    if (this.marker && !this.markerSeen) {
+      for (const stream of ['stdout', 'stderr'] as const) {
+        if (this.partial[stream].toString('utf8').trim() === this.options.doneMarker!.trim()) {
+          this.markerSeen = true;
+          this.options.onMarker?.();
+        }
+      }
+    }
+    this.partial.stdout = Buffer.alloc(0);
+    this.partial.stderr = Buffer.alloc(0);
+  }
+
+  /** Rotations done so far, per stream. */
+  get rotations(): Record<OutputStreamName, number> {
+    return { stdout: this.logs.stdout.rotations, stderr: this.logs.stderr.rotations };
+  }
+
+  /** Closes both logs. */
+  close(): void {
+    this.logs.stdout.close();
+    this.logs.stderr.close();
+  }
+}
