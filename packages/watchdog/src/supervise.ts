@@ -474,6 +474,8 @@ class Supervisor {
           ? await this.adoptAttempt(this.adopted)
           : await this.spawnAttempt(this.specFor(this.attempt));
       const { end } = attempt;
+      // A heartbeat written just before the end is this attempt's progress: look now, before any event.
+      this.pollProgress();
       this.times = undefined;
 
       if (end.kind === 'spawn-error') {
@@ -531,7 +533,8 @@ class Supervisor {
       this.tee.endAttempt();
       this.pollProgress();
 
-      const completion = await this.judgeCompletion(end);
+      const quota = this.findQuota();
+      const completion = await this.judgeCompletion(end, quota !== undefined);
       if (completion.complete) {
         this.emit('completed', { by: completion.by }, 'OK');
         return this.finish('OK', `Completed (${completion.by}) after ${this.attempt} attempt(s).`, {
@@ -550,7 +553,6 @@ class Supervisor {
                 ? 'FALSE_SUCCESS'
                 : 'CHILD_FAILED';
       const retryable = !(end.kind === 'exit' && (end.code === 126 || end.code === 127));
-      const quota = this.findQuota();
       const progressed = this.progressSinceResume || completion.checkAdvanced;
       const decision = decideAfterDeath(
         this.ledger,
@@ -648,10 +650,12 @@ class Supervisor {
   /** Whether the run is complete after an attempt ended, and whether the check advanced. */
   private async judgeCompletion(
     end: AttemptEnd,
+    quotaHit: boolean,
   ): Promise<{ complete: boolean; by?: string; checkAdvanced: boolean }> {
     const { options } = this;
     if (!this.hasPredicate) {
-      return end.kind === 'exit' && end.code === 0
+      // Agent CLIs exit 0 on a usage limit: with a quota pattern, that is no success.
+      return end.kind === 'exit' && end.code === 0 && !quotaHit
         ? { complete: true, by: 'exit-0', checkAdvanced: false }
         : { complete: false, checkAdvanced: false };
     }

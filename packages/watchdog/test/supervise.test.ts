@@ -31,7 +31,7 @@ describe('superviseRun', () => {
     });
     expect(result).toMatchObject({ ok: true, reason: 'OK', exitCode: 0, attempts: 1, resumes: 0 });
     expect(readFileSync(join(runDir, 'stdout.log'), 'utf8')).toBe('hello\n');
-    expect(types(runDir)).toEqual(['started', 'spawned', 'completed', 'ended']);
+    expect(types(runDir)).toEqual(['started', 'spawned', 'exited', 'completed', 'ended']);
   });
 
   it('gives the child RUNWARDEN_RUN_ID, its own process group, and /dev/null as stdin', async () => {
@@ -85,6 +85,7 @@ describe('superviseRun', () => {
       'died',
       'resume-scheduled',
       'resumed',
+      'exited',
       'completed',
       'ended',
     ]);
