@@ -102,7 +102,12 @@ describe('judgeLiveness', () => {
   it('says when to look again: the nearest deadline', () => {
     expect(
       judgeLiveness(
-        times({ firstOutputAtMs: 0, lastOutputAtMs: 60_000, watchesProgress: true, lastProgressAtMs: 0 }),
+        times({
+          firstOutputAtMs: 0,
+          lastOutputAtMs: 60_000,
+          watchesProgress: true,
+          lastProgressAtMs: 0,
+        }),
         { ...limits, progressIdleMs: 10 * MIN, missionDeadlineMs: 3 * 60 * MIN },
         2 * MIN,
       ),
@@ -110,7 +115,9 @@ describe('judgeLiveness', () => {
   });
 
   it('reports how long it was silent', () => {
-    expect(judgeLiveness(times({ firstOutputAtMs: 5, lastOutputAtMs: 100 }), limits, 31 * MIN)).toEqual({
+    expect(
+      judgeLiveness(times({ firstOutputAtMs: 5, lastOutputAtMs: 100 }), limits, 31 * MIN),
+    ).toEqual({
       state: 'output-idle',
       silentMs: 31 * MIN - 100,
     });

@@ -31,7 +31,11 @@ describe('validateOptions', () => {
 
   it.each([
     [{ idleTimeoutMs: -1 }, 'idleTimeoutMs', 'idleTimeoutMs: idleTimeoutMs must not be negative'],
-    [{ idleTimeoutMs: 1.5 }, 'idleTimeoutMs', 'idleTimeoutMs: idleTimeoutMs must be a whole number of ms'],
+    [
+      { idleTimeoutMs: 1.5 },
+      'idleTimeoutMs',
+      'idleTimeoutMs: idleTimeoutMs must be a whole number of ms',
+    ],
     [{ command: '' }, 'command', 'command: must not be empty'],
     [{ maxResumes: 'many' }, 'maxResumes', 'maxResumes: maxResumes must be a number'],
     [
@@ -50,7 +54,11 @@ describe('validateOptions', () => {
       'services.0.readyPort: must be a port from 1 to 65535',
     ],
     [{ backoff: { jitter: 2 } }, 'backoff.jitter', 'backoff.jitter: must be between 0 and 1'],
-    [{ progressIdleMs: 1000 }, 'progressIdleMs', 'progressIdleMs: needs a progress source (watch or heartbeatFile)'],
+    [
+      { progressIdleMs: 1000 },
+      'progressIdleMs',
+      'progressIdleMs: needs a progress source (watch or heartbeatFile)',
+    ],
     [{ runId: '../escape' }, 'runId', 'runId: must be letters, digits, `.`, `_` or `-`'],
   ])('rejects %j naming the option', (options, option, message) => {
     expect(messageOf(options)).toEqual({ code: 'ERR_INVALID_OPTION', option, message });

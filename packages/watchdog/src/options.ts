@@ -212,7 +212,10 @@ const regexLike = z.union([z.instanceof(RegExp), z.string()]).superRefine((value
   try {
     new RegExp(value, 'i');
   } catch (error) {
-    context.addIssue({ code: 'custom', message: `is not a valid regular expression: ${(error as Error).message}` });
+    context.addIssue({
+      code: 'custom',
+      message: `is not a valid regular expression: ${(error as Error).message}`,
+    });
   }
 });
 
@@ -227,7 +230,12 @@ const serviceSchema = z
     readyUrl: z
       .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
       .optional(),
-    readyPort: z.number().int().min(1).max(65_535, { error: 'must be a port from 1 to 65535' }).optional(),
+    readyPort: z
+      .number()
+      .int()
+      .min(1)
+      .max(65_535, { error: 'must be a port from 1 to 65535' })
+      .optional(),
     readyHost: nonEmpty.optional(),
     startupTimeoutMs: ms('startupTimeoutMs').optional(),
     connectTimeoutMs: ms('connectTimeoutMs').min(1).optional(),
@@ -293,7 +301,10 @@ export const superviseOptionsSchema = z.object({
   adoptPollMs: ms('adoptPollMs').min(10, { error: 'must be at least 10 ms' }).optional(),
   progressPollMs: ms('progressPollMs').min(10, { error: 'must be at least 10 ms' }).optional(),
   logs: z
-    .object({ maxBytes: count('maxBytes').optional(), backups: count('backups').max(1000).optional() })
+    .object({
+      maxBytes: count('maxBytes').optional(),
+      backups: count('backups').max(1000).optional(),
+    })
     .optional(),
   subscribers: z.array(fn).optional(),
   lock: z
@@ -330,7 +341,10 @@ export function validateOptions(options: SuperviseOptions): SuperviseOptions {
       throw new WatchdogError(
         'ERR_INVALID_OPTION',
         'progressIdleMs: needs a progress source (watch or heartbeatFile)',
-        { option: 'progressIdleMs', hint: 'Give watch: [...] or heartbeatFile, or drop progressIdleMs.' },
+        {
+          option: 'progressIdleMs',
+          hint: 'Give watch: [...] or heartbeatFile, or drop progressIdleMs.',
+        },
       );
     }
     return options;

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { AGENT_QUOTA_PATTERN, findQuotaMessage, parseResetTime, zoneOffsetMinutes } from './quota.js';
+import {
+  AGENT_QUOTA_PATTERN,
+  findQuotaMessage,
+  parseResetTime,
+  zoneOffsetMinutes,
+} from './quota.js';
 
 const nowMs = Date.parse('2026-11-26T12:00:00Z');
 const at = (iso: string) => Date.parse(iso);
@@ -11,7 +16,11 @@ describe('parseResetTime', () => {
     ['quota resets at 2026-11-26T15:30:00Z', 0, at('2026-11-26T15:30:00Z')],
     ['quota resets at 2026-11-26 15:30:00+01:00', 0, at('2026-11-26T14:30:00Z')],
     ['quota resets at 2026-11-26T15:30 (no zone: local)', 120, at('2026-11-26T13:30:00Z')],
-    ["You've hit your usage limit. Try again in 2 hours 5 minutes.", 0, nowMs + 2 * 3_600_000 + 5 * 60_000],
+    [
+      "You've hit your usage limit. Try again in 2 hours 5 minutes.",
+      0,
+      nowMs + 2 * 3_600_000 + 5 * 60_000,
+    ],
     ['rate limited, retry in 1h30m', 0, nowMs + 90 * 60_000],
     ['Too Many Requests: try again in 45s', 0, nowMs + 45_000],
     ['5-hour limit reached ∙ resets 3pm', 0, at('2026-11-26T15:00:00Z')],
@@ -57,12 +66,17 @@ describe('findQuotaMessage', () => {
     ]) {
       expect(findQuotaMessage(['working', line, 'bye'], AGENT_QUOTA_PATTERN)?.line).toBe(line);
     }
-    expect(findQuotaMessage(['implemented the rate limiter', 'all done'], AGENT_QUOTA_PATTERN)).toBeUndefined();
+    expect(
+      findQuotaMessage(['implemented the rate limiter', 'all done'], AGENT_QUOTA_PATTERN),
+    ).toBeUndefined();
   });
 
   it('reads the reset time from the named group `reset` when the pattern has one', () => {
     expect(
-      findQuotaMessage(['BUDGET EXHAUSTED until=2026-11-26T15:00:00Z id=1700000000'], /budget exhausted until=(?<reset>\S+)/i),
+      findQuotaMessage(
+        ['BUDGET EXHAUSTED until=2026-11-26T15:00:00Z id=1700000000'],
+        /budget exhausted until=(?<reset>\S+)/i,
+      ),
     ).toEqual({
       line: 'BUDGET EXHAUSTED until=2026-11-26T15:00:00Z id=1700000000',
       resetText: '2026-11-26T15:00:00Z',

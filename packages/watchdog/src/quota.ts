@@ -30,7 +30,10 @@ export interface QuotaMatch {
  * @param pattern - the quota pattern; a named group `reset` marks where the reset time is.
  * @returns the newest matching line, or `undefined`.
  */
-export function findQuotaMessage(lines: readonly string[], pattern: RegExp): QuotaMatch | undefined {
+export function findQuotaMessage(
+  lines: readonly string[],
+  pattern: RegExp,
+): QuotaMatch | undefined {
   const matcher = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
   for (let index = lines.length - 1; index >= 0; index--) {
     const line = lines[index]!;
@@ -139,7 +142,9 @@ export function parseResetTime(text: string, options: ParseResetOptions): number
       if (zone.toUpperCase() === 'Z') offset = 0;
       else {
         const digits = zone.replace(':', '');
-        offset = (digits[0] === '-' ? -1 : 1) * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5)));
+        offset =
+          (digits[0] === '-' ? -1 : 1) *
+          (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5)));
       }
     }
     return future(asUtc - offset * 60_000);

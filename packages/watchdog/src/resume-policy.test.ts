@@ -52,16 +52,17 @@ describe('decideAfterDeath', () => {
   });
 
   it('counts every resume when no progress source is configured, output or not', () => {
-    const decision = decideAfterDeath(
-      ledger({ budgetSpent: 2 }),
-      death({ progressed: true }),
-      { ...policy, hasProgressSource: false },
-    );
+    const decision = decideAfterDeath(ledger({ budgetSpent: 2 }), death({ progressed: true }), {
+      ...policy,
+      hasProgressSource: false,
+    });
     expect(decision.action).toBe('handoff');
   });
 
   it('caps the backoff at 5 minutes', () => {
-    expect(decideAfterDeath(ledger({ backoffStep: 30 }), death(), { ...policy, maxResumes: 99 })).toMatchObject({
+    expect(
+      decideAfterDeath(ledger({ backoffStep: 30 }), death(), { ...policy, maxResumes: 99 }),
+    ).toMatchObject({
       delayMs: 300_000,
     });
   });
@@ -82,7 +83,11 @@ describe('decideAfterDeath', () => {
       death({ uptimeMs: 5 * MIN }),
       policy,
     );
-    expect(decision).toMatchObject({ action: 'resume', delayMs: 8000, ledger: { progressStreakMs: 0 } });
+    expect(decision).toMatchObject({
+      action: 'resume',
+      delayMs: 8000,
+      ledger: { progressStreakMs: 0 },
+    });
   });
 
   it('with no progress source, one stable attempt of 10 minutes resets the backoff (PM2-like)', () => {
@@ -112,7 +117,9 @@ describe('decideAfterDeath', () => {
 
   it('waits the fallback when the quota message has no reset time, and caps a far one', () => {
     const nowMs = Date.parse('2026-11-26T12:00:00Z');
-    expect(decideAfterDeath(ledger(), death({ quota: { line: 'rate limit reached' }, nowMs }), policy)).toMatchObject({
+    expect(
+      decideAfterDeath(ledger(), death({ quota: { line: 'rate limit reached' }, nowMs }), policy),
+    ).toMatchObject({
       action: 'quota-pause',
       delayMs: 15 * MIN,
       resetParsed: false,
@@ -128,7 +135,11 @@ describe('decideAfterDeath', () => {
 
   it('after maxPauses a quota death is an ordinary death', () => {
     expect(
-      decideAfterDeath(ledger({ quotaPauses: 2 }), death({ quota: { line: 'usage limit' } }), policy),
+      decideAfterDeath(
+        ledger({ quotaPauses: 2 }),
+        death({ quota: { line: 'usage limit' } }),
+        policy,
+      ),
     ).toMatchObject({ action: 'resume', countsAgainstBudget: true });
   });
 

@@ -116,7 +116,8 @@ export function decideAfterDeath(
   random: () => number = Math.random,
 ): ResumeDecision {
   if (!facts.retryable) return { action: 'fail', reason: 'CHILD_FAILED', why: 'not-retryable' };
-  if (policy.maxResumes === 0) return { action: 'fail', reason: facts.cause, why: 'resumes-disabled' };
+  if (policy.maxResumes === 0)
+    return { action: 'fail', reason: facts.cause, why: 'resumes-disabled' };
 
   if (facts.quota && policy.quota && ledger.quotaPauses < policy.quota.maxPauses) {
     const { resetAtMs } = facts.quota;

@@ -219,12 +219,12 @@ export async function waitReady(
   let last = 'not probed';
   try {
     for (;;) {
-      if (signal?.aborted) return { ready: false, why: 'aborted', waitedMs: waited(), detail: last };
+      if (signal?.aborted)
+        return { ready: false, why: 'aborted', waitedMs: waited(), detail: last };
       if (service.hasExited())
         return { ready: false, why: 'died', waitedMs: waited(), detail: 'exited before ready' };
       const remaining = deadline - performance.now();
-      if (remaining <= 0)
-        return { ready: false, why: 'timeout', waitedMs: waited(), detail: last };
+      if (remaining <= 0) return { ready: false, why: 'timeout', waitedMs: waited(), detail: last };
       const probeSignal = AbortSignal.any([
         AbortSignal.timeout(Math.max(1, Math.round(remaining))),
         ...(signal ? [signal] : []),
@@ -266,7 +266,8 @@ export async function stopService(
   const groups = service.identity
     ? [{ pgid: service.pid, leaderStartTicks: service.identity.startTicks }]
     : [];
-  const target = service.identity && !service.hasExited() ? service.identity : { token: service.token };
+  const target =
+    service.identity && !service.hasExited() ? service.identity : { token: service.token };
   return killTree(target, { graceMs, token: service.token, processGroups: groups }).catch(() =>
     killTree({ token: service.token }, { graceMs, processGroups: groups }).catch(() => null),
   );

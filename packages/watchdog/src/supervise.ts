@@ -23,7 +23,7 @@ import {
 import { runCheckCommand } from './check-command.js';
 import { WatchdogError } from './errors.js';
 import { Journal, type JournalEvent, type JournalEventType } from './journal.js';
-import { judgeLiveness, type AttemptTimes, type LivenessLimits } from './liveness.js';
+import { type AttemptTimes, judgeLiveness, type LivenessLimits } from './liveness.js';
 import { type CommandSpec, type SuperviseOptions, validateOptions } from './options.js';
 import { type Checkpoint, ProgressWatcher } from './progress.js';
 import { AGENT_QUOTA_PATTERN, findQuotaMessage, parseResetTime } from './quota.js';
@@ -273,7 +273,8 @@ class Supervisor {
           : Number.POSITIVE_INFINITY,
     };
     this.killGraceMs = options.killGraceMs ?? 5000;
-    this.doneFile = options.doneFile !== undefined ? resolve(this.cwd, options.doneFile) : undefined;
+    this.doneFile =
+      options.doneFile !== undefined ? resolve(this.cwd, options.doneFile) : undefined;
     this.hasPredicate =
       options.doneFile !== undefined ||
       options.doneMarker !== undefined ||
@@ -350,7 +351,10 @@ class Supervisor {
   private armMissionTimer(): void {
     if (this.missionTimeoutMs <= 0) return;
     const remaining = this.limits.missionDeadlineMs - performance.now();
-    if (remaining <= 0) return this.stopWith('mission-timeout');
+    if (remaining <= 0) {
+      this.stopWith('mission-timeout');
+      return;
+    }
     this.missionTimer = setTimeout(() => this.armMissionTimer(), Math.min(remaining, MAX_TIMER_MS));
   }
 
@@ -370,7 +374,9 @@ class Supervisor {
       doneMarker: options.doneMarker,
       checkCommand: options.checkCommand,
       watch: this.watcher.sources,
-      services: (options.services ?? []).map((service, index) => service.name ?? `service-${index + 1}`),
+      services: (options.services ?? []).map(
+        (service, index) => service.name ?? `service-${index + 1}`,
+      ),
       adoptedPid: this.adopted?.pid,
       lockFencingToken: this.lock?.fencingToken,
     });
@@ -417,7 +423,11 @@ class Supervisor {
       });
       const outcome = await waitReady(service, spec, this.stop.signal);
       if (outcome.ready) {
-        this.emit('service-ready', { name: service.name, waitedMs: outcome.waitedMs, via: outcome.via });
+        this.emit('service-ready', {
+          name: service.name,
+          waitedMs: outcome.waitedMs,
+          via: outcome.via,
+        });
         service.exited.then(({ code, signal }) => {
           if (this.finishing) return;
           this.emit(
@@ -512,10 +522,18 @@ class Supervisor {
           this.emit('output-idle', { idleTimeoutMs: this.limits.idleTimeoutMs }, 'IDLE_TIMEOUT');
         } else if (end.kind === 'startup-idle') {
           endedBy = 'startup';
-          this.emit('startup-idle', { startupIdleMs: this.limits.startupIdleMs }, 'STARTUP_TIMEOUT');
+          this.emit(
+            'startup-idle',
+            { startupIdleMs: this.limits.startupIdleMs },
+            'STARTUP_TIMEOUT',
+          );
         } else if (end.kind === 'progress-idle') {
           endedBy = 'progress';
-          this.emit('progress-idle', { progressIdleMs: this.limits.progressIdleMs }, 'IDLE_TIMEOUT');
+          this.emit(
+            'progress-idle',
+            { progressIdleMs: this.limits.progressIdleMs },
+            'IDLE_TIMEOUT',
+          );
         } else {
           endedBy = 'completed-alive';
         }
@@ -563,7 +581,10 @@ class Supervisor {
       this.emit(
         'died',
         {
-          cause: endedBy === 'exit' ? describeExit(this.lastExit?.code ?? null, this.lastExit?.signal ?? null) : endedBy,
+          cause:
+            endedBy === 'exit'
+              ? describeExit(this.lastExit?.code ?? null, this.lastExit?.signal ?? null)
+              : endedBy,
           code: this.lastExit?.code ?? null,
           signal: this.lastExit?.signal ?? null,
           progressed,
@@ -630,7 +651,11 @@ class Supervisor {
       case 'mission-timeout':
         this.emit(
           'timeout',
-          { what: 'mission', limitMs: this.missionTimeoutMs, missionTimeoutMs: this.missionTimeoutMs },
+          {
+            what: 'mission',
+            limitMs: this.missionTimeoutMs,
+            missionTimeoutMs: this.missionTimeoutMs,
+          },
           'MISSION_TIMEOUT',
         );
         break;
@@ -687,7 +712,8 @@ class Supervisor {
       if (!check.passed) return { complete: false, checkAdvanced };
       by = by ? `${by}+check` : 'check';
     }
-    if (options.isComplete && !(await options.isComplete())) return { complete: false, checkAdvanced };
+    if (options.isComplete && !(await options.isComplete()))
+      return { complete: false, checkAdvanced };
     return { complete: true, by: by ?? 'predicate', checkAdvanced };
   }
 
@@ -920,7 +946,8 @@ class Supervisor {
         const chunk = Buffer.alloc(length);
         const read = readSync(fd, chunk, 0, length, offset);
         offset += read;
-        if (read > 0) this.tee.write(chunk.subarray(0, read), { stream: 'stdout', attempt: this.attempt });
+        if (read > 0)
+          this.tee.write(chunk.subarray(0, read), { stream: 'stdout', attempt: this.attempt });
       } finally {
         closeSync(fd);
       }
@@ -971,10 +998,10 @@ class Supervisor {
   /** After the leader exited: end what is left of its tree (systemd `KillMode=control-group`). */
   private async sweep(attempt: Attempt): Promise<RunResult | undefined> {
     if (!attempt.token && attempt.groups.length === 0) return undefined;
-    const sweep = await killTree(
-      attempt.token ? { token: attempt.token } : { token: this.runId },
-      { graceMs: this.killGraceMs, processGroups: attempt.groups },
-    ).catch(() => null);
+    const sweep = await killTree(attempt.token ? { token: attempt.token } : { token: this.runId }, {
+      graceMs: this.killGraceMs,
+      processGroups: attempt.groups,
+    }).catch(() => null);
     if (sweep && sweep.killed.length > 0) {
       this.emit('kill', {
         why: 'leftover-after-exit',
@@ -1047,7 +1074,10 @@ class Supervisor {
           `Mission timeout of ${this.missionTimeoutMs} ms exceeded; the tree was ended.`,
         );
       case 'lock-lost':
-        return this.finish('LOCK_HELD', `Lost the run's lock (${this.stopDetail}); the tree was ended.`);
+        return this.finish(
+          'LOCK_HELD',
+          `Lost the run's lock (${this.stopDetail}); the tree was ended.`,
+        );
       case 'service-failed':
         return this.finish(
           'SERVICE_FAILED',

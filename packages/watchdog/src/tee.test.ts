@@ -11,7 +11,11 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const tee = (extra: Partial<ConstructorParameters<typeof OutputTee>[0]> = {}) =>
-  new OutputTee({ stdoutPath: join(dir, 'stdout.log'), stderrPath: join(dir, 'stderr.log'), ...extra });
+  new OutputTee({
+    stdoutPath: join(dir, 'stdout.log'),
+    stderrPath: join(dir, 'stderr.log'),
+    ...extra,
+  });
 const out = (attempt = 1): ChunkInfo => ({ stream: 'stdout', attempt });
 
 describe('TailBuffer', () => {

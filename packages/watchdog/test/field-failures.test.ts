@@ -10,7 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getProcessInfoSync } from '@runwarden/process-identity';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type JournalEvent, readJournal, type SuperviseOptions, superviseRun } from '../src/index.js';
+import {
+  type JournalEvent,
+  readJournal,
+  type SuperviseOptions,
+  superviseRun,
+} from '../src/index.js';
 
 const agent = createRequire(import.meta.url).resolve('@runwarden/fake-agent');
 let dir: string;
@@ -41,10 +46,13 @@ const run = (agentArgs: string[], options: Partial<SuperviseOptions> = {}) => {
 
 describe('field failures', () => {
   it('silent hang: output stops, the process stays → IDLE_TIMEOUT, exit 3', async () => {
-    const { result, events } = await run(['--turns', '100', '--turn-ms', '20', '--hang-after', '2'], {
-      idleTimeoutMs: 600,
-      maxResumes: 0,
-    });
+    const { result, events } = await run(
+      ['--turns', '100', '--turn-ms', '20', '--hang-after', '2'],
+      {
+        idleTimeoutMs: 600,
+        maxResumes: 0,
+      },
+    );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
       exitCode: 3,
       reason: 'IDLE_TIMEOUT',
@@ -63,7 +71,14 @@ describe('field failures', () => {
       exitCode: 3,
       reason: 'STARTUP_TIMEOUT',
     });
-    expect(typesOf(events)).toEqual(['started', 'spawned', 'startup-idle', 'kill', 'died', 'ended']);
+    expect(typesOf(events)).toEqual([
+      'started',
+      'spawned',
+      'startup-idle',
+      'kill',
+      'died',
+      'ended',
+    ]);
   });
 
   it('one legitimate long pause, shorter than the idle window → OK, no idle event', async () => {
@@ -71,7 +86,10 @@ describe('field failures', () => {
       ['--turns', '3', '--turn-ms', '20', '--pause-after', '1', '--pause-ms', '800'],
       { idleTimeoutMs: 3000 },
     );
-    expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({ exitCode: 0, reason: 'OK' });
+    expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
+      exitCode: 0,
+      reason: 'OK',
+    });
     expect(typesOf(events)).toEqual(['started', 'spawned', 'exited', 'completed', 'ended']);
   });
 
@@ -79,9 +97,14 @@ describe('field failures', () => {
     const { result, events } = await run(['--read-stdin', '--turns', '1', '--turn-ms', '1'], {
       idleTimeoutMs: 5000,
     });
-    expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({ exitCode: 0, reason: 'OK' });
+    expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
+      exitCode: 0,
+      reason: 'OK',
+    });
     expect(typesOf(events)).toEqual(['started', 'spawned', 'exited', 'completed', 'ended']);
-    expect(readFileSync(join(dir, 'run', 'stdout.log'), 'utf8')).toContain('fake-agent: stdin closed');
+    expect(readFileSync(join(dir, 'run', 'stdout.log'), 'utf8')).toContain(
+      'fake-agent: stdin closed',
+    );
   });
 
   it('prints its result then never exits → the marker completes it, the lingering tree is ended', async () => {
@@ -90,7 +113,10 @@ describe('field failures', () => {
       completionGraceMs: 300,
       idleTimeoutMs: 30_000,
     });
-    expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({ exitCode: 0, reason: 'OK' });
+    expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
+      exitCode: 0,
+      reason: 'OK',
+    });
     expect(result).toMatchObject({ completedBy: 'marker', isTerminated: true });
     expect(typesOf(events)).toEqual(['started', 'spawned', 'kill', 'completed', 'ended']);
     expect(events.find((event) => event.type === 'kill')).toMatchObject({ why: 'completed-alive' });
@@ -111,10 +137,22 @@ describe('field failures', () => {
   it('a grandchild that survives its parent is ended with it → OK, nothing left', async () => {
     const pidFile = join(dir, 'pids');
     const { result, events } = await run(
-      ['--grandchild', '--setsid-grandchild', '--turns', '1', '--turn-ms', '1', '--pid-file', pidFile],
+      [
+        '--grandchild',
+        '--setsid-grandchild',
+        '--turns',
+        '1',
+        '--turn-ms',
+        '1',
+        '--pid-file',
+        pidFile,
+      ],
       { idleTimeoutMs: 10_000 },
     );
-    expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({ exitCode: 0, reason: 'OK' });
+    expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
+      exitCode: 0,
+      reason: 'OK',
+    });
     expect(typesOf(events)).toEqual(['started', 'spawned', 'exited', 'kill', 'completed', 'ended']);
     const grandchild = Number(
       readFileSync(pidFile, 'utf8')
@@ -155,7 +193,10 @@ describe('field failures', () => {
       ],
       { heartbeatFile: heartbeat, doneFile: 'DONE', maxResumes: 1, idleTimeoutMs: 10_000 },
     );
-    expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({ exitCode: 0, reason: 'OK' });
+    expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
+      exitCode: 0,
+      reason: 'OK',
+    });
     expect(result).toMatchObject({ attempts: 4, resumes: 3, budgetSpent: 0 });
     const crash = ['progress', 'exited', 'died', 'resume-scheduled', 'resumed'];
     expect(typesOf(events)).toEqual([
@@ -174,7 +215,10 @@ describe('field failures', () => {
     // Each resume got the checkpoint the previous life left.
     const received = readFileSync(checkpoints, 'utf8').trim().split('\n');
     expect(received[0]).toBe('-');
-    expect(JSON.parse(received[1]!)).toMatchObject({ sessionId: 'fake-session-1', lastTask: 'turn 1' });
+    expect(JSON.parse(received[1]!)).toMatchObject({
+      sessionId: 'fake-session-1',
+      lastTask: 'turn 1',
+    });
     expect(JSON.parse(received[3]!)).toMatchObject({ lastTask: 'turn 3' });
   });
 
@@ -206,7 +250,7 @@ describe('field failures', () => {
     // stdout and stderr are two pipes: their last lines may arrive in either order.
     expect((handoff.lastLines as string[]).slice(-2).sort()).toEqual([
       'fake-agent: crashing at start with code 2',
-      'fake-agent: life 3, 0 turn(s) done before',
+      'fake-agent: life 1, 0 turn(s) done before',
     ]);
     expect(handoff.resumeCommand).toBe(
       `${process.execPath} ${agent} --crash-at-start --crash-code 2`,
@@ -236,7 +280,10 @@ describe('field failures', () => {
       ],
       { doneFile: 'DONE', maxResumes: 1, quota: { fallbackPauseMs: 300 }, idleTimeoutMs: 10_000 },
     );
-    expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({ exitCode: 0, reason: 'OK' });
+    expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
+      exitCode: 0,
+      reason: 'OK',
+    });
     expect(result).toMatchObject({ attempts: 2, budgetSpent: 0, quotaPauses: 1 });
     expect(typesOf(events)).toEqual([
       'started',
@@ -274,9 +321,15 @@ describe('field failures', () => {
       ],
       { maxResumes: 0 + 1, quota: { marginMs: 0 }, idleTimeoutMs: 10_000 },
     );
-    expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({ exitCode: 0, reason: 'OK' });
+    expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
+      exitCode: 0,
+      reason: 'OK',
+    });
     const pause = events.find((event) => event.type === 'quota-pause')!;
-    expect(pause).toMatchObject({ resetParsed: true, until: new Date(resetAt * 1000).toISOString() });
+    expect(pause).toMatchObject({
+      resetParsed: true,
+      until: new Date(resetAt * 1000).toISOString(),
+    });
     expect(pause.delayMs as number).toBeLessThanOrEqual(2500);
     const resumed = events.find((event) => event.type === 'resumed')!;
     expect(Date.parse(resumed.ts)).toBeGreaterThanOrEqual(resetAt * 1000);

@@ -38,8 +38,8 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
@@ -203,7 +203,11 @@ async function main(): Promise<void> {
   const crashLives = number(values['crash-lives']);
   const pauseAfter = number(values['pause-after']);
   for (let turn = 1; turn <= turns; turn++) {
-    await sleep(pauseAfter !== undefined && turn === pauseAfter + 1 ? (number(values['pause-ms']) ?? 1000) : turnMs);
+    await sleep(
+      pauseAfter !== undefined && turn === pauseAfter + 1
+        ? (number(values['pause-ms']) ?? 1000)
+        : turnMs,
+    );
     state.totalTurns += 1;
     save();
     if (values.heartbeat)
