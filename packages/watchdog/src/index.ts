@@ -64,6 +64,7 @@ export {
   stopService,
   waitReady,
 } from './service.js';
+export { type RunState, type RunSummary, summarizeJournal } from './summary.js';
 export { newRunId, type RunResult, superviseRun } from './supervise.js';
 export {
   type ChunkInfo,

@@ -584,7 +584,7 @@ class Supervisor {
           cause:
             endedBy === 'exit'
               ? describeExit(this.lastExit?.code ?? null, this.lastExit?.signal ?? null)
-              : endedBy,
+              : end.kind,
           code: this.lastExit?.code ?? null,
           signal: this.lastExit?.signal ?? null,
           progressed,
