@@ -3,7 +3,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { type KillTreeResult, killTree } from '@runwarden/kill-tree';
 import { captureIdentity, type ProcessIdentity, RUN_ID_ENV } from '@runwarden/process-identity';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
 import { type LogRotationOptions, RotatingLog } from './rotating-log.js';
 
 /**
@@ -144,6 +144,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 /** One HTTP probe with separate connect and read timeouts (undici). */
 async function probeUrl(
+  request: typeof import('undici')['request'],
   url: string,
   dispatcher: Agent,
   readTimeoutMs: number,
@@ -215,7 +216,11 @@ export async function waitReady(
       ? { ready: false, why: 'died', waitedMs: 0, detail: 'exited at once' }
       : { ready: true, waitedMs: 0, via: 'started' };
   }
-  const dispatcher = new Agent({ connect: { timeout: connectTimeoutMs }, pipelining: 0 });
+  // Loaded only when a URL is probed: undici costs ~20 MB of RSS.
+  const undici = spec.readyUrl !== undefined ? await import('undici') : undefined;
+  const dispatcher = undici
+    ? new undici.Agent({ connect: { timeout: connectTimeoutMs }, pipelining: 0 })
+    : undefined;
   let last = 'not probed';
   try {
     for (;;) {
@@ -231,7 +236,7 @@ export async function waitReady(
       ]);
       const outcome =
         spec.readyUrl !== undefined
-          ? await probeUrl(spec.readyUrl, dispatcher, readTimeoutMs, probeSignal)
+          ? await probeUrl(undici!.request, spec.readyUrl, dispatcher!, readTimeoutMs, probeSignal)
           : await probePort(
               spec.readyHost ?? '127.0.0.1',
               spec.readyPort!,
@@ -247,7 +252,7 @@ export async function waitReady(
       await sleep(Math.min(interval, Math.max(0, deadline - performance.now())), signal);
     }
   } finally {
-    await dispatcher.close().catch(() => undefined);
+    await dispatcher?.close().catch(() => undefined);
   }
 }
 
