@@ -277,7 +277,13 @@ function watchdogFailure(error: unknown): unknown {
 
 /**
  * `runwarden run`: one run at a time under the watchdog, on the embedded
- * default. Returns the exit code.
+ * default: the lock first (exit 5 with the holder's pid when held, 7 when
+ * corrupt), then the watchdog, which holds it for the whole run, then evidence.
+ *
+ * @param commandLine - the command and its arguments, after `--`.
+ * @param flags - the raw flags.
+ * @returns the exit code (DESIGN.md's table).
+ * @throws {CliError} `USAGE` for bad flags, `LOCK_HELD`/`INVALID_STATE` for the lock.
  */
 export async function runCommand(commandLine: string[], flags: RunFlags): Promise<number> {
   const settings = parseRunFlags(commandLine, flags);
@@ -449,7 +455,12 @@ function relativeOrAbsolute(path: string): string {
   return rel && !rel.startsWith('..') ? rel : path;
 }
 
-/** Maps a lock-core error to the CLI's exit table. */
+/**
+ * Maps a lock-core or coordination error to the CLI's exit table.
+ *
+ * @param error - anything thrown.
+ * @returns a {@link CliError} for the known errors, else `error` itself.
+ */
 export function lockFailure(error: unknown): unknown {
   if (LockHeldError.isInstance(error) && error.code === 'ERR_LOCK_HELD') {
     const held = error as LockHeldError;
