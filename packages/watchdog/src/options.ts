@@ -176,7 +176,7 @@ export interface SuperviseOptions {
   killGraceMs?: number;
   /** Aborting it ends the tree and the run with `INTERRUPTED` (exit 130). */
   signal?: AbortSignal;
-  /** Called with every journal event, after it is written. */
+  /** Called with every journal event, after it is written; what it throws is ignored. */
   onEvent?: (event: JournalEvent) => void;
   /** Where the child's stdout is passed through besides the log. @default not passed through */
   stdout?: Writable;

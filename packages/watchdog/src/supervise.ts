@@ -337,7 +337,11 @@ class Supervisor {
     attempt = this.attempt,
   ): JournalEvent {
     const event = this.journal.append(type, attempt, data, reason);
-    this.options.onEvent?.(event);
+    try {
+      this.options.onEvent?.(event);
+    } catch {
+      // A listener's bug must not end the supervision; the event is in the journal.
+    }
     return event;
   }
 
@@ -451,7 +455,10 @@ class Supervisor {
           `Service ${service.name} exited before it was ready (${describeExit(code, signal)}); see service-${service.name}.log.`,
         );
       }
-      if (outcome.why === 'aborted') return this.finishStopped();
+      if (outcome.why === 'aborted') {
+        this.emitStopEvent();
+        return this.finishStopped();
+      }
       this.emit(
         'timeout',
         {

@@ -45,6 +45,19 @@ describe('OutputTee', () => {
     expect(output.bytes).toEqual({ stdout: 6, stderr: 5 });
   });
 
+  it('keeps logging when a subscriber throws', () => {
+    const output = tee({
+      subscribers: [
+        () => {
+          throw new Error('bug in a subscriber');
+        },
+      ],
+    });
+    output.write(Buffer.from('still logged\n'), out());
+    output.close();
+    expect(readFileSync(join(dir, 'stdout.log'), 'utf8')).toBe('still logged\n');
+  });
+
   it('sees the done marker only as a whole line, even split across chunks', () => {
     let marks = 0;
     const output = tee({ doneMarker: '## DONE', onMarker: () => marks++ });

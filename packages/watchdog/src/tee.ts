@@ -14,7 +14,7 @@ export interface ChunkInfo {
 /**
  * Receives every chunk of the child's output, in order, after it is in the
  * log (e.g. a chunk-chain hasher, a live viewer). It must not keep `chunk`
- * beyond the call without copying it, and must not throw.
+ * beyond the call without copying it; what it throws is ignored.
  */
 export type OutputSubscriber = (chunk: Buffer, info: ChunkInfo) => void;
 
@@ -165,7 +165,13 @@ export class OutputTee {
     this.options.onOutput?.(info);
     this.bytes[info.stream] += chunk.length;
     this.logs[info.stream].write(chunk);
-    for (const subscriber of this.subscribers) subscriber(chunk, info);
+    for (const subscriber of this.subscribers) {
+      try {
+        subscriber(chunk, info);
+      } catch {
+        // A subscriber's bug must not stop the logs or the supervision.
+      }
+    }
     this.runTail.push(chunk);
     this.attemptTail.push(chunk);
     if (this.marker && !this.markerSeen) this.scanForMarker(chunk, info.stream);

@@ -200,6 +200,23 @@ describe('services', () => {
     expect(alive(events[1]!.pid as number)).toBe(false);
   });
 
+  it('an interrupt while waiting for a service ends it → INTERRUPTED, exit 130', async () => {
+    const port = await freePort();
+    const controller = new AbortController();
+    const { result, events } = await run(['--turns', '1'], {
+      services: [service(port, ['--serve-delay-ms', '60000'])],
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (event.type === 'service-started') setTimeout(() => controller.abort(), 200);
+      },
+    });
+    expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
+      exitCode: 130,
+      reason: 'INTERRUPTED',
+    });
+    expect(typesOf(events)).toEqual(['started', 'service-started', 'interrupted', 'kill', 'ended']);
+  });
+
   it('a service that dies mid-run ends the run → SERVICE_FAILED, exit 1', async () => {
     const port = await freePort();
     const { result, events } = await run(['--turns', '100000', '--turn-ms', '20'], {
