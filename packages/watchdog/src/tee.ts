@@ -19,29 +19,38 @@ export interface ChunkInfo {
 export type OutputSubscriber = (chunk: Buffer, info: ChunkInfo) => void;
 
 /**
- * The last `capBytes` of a byte stream, kept as the chunks that arrived (no
- * decoding on the hot path); lines are made only when asked for.
+ * The last `capBytes` of a byte stream, copied into one fixed ring buffer (so
+ * the pipe's chunks die young and their memory goes with the next minor GC);
+ * lines are made only when asked for.
  */
 export class TailBuffer {
-  private chunks: Buffer[] = [];
-  private bytes = 0;
+  private readonly ring: Buffer;
+  private end = 0;
+  private filled = false;
+  private total = 0;
 
   /** @param capBytes - how many trailing bytes to keep. @default 65536 */
-  constructor(private readonly capBytes = 65_536) {}
+  constructor(private readonly capBytes = 65_536) {
+    this.ring = Buffer.alloc(capBytes);
+  }
 
-  /** Keeps `chunk` (by reference; callers hand over chunks they never reuse). */
+  /** Copies the chunk's bytes in (its last `capBytes` at most). */
   push(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.bytes += chunk.length;
-    while (this.chunks.length > 1 && this.bytes - this.chunks[0]!.length >= this.capBytes) {
-      this.bytes -= this.chunks.shift()!.length;
-    }
+    this.total += chunk.length;
+    const source = chunk.length > this.capBytes ? chunk.subarray(-this.capBytes) : chunk;
+    const first = Math.min(source.length, this.capBytes - this.end);
+    source.copy(this.ring, this.end, 0, first);
+    if (first < source.length) source.copy(this.ring, 0, first);
+    const next = this.end + source.length;
+    if (next >= this.capBytes) this.filled = true;
+    this.end = next % this.capBytes;
   }
 
   /** Forgets everything. */
   clear(): void {
-    this.chunks = [];
-    this.bytes = 0;
+    this.end = 0;
+    this.filled = false;
+    this.total = 0;
   }
 
   /**
@@ -51,10 +60,12 @@ export class TailBuffer {
    * @returns lines without their `\n` (a `\r` before it is dropped too).
    */
   lines(count: number): string[] {
-    const all = Buffer.concat(this.chunks);
-    const lines = all.subarray(-this.capBytes).toString('utf8').split('\n');
+    const kept = this.filled
+      ? Buffer.concat([this.ring.subarray(this.end), this.ring.subarray(0, this.end)])
+      : this.ring.subarray(0, this.end);
+    const lines = kept.toString('utf8').split('\n');
     // A cut in the middle of a line leaves its end only: drop it.
-    if (all.length > this.capBytes) lines.shift();
+    if (this.total > this.capBytes) lines.shift();
     if (lines.at(-1) === '') lines.pop();
     return lines.slice(-count).map((line) => line.replace(/\r$/, ''));
   }
