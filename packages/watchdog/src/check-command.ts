@@ -29,6 +29,8 @@ export interface CheckCommandOptions {
    * @default 300000
    */
   timeoutMs?: number;
+  /** Aborting it ends the check's tree at once; the check fails. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -51,19 +53,24 @@ export function runCheckCommand(options: CheckCommandOptions): Promise<CheckResu
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
+    const end = () =>
       killTree(
         { token: options.token },
         { graceMs: 1000, processGroups: child.pid ? [child.pid] : [] },
       ).catch(() => undefined);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      end();
     }, options.timeoutMs ?? 300_000);
+    options.signal?.addEventListener('abort', end, { once: true });
+    if (options.signal?.aborted) end();
     child.stdout.on('data', (chunk: Buffer) => tail.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => tail.push(chunk));
     const done = (exitCode: number | null) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', end);
       settle({
-        passed: exitCode === 0 && !timedOut,
+        passed: exitCode === 0 && !timedOut && !options.signal?.aborted,
         exitCode,
         output: tail.lines(200).join('\n').trim(),
         durationMs: Math.round(performance.now() - started),

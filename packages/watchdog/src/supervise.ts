@@ -567,6 +567,11 @@ class Supervisor {
         });
       }
 
+      // Stopped meanwhile (interrupt, mission timeout, lock lost, service died): nothing to resume.
+      if (this.stopKind) {
+        this.emitStopEvent();
+        return this.finishStopped();
+      }
       const cause: DeathFacts['cause'] =
         endedBy === 'idle' || endedBy === 'progress'
           ? 'IDLE_TIMEOUT'
@@ -705,6 +710,7 @@ class Supervisor {
         env: this.baseEnv,
         token: `${this.runId}~check`,
         timeoutMs: options.checkTimeoutMs,
+        signal: this.stop.signal,
       });
       checkAdvanced = this.lastCheckOutput !== undefined && check.output !== this.lastCheckOutput;
       this.lastCheckOutput = check.output;

@@ -19,6 +19,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type JournalEvent,
   readJournal,
+  runCheckCommand,
   type SuperviseOptions,
   superviseRun,
   WatchdogError,
@@ -121,6 +122,17 @@ describe('completion check', () => {
       exitCode: 1,
       output: ['2 tests failing'],
     });
+  });
+
+  it('ends a check that runs past its time limit, with its whole tree, and fails it', async () => {
+    const check = await runCheckCommand({
+      command: 'sleep 30 & sleep 30; echo never',
+      cwd: dir,
+      env: process.env,
+      token: 'check-timeout-test',
+      timeoutMs: 300,
+    });
+    expect(check).toMatchObject({ passed: false, timedOut: true, exitCode: null, output: '' });
   });
 
   it('a DONE file and a passing check complete the run', async () => {
