@@ -120,7 +120,7 @@ describe('runwarden run', () => {
       '--state-dir',
       stateDir,
       '--mission-timeout',
-      '1s',
+      '3s',
       '--kill-grace',
       '500ms',
       '--json',

@@ -108,7 +108,8 @@ describe('superviseRun', () => {
         pidFile,
       ],
       runDir,
-      missionTimeoutMs: 600,
+      // Long enough for the agent and its grandchild to start on a busy machine.
+      missionTimeoutMs: 3000,
       killGraceMs: 300,
     });
     expect(result).toMatchObject({
