@@ -113,7 +113,12 @@ const LAST_LINES = 50;
 const PROGRESS_JOURNAL_MS = 60_000;
 const MAX_TIMER_MS = 2_147_483_647;
 
-const delay = (ms: number) => new Promise<void>((settle) => setTimeout(settle, ms));
+/** Waits for `promise`, at most `ms`; the timer never outlives the wait (it must not keep the process alive). */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((settle) => (timer = setTimeout(settle, ms)))]);
+  clearTimeout(timer);
+}
 
 /** Shell-quotes a command line for the hand-off (POSIX `sh`). */
 function shellQuote(parts: string[]): string {
@@ -518,7 +523,7 @@ class Supervisor {
           uptimeMs: Math.round(attempt.uptimeMs),
         });
         // Output written just before the exit may still be in the pipe.
-        await Promise.race([attempt.closed, delay(100)]);
+        await settledWithin(attempt.closed, 100);
         const swept = await this.sweep(attempt);
         if (swept) return swept;
       } else {
@@ -552,7 +557,7 @@ class Supervisor {
         if (killed && killed.survivors.length > 0) return this.finishUnkillable();
         if (end.kind === 'stop') return this.finishStopped();
       }
-      await Promise.race([attempt.closed, delay(1000)]);
+      await settledWithin(attempt.closed, 1000);
       attempt.child?.stdout?.destroy();
       attempt.child?.stderr?.destroy();
       this.tee.endAttempt();
@@ -679,7 +684,7 @@ class Supervisor {
 
   private findQuota(): DeathFacts['quota'] {
     if (!this.quotaPattern) return undefined;
-    const match = findQuotaMessage(this.tee.attemptTail.lines(LAST_LINES), this.quotaPattern);
+    const match = findQuotaMessage(this.tee.attemptLines(LAST_LINES), this.quotaPattern);
     if (!match) return undefined;
     return { line: match.line, resetAtMs: parseResetTime(match.resetText, { nowMs: this.now() }) };
   }

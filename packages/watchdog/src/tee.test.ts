@@ -24,6 +24,10 @@ describe('TailBuffer', () => {
     for (const piece of ['one\ntwo\n', 'three\nfour\n', 'fi', 've']) tail.push(Buffer.from(piece));
     expect(tail.lines(3)).toEqual(['three', 'four', 'five']);
     expect(tail.lines(50)).toEqual(['three', 'four', 'five']);
+    tail.mark();
+    expect(tail.linesSinceMark(5)).toEqual([]);
+    tail.push(Buffer.from('\nsix\n'));
+    expect(tail.linesSinceMark(5)).toEqual(['', 'six']);
   });
 });
 
@@ -86,7 +90,7 @@ describe('OutputTee', () => {
     output.write(Buffer.from('usage limit reached\n'), out(1));
     output.startAttempt();
     output.write(Buffer.from('fine\n'), out(2));
-    expect(output.attemptTail.lines(10)).toEqual(['fine']);
+    expect(output.attemptLines(10)).toEqual(['fine']);
     expect(output.runTail.lines(10)).toEqual(['usage limit reached', 'fine']);
     output.close();
   });

@@ -28,6 +28,7 @@ export class TailBuffer {
   private end = 0;
   private filled = false;
   private total = 0;
+  private markAt = 0;
 
   /** @param capBytes - how many trailing bytes to keep. @default 65536 */
   constructor(private readonly capBytes = 65_536) {
@@ -51,6 +52,12 @@ export class TailBuffer {
     this.end = 0;
     this.filled = false;
     this.total = 0;
+    this.markAt = 0;
+  }
+
+  /** Remembers the current end, for {@link TailBuffer.linesSinceMark}. */
+  mark(): void {
+    this.markAt = this.total;
   }
 
   /**
@@ -60,12 +67,27 @@ export class TailBuffer {
    * @returns lines without their `\n` (a `\r` before it is dropped too).
    */
   lines(count: number): string[] {
+    return this.linesOf(this.total, count);
+  }
+
+  /**
+   * Like {@link TailBuffer.lines}, but only of the bytes pushed since the last {@link TailBuffer.mark}.
+   *
+   * @param count - at most this many lines.
+   * @returns lines without their `\n`.
+   */
+  linesSinceMark(count: number): string[] {
+    return this.linesOf(this.total - this.markAt, count);
+  }
+
+  private linesOf(lastBytes: number, count: number): string[] {
     const kept = this.filled
       ? Buffer.concat([this.ring.subarray(this.end), this.ring.subarray(0, this.end)])
       : this.ring.subarray(0, this.end);
-    const lines = kept.toString('utf8').split('\n');
+    const wanted = kept.subarray(Math.max(0, kept.length - lastBytes));
+    const lines = wanted.toString('utf8').split('\n');
     // A cut in the middle of a line leaves its end only: drop it.
-    if (this.total > this.capBytes) lines.shift();
+    if (lastBytes > this.capBytes) lines.shift();
     if (lines.at(-1) === '') lines.pop();
     return lines.slice(-count).map((line) => line.replace(/\r$/, ''));
   }
@@ -107,10 +129,8 @@ const MAX_PARTIAL_LINE = 4096;
  * occur in the chunk.
  */
 export class OutputTee {
-  /** The run's last output across attempts (hand-off lines). */
+  /** The run's last output across attempts (hand-off lines); marked at each attempt's start (quota detection). */
   readonly runTail = new TailBuffer();
-  /** The current attempt's last output (quota detection). */
-  readonly attemptTail = new TailBuffer();
   private readonly logs: Record<OutputStreamName, RotatingLog>;
   private readonly subscribers: OutputSubscriber[];
   private readonly marker: Buffer | undefined;
@@ -184,7 +204,6 @@ export class OutputTee {
       }
     }
     this.runTail.push(chunk);
-    this.attemptTail.push(chunk);
     if (this.marker && !this.markerSeen) this.scanForMarker(chunk, info.stream);
   }
 
@@ -208,7 +227,17 @@ export class OutputTee {
 
   /** Called when an attempt begins: its own tail (for the quota check) starts empty. */
   startAttempt(): void {
-    this.attemptTail.clear();
+    this.runTail.mark();
+  }
+
+  /**
+   * The current attempt's last lines (its own output only, within the tail buffer).
+   *
+   * @param count - at most this many lines.
+   * @returns lines, oldest first.
+   */
+  attemptLines(count: number): string[] {
+    return this.runTail.linesSinceMark(count);
   }
 
   /**

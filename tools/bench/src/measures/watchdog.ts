@@ -194,7 +194,7 @@ export const watchdogBench: Bench = async ({ quick, workDir }) => {
   ({ superviseRun } = (await import(watchdogUrl())) as typeof import('@runwarden/watchdog'));
   const childDeaths = 100;
   const adoptedDeaths = quick ? 20 : 100;
-  const streamRounds = quick ? 1 : 3;
+  const streamRounds = quick ? 2 : 5;
   const streamBytes = 50 * 1024 * 1024;
   const timings: string[] = [];
   const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
