@@ -54,6 +54,16 @@ describe('RotatingLog', () => {
     expect(existsSync(`${path}.1`)).toBe(false);
   });
 
+  it('drops what a pipe still delivers after the log was closed', () => {
+    const path = join(dir, 'stdout.log');
+    const log = new RotatingLog(path);
+    log.write(Buffer.from('before\n'));
+    log.close();
+    log.write(Buffer.from('after\n'));
+    log.close();
+    expect(readFileSync(path, 'utf8')).toBe('before\n');
+  });
+
   it('with maxBytes 0 never rotates', () => {
     const path = join(dir, 'stdout.log');
     const log = new RotatingLog(path, { maxBytes: 0 });

@@ -43,6 +43,7 @@ export class RotatingLog {
   private readonly backups: number;
   /** Rotations done so far. */
   rotations = 0;
+  private closed = false;
 
   /**
    * @param path - the live file, e.g. `<runDir>/stdout.log`; appended to when it exists.
@@ -78,11 +79,12 @@ export class RotatingLog {
 
   /**
    * Appends bytes, rotating first whenever the live file would pass `maxBytes`
-   * (a chunk larger than the room left is split across files).
+   * (a chunk larger than the room left is split across files). A no-op once closed.
    *
    * @param chunk - the bytes to append.
    */
   write(chunk: Buffer): void {
+    if (this.closed) return;
     let offset = 0;
     while (offset < chunk.length) {
       let room = chunk.length - offset;
@@ -113,8 +115,10 @@ export class RotatingLog {
     this.rotations++;
   }
 
-  /** Closes the live file. */
+  /** Closes the live file; later writes are dropped (a pipe may deliver its last bytes after the run ended). */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     closeSync(this.fd);
   }
 }

@@ -129,17 +129,16 @@ export function startService(spec: ServiceSpec, options: StartServiceOptions): R
   };
 }
 
+/** Sleeps `ms`, or less when `signal` aborts; leaves no listener behind. */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((settle) => {
-    const timer = setTimeout(settle, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        settle();
-      },
-      { once: true },
-    );
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      settle();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 
 /** One HTTP probe with separate connect and read timeouts (undici). */
@@ -222,6 +221,10 @@ export async function waitReady(
     ? new undici.Agent({ connect: { timeout: connectTimeoutMs }, pipelining: 0 })
     : undefined;
   let last = 'not probed';
+  // One listener on the caller's signal for the whole wait, aborting the probe in flight.
+  let probe: AbortController | undefined;
+  const onAbort = () => probe?.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {
       if (signal?.aborted)
@@ -230,10 +233,10 @@ export async function waitReady(
         return { ready: false, why: 'died', waitedMs: waited(), detail: 'exited before ready' };
       const remaining = deadline - performance.now();
       if (remaining <= 0) return { ready: false, why: 'timeout', waitedMs: waited(), detail: last };
-      const probeSignal = AbortSignal.any([
-        AbortSignal.timeout(Math.max(1, Math.round(remaining))),
-        ...(signal ? [signal] : []),
-      ]);
+      probe = new AbortController();
+      const current = probe;
+      const deadlineTimer = setTimeout(() => current.abort(), Math.max(1, Math.round(remaining)));
+      const probeSignal = probe.signal;
       const outcome =
         spec.readyUrl !== undefined
           ? await probeUrl(undici!.request, spec.readyUrl, dispatcher!, readTimeoutMs, probeSignal)
@@ -242,6 +245,7 @@ export async function waitReady(
               spec.readyPort!,
               Math.min(connectTimeoutMs, Math.max(1, Math.round(remaining))),
             );
+      clearTimeout(deadlineTimer);
       if (outcome === true)
         return {
           ready: true,
@@ -252,6 +256,7 @@ export async function waitReady(
       await sleep(Math.min(interval, Math.max(0, deadline - performance.now())), signal);
     }
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     await dispatcher?.close().catch(() => undefined);
   }
 }

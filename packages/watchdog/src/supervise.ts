@@ -254,6 +254,7 @@ class Supervisor {
   private lastCheckOutput: string | undefined;
   private markerThisAttempt = false;
   private progressEventThisAttempt = false;
+  private currentChild: ChildProcess | undefined;
 
   constructor(
     private readonly options: SuperviseOptions,
@@ -876,6 +877,7 @@ class Supervisor {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const closed = new Promise((done) => child.once('close', done));
+      this.currentChild = child;
       let identity: ProcessIdentity | null = null;
       let settled = false;
       const lastPoll = { at: performance.now() };
@@ -1113,6 +1115,9 @@ class Supervisor {
   ): Promise<RunResult> {
     this.finishing = true;
     if (this.missionTimer) clearTimeout(this.missionTimer);
+    // The tree is ended; what its pipes still hold is not waited for.
+    this.currentChild?.stdout?.destroy();
+    this.currentChild?.stderr?.destroy();
     for (const service of this.services) {
       const stopped = await stopService(service, this.killGraceMs);
       if (stopped && stopped.killed.length + stopped.survivors.length > 0) {

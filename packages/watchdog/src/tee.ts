@@ -138,6 +138,7 @@ export class OutputTee {
     stdout: Buffer.alloc(0),
     stderr: Buffer.alloc(0),
   };
+  private closed = false;
   /** True once the done marker was seen in this run. */
   markerSeen = false;
   /** Bytes received per stream. */
@@ -193,6 +194,7 @@ export class OutputTee {
    * @param info - its stream and attempt.
    */
   write(chunk: Buffer, info: ChunkInfo): void {
+    if (this.closed) return;
     this.options.onOutput?.(info);
     this.bytes[info.stream] += chunk.length;
     this.logs[info.stream].write(chunk);
@@ -262,8 +264,9 @@ export class OutputTee {
     return { stdout: this.logs.stdout.rotations, stderr: this.logs.stderr.rotations };
   }
 
-  /** Closes both logs. */
+  /** Closes both logs; chunks that still arrive are dropped. */
   close(): void {
+    this.closed = true;
     this.logs.stdout.close();
     this.logs.stderr.close();
   }
