@@ -72,7 +72,8 @@ describe('superviseRun', () => {
       ],
       runDir,
       doneFile: done,
-      idleTimeoutMs: 400,
+      idleTimeoutMs: 1000,
+      startupIdleMs: 10_000,
       maxResumes: 3,
       backoff: fast,
     });
