@@ -84,7 +84,7 @@ describe('field failures', () => {
   it('one legitimate long pause, shorter than the idle window → OK, no idle event', async () => {
     const { result, events } = await run(
       ['--turns', '3', '--turn-ms', '20', '--pause-after', '1', '--pause-ms', '800'],
-      { idleTimeoutMs: 3000 },
+      { idleTimeoutMs: 3000, startupIdleMs: 20_000 },
     );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
       exitCode: 0,
@@ -96,6 +96,7 @@ describe('field failures', () => {
   it('stdin wait: stdin is /dev/null, so the agent reads EOF and finishes → OK', async () => {
     const { result, events } = await run(['--read-stdin', '--turns', '1', '--turn-ms', '1'], {
       idleTimeoutMs: 5000,
+      startupIdleMs: 20_000,
     });
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
       exitCode: 0,
