@@ -2,6 +2,7 @@
 import { EXIT_CODES } from '@runwarden/watchdog';
 import { Command, CommanderError, Option } from 'commander';
 import { killCommand } from './commands/kill.js';
+import { logsCommand } from './commands/logs.js';
 import { lockFailure, runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { CliError } from './errors.js';
@@ -49,9 +50,40 @@ export function buildProgram(exit: { code: number }): Command {
       '--startup-timeout <dur>',
       'no first output for this long ends the attempt (default: idle timeout)',
     )
-    .option('--max-resumes <n>', 'resumes allowed after deaths before completion', '20')
+    .option(
+      '--progress-timeout <dur>',
+      'no change to a --watch or --heartbeat-file path for this long ends the attempt',
+    )
+    .option(
+      '--watch <path>',
+      'progress source (repeatable), e.g. .git/logs/HEAD',
+      (value: string, all: string[] = []) => [...all, value],
+    )
+    .option(
+      '--heartbeat-file <path>',
+      'progress source; its JSON is RUNWARDEN_CHECKPOINT on resume',
+    )
+    .option('--max-resumes <n>', 'resumes without progress allowed before the hand-off', '20')
     .option('--resume-cmd <cmd>', 'shell command for resumes (default: the command again)')
     .option('--done-file <path>', 'the run is complete only when this file exists')
+    .option('--done-marker <line>', 'the run is complete when a line of output equals this')
+    .option('--check-cmd <cmd>', 'shell command that must also pass for completion')
+    .option(
+      '--quota-pattern [regex]',
+      'a death whose last lines match is a pause, not a resume (bare: usage-limit messages of agent CLIs)',
+    )
+    .option('--quota-wait <dur>', 'quota pause when the message gives no reset time', '15m')
+    .option('--service <cmd>', 'sidecar started first and ended with the run (shell command)')
+    .option('--ready-url <url>', 'the service is ready when this URL answers 200-399')
+    .option('--ready-port <n>', 'the service is ready when this TCP port accepts')
+    .option('--ready-timeout <dur>', 'startup deadline of the service; then exit 3', '60s')
+    .option('--connect-timeout <dur>', 'per readiness probe: connect timeout', '5s')
+    .option('--read-timeout <dur>', 'per readiness probe: read timeout', '30s')
+    .option('--adopt <pid>', 'watch a running process as attempt 1; resume with the command')
+    .option('--log-max-size <size>', 'rotate stdout.log/stderr.log at this size', '50MB')
+    .option('--log-backups <n>', 'rotated logs kept per stream', '5')
+    .option('--backoff-initial <dur>', 'first resume delay (doubles per resume)', '1s')
+    .option('--backoff-max <dur>', 'longest resume delay', '5m')
     .option('--kill-grace <dur>', 'time between SIGTERM and SIGKILL when ending the tree', '5s')
     .addOption(stateDirOption())
     .addOption(jsonOption())
@@ -61,6 +93,9 @@ export function buildProgram(exit: { code: number }): Command {
       `
 Example:
   $ runwarden run --mission-timeout 2h --idle-timeout 15m --done-file DONE -- opencode run "fix the tests"
+  $ runwarden run --heartbeat-file .agent/heartbeat.json --watch .git/logs/HEAD --progress-timeout 20m \\
+      --quota-pattern --resume-cmd 'opencode run --continue' -- opencode run "work through PLAN.md"
+  $ runwarden run --service "opencode serve --port 4096" --ready-url http://127.0.0.1:4096/ -- ./post-mission.sh
   $ runwarden run --json -- pnpm -r build`,
     )
     .action(async (commandLine: string[], flags) => {
@@ -77,6 +112,24 @@ Example:
     .addHelpText('after', '\nExample:\n  $ runwarden status --json')
     .action(async (flags) => {
       exit.code = await statusCommand(flags);
+    });
+
+  program
+    .command('logs')
+    .description("show a run's output (or its journal), and follow it until the run ends")
+    .argument('[runId]', 'the run (default: the live run, else the latest)')
+    .option('-n, --lines <n>', 'lines to show from the end', '20')
+    .option('-f, --follow', 'keep printing as the run writes, until it ends')
+    .option('--stream <name>', 'stdout, stderr or all', 'all')
+    .option('--journal', 'show the journal (the run’s story) instead of the output')
+    .addOption(stateDirOption())
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ runwarden logs -f\n  $ runwarden logs --journal --json 20261126-120000-abc123',
+    )
+    .action(async (runId: string | undefined, flags) => {
+      exit.code = await logsCommand(runId, flags);
     });
 
   program

@@ -1,3 +1,4 @@
+import bytes from 'bytes';
 import ms from 'ms';
 import { usage } from './errors.js';
 
@@ -23,8 +24,32 @@ export function formatDuration(valueMs: number): string {
   return ms(Math.round(valueMs), { long: false });
 }
 
-/** Parses a non-negative integer flag. @throws {CliError} `USAGE`. */
+/**
+ * Parses a non-negative integer flag.
+ *
+ * @param flag - the flag's name, for the message.
+ * @param value - what was given.
+ * @returns the integer.
+ * @throws {CliError} `USAGE` naming the flag.
+ */
 export function parseCount(flag: string, value: string): number {
   if (!/^\d+$/.test(value.trim())) throw usage(`${flag}: '${value}' is not a non-negative integer`);
   return Number(value.trim());
+}
+
+/**
+ * Parses a size flag: `50MB`, `512kb`, `1GB` (1024-based, the `bytes` package's
+ * format) or plain bytes.
+ *
+ * @param flag - the flag's name, for the message.
+ * @param value - what was given.
+ * @returns bytes, a non-negative integer.
+ * @throws {CliError} `USAGE` naming the flag when the value is not a size.
+ */
+export function parseSize(flag: string, value: string): number {
+  const parsed = bytes.parse(value.trim());
+  if (parsed === null || !Number.isFinite(parsed) || parsed < 0) {
+    throw usage(`${flag}: '${value}' is not a size (use e.g. 50MB, 512KB, or bytes)`);
+  }
+  return Math.floor(parsed);
 }

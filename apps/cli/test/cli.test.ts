@@ -47,7 +47,7 @@ const pidsIn = (file: string) =>
     .map((line) => Number(line.split(' ')[1]));
 
 /** Starts `runwarden run` in the background and resolves once its child is running. */
-async function startLiveRun(extra: string[] = []) {
+async function startLiveRun(extra: string[] = [], runFlags: string[] = []) {
   const pidFile = join(dir, 'pids');
   const child = spawn(
     process.execPath,
@@ -56,6 +56,7 @@ async function startLiveRun(extra: string[] = []) {
       'run',
       '--state-dir',
       stateDir,
+      ...runFlags,
       '--',
       process.execPath,
       agent,
@@ -119,7 +120,7 @@ describe('runwarden run', () => {
       '--state-dir',
       stateDir,
       '--mission-timeout',
-      '1s',
+      '3s',
       '--kill-grace',
       '500ms',
       '--json',
@@ -185,6 +186,22 @@ describe('runwarden run', () => {
       "--max-resumes: '-1' is not a non-negative integer",
     ],
     [['run', '--frobnicate', '--', 'true'], "unknown option '--frobnicate'"],
+    [
+      ['run', '--quota-pattern', '(', '--', 'true'],
+      '--quota-pattern: is not a valid regular expression',
+    ],
+    [
+      ['run', '--service', 'x', '--ready-url', 'localhost:80', '--', 'true'],
+      '--ready-url: must be an http:// or https:// URL',
+    ],
+    [['run', '--ready-port', '4096', '--', 'true'], '--ready-port: needs --service'],
+    [
+      ['run', '--progress-timeout', '1m', '--', 'true'],
+      '--progress-timeout: needs --watch or --heartbeat-file',
+    ],
+    [['run', '--log-max-size', 'huge', '--', 'true'], "--log-max-size: 'huge' is not a size"],
+    [['run', '--adopt', '999999999', '--', 'true'], '--adopt: no live process with pid 999999999'],
+    [['logs', '--stream', 'both'], "--stream: 'both' is not stdout, stderr or all"],
   ])('exits 64 with one line for bad flags: %j', async (args, message) => {
     const result = await runwarden([
       ...args.slice(0, 1),
@@ -195,6 +212,137 @@ describe('runwarden run', () => {
     expect(result.exitCode).toBe(64);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain(message);
+  });
+});
+
+describe('runwarden run, signals', () => {
+  it('SIGTERM to runwarden mid-run ends the whole tree, releases the lock, exits 130', async () => {
+    const { child, pidFile, exited } = await startLiveRun(
+      ['--grandchild', '--ignore-sigterm'],
+      ['--kill-grace', '500ms'],
+    );
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code).toBe(130);
+    const pids = pidsIn(pidFile);
+    expect(pids.length).toBe(2);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+    expect(existsSync(join(stateDir, 'RUN.lock'))).toBe(false);
+    const runs = readdirSync(join(stateDir, 'runs'));
+    const events = readFileSync(join(stateDir, 'runs', runs[0]!, 'journal.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(events.slice(-3).map((event) => [event.type, event.reason])).toEqual([
+      ['interrupted', 'INTERRUPTED'],
+      ['kill', null],
+      ['ended', 'INTERRUPTED'],
+    ]);
+  });
+
+  it('a service that never gets ready: exit 3, STARTUP_TIMEOUT, nothing left running', async () => {
+    const result = await runwarden([
+      'run',
+      '--state-dir',
+      stateDir,
+      '--service',
+      'exec sleep 30',
+      '--ready-port',
+      '9',
+      '--ready-timeout',
+      '500ms',
+      '--json',
+      '--',
+      'true',
+    ]);
+    expect(result.exitCode).toBe(3);
+    expect(JSON.parse(result.stdout)).toMatchObject({ reason: 'STARTUP_TIMEOUT', attempts: 0 });
+  });
+});
+
+describe('runwarden logs', () => {
+  it('shows the last lines of the latest run, per stream, and its journal', async () => {
+    await runwarden([
+      'run',
+      '--state-dir',
+      stateDir,
+      '--',
+      'sh',
+      '-c',
+      'for i in 1 2 3 4 5; do echo "line $i"; done; echo "oops" >&2',
+    ]);
+    const tail = await runwarden(['logs', '-n', '2', '--state-dir', stateDir]);
+    expect(tail.exitCode).toBe(0);
+    expect(tail.stdout).toBe('line 4\nline 5');
+    expect(tail.stderr).toBe('oops');
+    const json = JSON.parse((await runwarden(['logs', '--json', '--state-dir', stateDir])).stdout);
+    expect(json).toMatchObject({
+      ok: true,
+      reason: 'OK',
+      exitCode: 0,
+      lines: { stdout: ['line 1', 'line 2', 'line 3', 'line 4', 'line 5'], stderr: ['oops'] },
+    });
+    const journal = await runwarden(['logs', '--journal', '--state-dir', stateDir]);
+    expect(journal.stdout).toMatch(/DONE after 1 attempt\(s\) \(exit-0\)\n.*ended OK: Completed/);
+  });
+
+  it('follows a live run until it ends', async () => {
+    const live = spawn(
+      process.execPath,
+      [
+        cli,
+        'run',
+        '--state-dir',
+        stateDir,
+        '--',
+        process.execPath,
+        agent,
+        '--turns',
+        '6',
+        '--turn-ms',
+        '150',
+      ],
+      { cwd: dir, stdio: 'ignore', env: { ...process.env, CI: '1' } },
+    );
+    spawned.push(live.pid!);
+    const deadline = Date.now() + 20_000;
+    while (
+      !existsSync(join(stateDir, 'runs')) ||
+      readdirSync(join(stateDir, 'runs')).length === 0
+    ) {
+      if (Date.now() > deadline) throw new Error('the run did not start');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const followed = await runwarden([
+      'logs',
+      '-f',
+      '-n',
+      '0',
+      '--stream',
+      'stdout',
+      '--state-dir',
+      stateDir,
+    ]);
+    expect(followed.exitCode).toBe(0);
+    expect(followed.stdout).toContain('fake-agent: turn 6 done');
+    expect(followed.stdout).toContain('fake-agent: turn ended');
+  });
+
+  it('refuses --follow with --json: exit 64, one JSON object', async () => {
+    const result = await runwarden(['logs', '--follow', '--json', '--state-dir', stateDir]);
+    expect(result.exitCode).toBe(64);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      ok: false,
+      reason: 'USAGE',
+      exitCode: 64,
+      message: '--json: cannot be combined with --follow',
+    });
+  });
+
+  it('refuses an unknown run with exit 64', async () => {
+    const result = await runwarden(['logs', 'no-such-run', '--state-dir', stateDir]);
+    expect(result.exitCode).toBe(64);
+    expect(result.stderr.trim()).toBe(`runwarden: no run no-such-run in ${join(stateDir, 'runs')}`);
   });
 });
 
@@ -220,12 +368,31 @@ describe('runwarden status', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, reason: 'OK', state: 'free' });
   });
 
+  it('with the lock free, says how the latest run ended', async () => {
+    await runwarden(['run', '--state-dir', stateDir, '--max-resumes', '0', '--', 'false']);
+    const report = JSON.parse(
+      (await runwarden(['status', '--state-dir', stateDir, '--json'])).stdout,
+    );
+    expect(report).toMatchObject({
+      state: 'free',
+      run: { state: 'ended', reason: 'CHILD_FAILED', exitCode: 1 },
+    });
+    const human = await runwarden(['status', '--state-dir', stateDir]);
+    expect(human.stdout).toMatch(/last run\s+\S+: CHILD_FAILED \(exit 1\)/);
+  });
+
   it('reports the holder of a live run: pid, alive, run id', async () => {
     const { child } = await startLiveRun();
     const report = JSON.parse(
       (await runwarden(['status', '--state-dir', stateDir, '--json'])).stdout,
     );
     expect(report).toMatchObject({ state: 'running', holderPid: child.pid, holderAlive: true });
+    expect(report.run).toMatchObject({
+      state: 'running',
+      attempt: 1,
+      budgetSpent: 0,
+      maxResumes: 20,
+    });
     expect(report.runId).toMatch(/^\d{8}-\d{6}-[0-9a-f]{6}$/);
   });
 });

@@ -28,7 +28,8 @@ export interface BackoffOptions {
  * "Exponential Backoff and Jitter" and systemd's `RestartSteps=` grow it.
  *
  * @param n - consecutive resumes so far without a reset.
- * @param random - a number in [0, 1), injected for tests.
+ * @param options - initial delay, cap, factor and jitter. @default 1 s doubling to 5 min, ±20 %
+ * @param random - a number in [0, 1), injected for tests. @default Math.random
  * @returns the delay in ms, never above `maxMs`.
  */
 export function backoffDelayMs(

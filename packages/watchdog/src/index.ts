@@ -1,17 +1,76 @@
 export { type BackoffOptions, backoffDelayMs } from './backoff.js';
+export { type CheckCommandOptions, type CheckResult, runCheckCommand } from './check-command.js';
+export { WatchdogError, type WatchdogErrorCode } from './errors.js';
 export {
   Journal,
   type JournalEvent,
   type JournalEventType,
   journalEventSchema,
   journalEventTypes,
+  parseJournal,
   readJournal,
 } from './journal.js';
-export { EXIT_CODES, exitCodeFor, type ReasonCode } from './reasons.js';
 export {
+  type AttemptTimes,
+  judgeLiveness,
+  type LivenessLimits,
+  type LivenessVerdict,
+} from './liveness.js';
+export {
+  type AdoptOptions,
   type CommandSpec,
-  newRunId,
-  type RunResult,
+  type QuotaOptions,
+  type RunLockOption,
   type SuperviseOptions,
-  superviseRun,
-} from './supervise.js';
+  superviseOptionsSchema,
+  validateOptions,
+} from './options.js';
+export {
+  type Checkpoint,
+  MAX_CHECKPOINT_BYTES,
+  ProgressWatcher,
+  type ProgressWatcherOptions,
+  readCheckpoint,
+} from './progress.js';
+export {
+  AGENT_QUOTA_PATTERN,
+  findQuotaMessage,
+  type ParseResetOptions,
+  parseResetTime,
+  type QuotaMatch,
+  zoneOffsetMinutes,
+} from './quota.js';
+export { EXIT_CODES, exitCodeFor, type ReasonCode, reasonCodes } from './reasons.js';
+export {
+  type DeathFacts,
+  decideAfterDeath,
+  EMPTY_LEDGER,
+  type ResumeDecision,
+  type ResumeLedger,
+  type ResumePolicy,
+} from './resume-policy.js';
+export {
+  DEFAULT_LOG_BACKUPS,
+  DEFAULT_LOG_MAX_BYTES,
+  type LogRotationOptions,
+  RotatingLog,
+} from './rotating-log.js';
+export {
+  type ReadyOutcome,
+  type RunningService,
+  type ServiceSpec,
+  type StartServiceOptions,
+  startService,
+  stopService,
+  waitReady,
+} from './service.js';
+export { type RunState, type RunSummary, summarizeJournal } from './summary.js';
+export { newRunId, type RunResult, superviseRun } from './supervise.js';
+export {
+  type ChunkInfo,
+  type OutputStreamName,
+  type OutputSubscriber,
+  OutputTee,
+  type OutputTeeOptions,
+  TailBuffer,
+} from './tee.js';

@@ -1,90 +1,266 @@
-import { appendFileSync, readFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
 import { z } from 'zod';
+import { WatchdogError } from './errors.js';
+import { reasonCodes } from './reasons.js';
 
-/** The journal's event types, one per watchdog transition. */
+/**
+ * The journal's event types, one per watchdog transition. The issue's core
+ * set (`started`, `output-idle`, `progress`, `died`, `resume-scheduled`,
+ * `resumed`, `quota-pause`, `timeout`, `kill`, `completed`, `handoff`) plus
+ * the finer ones a reader needs to tell what happened: `spawned`/`adopted`
+ * (attempt 1 began), `exited` (the process ended by itself), `startup-idle`,
+ * `progress-idle`, `check` (the completion check ran), `service-*`,
+ * `lock-lost`, `interrupted` and `ended` (always the last line).
+ */
 export const journalEventTypes = [
   'started',
+  'service-started',
+  'service-ready',
+  'service-died',
   'spawned',
+  'adopted',
+  'resumed',
+  'progress',
   'output-idle',
   'startup-idle',
-  'progress',
-  'died',
-  'resume-scheduled',
-  'resumed',
+  'progress-idle',
   'timeout',
+  'interrupted',
+  'lock-lost',
+  'exited',
   'kill',
+  'check',
+  'died',
+  'quota-pause',
+  'resume-scheduled',
   'completed',
   'handoff',
-  'interrupted',
   'ended',
 ] as const;
 
 /** One journal event type. */
 export type JournalEventType = (typeof journalEventTypes)[number];
 
+const reason = z.enum(reasonCodes).nullable();
+const survivor = z.object({ pid: z.number().int(), reason: z.string() }).loose();
+const checkpoint = z.record(z.string(), z.unknown());
+
+/** The fields of each event type beside `ts`, `runId`, `attempt`, `type` and `reason` (extra fields are kept). */
+const eventData = {
+  started: {
+    command: z.string(),
+    args: z.array(z.string()),
+    cwd: z.string(),
+    pid: z.number().int(),
+  },
+  'service-started': { name: z.string(), pid: z.number().int(), command: z.string() },
+  'service-ready': { name: z.string(), waitedMs: z.number(), via: z.string() },
+  'service-died': {
+    name: z.string(),
+    pid: z.number().int(),
+    code: z.number().int().nullable(),
+    signal: z.string().nullable(),
+  },
+  spawned: { pid: z.number().int(), command: z.string(), args: z.array(z.string()) },
+  adopted: { pid: z.number().int(), startTicks: z.number().int() },
+  resumed: {
+    pid: z.number().int(),
+    command: z.string(),
+    args: z.array(z.string()),
+    checkpoint: checkpoint.optional(),
+  },
+  progress: { source: z.string(), changes: z.number().int().positive() },
+  'output-idle': { idleTimeoutMs: z.number() },
+  'startup-idle': { startupIdleMs: z.number() },
+  'progress-idle': { progressIdleMs: z.number() },
+  timeout: { what: z.enum(['mission', 'service-startup']), limitMs: z.number() },
+  interrupted: {},
+  'lock-lost': { message: z.string() },
+  exited: {
+    pid: z.number().int(),
+    code: z.number().int().nullable(),
+    signal: z.string().nullable(),
+    uptimeMs: z.number(),
+  },
+  kill: {
+    why: z.string(),
+    killed: z.array(z.number().int()),
+    survivors: z.array(survivor),
+    escalated: z.boolean(),
+  },
+  check: { passed: z.boolean(), exitCode: z.number().int().nullable(), durationMs: z.number() },
+  died: { cause: z.string() },
+  'quota-pause': {
+    delayMs: z.number(),
+    until: z.string(),
+    line: z.string(),
+    resetParsed: z.boolean(),
+    pauses: z.number().int(),
+  },
+  'resume-scheduled': {
+    delayMs: z.number(),
+    nextAttempt: z.number().int(),
+    countsAgainstBudget: z.boolean(),
+    budgetSpent: z.number().int(),
+    maxResumes: z.number().int(),
+  },
+  completed: { by: z.string() },
+  handoff: {
+    lastLines: z.array(z.string()),
+    resumeCommand: z.string(),
+    cwd: z.string(),
+    lastCause: z.string(),
+    checkpoint: checkpoint.optional(),
+  },
+  ended: {
+    exitCode: z.number().int(),
+    attempts: z.number().int(),
+    resumes: z.number().int(),
+    budgetSpent: z.number().int(),
+    durationMs: z.number(),
+    message: z.string(),
+  },
+} satisfies Record<JournalEventType, z.ZodRawShape>;
+
+const base = {
+  /** ISO 8601, UTC. */
+  ts: z.string(),
+  runId: z.string(),
+  /** 1-based attempt the event belongs to; 0 before the first spawn. */
+  attempt: z.number().int().nonnegative(),
+  /** A reason code when the transition has one (`died`, `ended`, `output-idle`, …), else `null`. */
+  reason,
+};
+
+const variants = journalEventTypes.map((type) =>
+  z.looseObject({ ...base, type: z.literal(type), ...eventData[type] }),
+) as unknown as [z.ZodObject, z.ZodObject, ...z.ZodObject[]];
+
 /**
  * zod schema of one `journal.jsonl` line: `ts` (ISO 8601), `runId`, `attempt`
- * (1-based; 0 before the first spawn), `type`, an optional `reason`, and the
- * event's own data beside them.
+ * (1-based; 0 before the first spawn), `type`, `reason` (a reason code or
+ * `null`), and the event's own data beside them, checked per type (a
+ * discriminated union on `type`; unknown extra fields are kept). Every line
+ * the watchdog writes is validated with it first.
  */
-export const journalEventSchema = z
-  .object({
-    ts: z.string(),
-    runId: z.string(),
-    attempt: z.number().int().nonnegative(),
-    type: z.enum(journalEventTypes),
-    reason: z.string().optional(),
-  })
-  .passthrough();
+export const journalEventSchema = z.discriminatedUnion('type', variants);
 
-/** One journal event. */
-export type JournalEvent = z.infer<typeof journalEventSchema>;
+/** One journal event: the common fields, and the type's data beside them. */
+export type JournalEvent = {
+  ts: string;
+  runId: string;
+  attempt: number;
+  type: JournalEventType;
+  reason: (typeof reasonCodes)[number] | null;
+  [field: string]: unknown;
+};
 
 /**
- * Appends events to a JSONL file, one object a line, synchronously, so a crash
- * loses at most the line being written.
+ * Appends events to `journal.jsonl`, one object a line, synchronously (one
+ * `write(2)` per line on an `O_APPEND` descriptor), so a crash loses at most the
+ * line being written. The file is created 0600 and never followed through a
+ * symlink (`O_NOFOLLOW`).
  */
 export class Journal {
+  private fd: number | undefined;
+
+  /**
+   * @param path - absolute path of `journal.jsonl`.
+   * @param runId - written into every event.
+   * @param now - injected clock for `ts`, Unix ms. @default Date.now
+   * @throws {WatchdogError} `ERR_UNSAFE_PATH` when the path is a symlink.
+   */
   constructor(
-    /** Absolute path of `journal.jsonl`. */
     readonly path: string,
     private readonly runId: string,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    try {
+      this.fd = openSync(
+        path,
+        constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+        0o600,
+      );
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ELOOP')
+        throw new WatchdogError('ERR_UNSAFE_PATH', `Journal ${path} is a symlink; refusing it.`, {
+          path,
+          cause: error,
+        });
+      throw error;
+    }
+  }
 
-  /** Appends one event and returns it. */
+  /**
+   * Validates one event against {@link journalEventSchema}, appends it and returns it.
+   *
+   * @param type - the transition.
+   * @param attempt - the attempt it belongs to (0 before the first spawn).
+   * @param data - the type's fields.
+   * @param reason - a reason code, or `null`. @default null
+   * @returns the event as written.
+   * @throws {WatchdogError} `ERR_JOURNAL_EVENT` when the event does not match the schema (a bug).
+   */
   append(
     type: JournalEventType,
     attempt: number,
     data: Record<string, unknown> = {},
-    reason?: string,
+    reason: JournalEvent['reason'] = null,
   ): JournalEvent {
-    const event: JournalEvent = {
+    const event = {
       ts: new Date(this.now()).toISOString(),
       runId: this.runId,
       attempt,
       type,
+      reason,
       ...data,
-    };
-    if (reason !== undefined) event.reason = reason;
-    appendFileSync(this.path, `${JSON.stringify(event)}\n`, { mode: 0o600 });
+    } as JournalEvent;
+    const checked = journalEventSchema.safeParse(event);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      throw new WatchdogError(
+        'ERR_JOURNAL_EVENT',
+        `Journal event ${type} is invalid at ${issue?.path.join('.')}: ${issue?.message}`,
+        { cause: checked.error },
+      );
+    }
+    if (this.fd !== undefined) writeSync(this.fd, `${JSON.stringify(event)}\n`);
     return event;
+  }
+
+  /** Closes the file; later appends are validated but not written. */
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 }
 
 /**
- * Reads a journal, skipping a torn last line (a crash mid-append).
+ * Reads a journal: every line that parses and matches
+ * {@link journalEventSchema}, in order. A torn last line (a crash mid-append)
+ * and lines of unknown shape are skipped.
  *
+ * @param path - the `journal.jsonl` file.
  * @returns the valid events in order.
- * @throws the read error when the file cannot be read.
+ * @throws the read error when the file cannot be read (e.g. `ENOENT`).
  */
 export function readJournal(path: string): JournalEvent[] {
+  return parseJournal(readFileSync(path, 'utf8'));
+}
+
+/**
+ * Parses journal text (see {@link readJournal}).
+ *
+ * @param text - the file's content.
+ * @returns the valid events in order.
+ */
+export function parseJournal(text: string): JournalEvent[] {
   const events: JournalEvent[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
+  for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     try {
       const parsed = journalEventSchema.safeParse(JSON.parse(line));
-      if (parsed.success) events.push(parsed.data);
+      if (parsed.success) events.push(parsed.data as JournalEvent);
     } catch {
       // a torn line from a crash: skip it
     }

@@ -19,6 +19,25 @@ export type ReasonCode =
   | 'INTERNAL'
   | 'INTERRUPTED';
 
+/** Every {@link ReasonCode}, in the order of DESIGN.md's table (for schemas and `--help`). */
+export const reasonCodes = [
+  'OK',
+  'CHILD_FAILED',
+  'FALSE_SUCCESS',
+  'SERVICE_FAILED',
+  'MISSION_TIMEOUT',
+  'IDLE_TIMEOUT',
+  'STARTUP_TIMEOUT',
+  'RESUME_BUDGET_EXHAUSTED',
+  'LOCK_HELD',
+  'IDENTITY_MISMATCH',
+  'INVALID_STATE',
+  'UNKILLABLE',
+  'USAGE',
+  'INTERNAL',
+  'INTERRUPTED',
+] as const satisfies readonly ReasonCode[];
+
 /** The process exit code of each reason (sysexits(3) for `USAGE` 64 and `INTERNAL` 70; 130 = 128 + SIGINT). */
 export const EXIT_CODES: Readonly<Record<ReasonCode, number>> = Object.freeze({
   OK: 0,
@@ -38,7 +57,12 @@ export const EXIT_CODES: Readonly<Record<ReasonCode, number>> = Object.freeze({
   INTERRUPTED: 130,
 });
 
-/** The exit code for a reason. */
+/**
+ * The exit code for a reason.
+ *
+ * @param reason - a reason code.
+ * @returns its exit code from {@link EXIT_CODES}.
+ */
 export function exitCodeFor(reason: ReasonCode): number {
   return EXIT_CODES[reason];
 }

@@ -1,106 +1,62 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  statSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Writable } from 'node:stream';
 import { KillTreeError, type KillTreeResult, killTree } from '@runwarden/kill-tree';
-import { captureIdentity, type ProcessIdentity, RUN_ID_ENV } from '@runwarden/process-identity';
-import { type BackoffOptions, backoffDelayMs } from './backoff.js';
-import { Journal, type JournalEvent } from './journal.js';
+import { type LockHandle, tryAcquire } from '@runwarden/lock-core';
+import {
+  captureIdentity,
+  getProcessInfoSync,
+  type ProcessIdentity,
+  RUN_ID_ENV,
+  verifyIdentity,
+} from '@runwarden/process-identity';
+import { runCheckCommand } from './check-command.js';
+import { WatchdogError } from './errors.js';
+import { Journal, type JournalEvent, type JournalEventType } from './journal.js';
+import { type AttemptTimes, judgeLiveness, type LivenessLimits } from './liveness.js';
+import { type CommandSpec, type SuperviseOptions, validateOptions } from './options.js';
+import { type Checkpoint, ProgressWatcher } from './progress.js';
+import { AGENT_QUOTA_PATTERN, findQuotaMessage, parseResetTime } from './quota.js';
 import { EXIT_CODES, type ReasonCode } from './reasons.js';
-
-/** A command and its arguments, run without a shell. */
-export interface CommandSpec {
-  command: string;
-  args?: string[];
-}
-
-/** Options for {@link superviseRun}. Durations are in ms; `0` turns a timer off. */
-export interface SuperviseOptions {
-  /** The program to run (no shell). */
-  command: string;
-  /** Its arguments. @default [] */
-  args?: string[];
-  /** Working directory. @default process.cwd() */
-  cwd?: string;
-  /** Extra environment, merged over `process.env`; `RUNWARDEN_RUN_ID` is always set. */
-  env?: NodeJS.ProcessEnv;
-  /** The run id. @default a time-sortable random id */
-  runId?: string;
-  /** Where `stdout.log`, `stderr.log` and `journal.jsonl` go (created 0700). */
-  runDir: string;
-  /**
-   * Wall clock over all attempts and backoffs; past it the tree is killed and
-   * the run ends `MISSION_TIMEOUT` (exit 2).
-   * @default 0 (no mission timeout)
-   */
-  missionTimeoutMs?: number;
-  /**
-   * No output for this long after the first byte: the attempt is killed (`output-idle`).
-   * @default 1800000 (30 min)
-   */
-  idleTimeoutMs?: number;
-  /**
-   * No first byte for this long after a spawn: the attempt is killed (`startup-idle`).
-   * @default idleTimeoutMs
-   */
-  startupTimeoutMs?: number;
-  /**
-   * Resumes allowed after deaths before completion; past it the run ends
-   * `RESUME_BUDGET_EXHAUSTED` (exit 4) with a hand-off event.
-   * @default 20
-   */
-  maxResumes?: number;
-  /** The command for a resume. @default the original command */
-  resume?: CommandSpec;
-  /**
-   * Completion predicate: the run is complete when this file exists (relative
-   * to `cwd`). With a predicate, exit 0 without it is `FALSE_SUCCESS`.
-   */
-  doneFile?: string;
-  /** Completion predicate, checked after each exit; combined with `doneFile` (both must hold). */
-  isComplete?: () => boolean | Promise<boolean>;
-  /**
-   * After the DONE file appears, how long the child may take to exit before its
-   * tree is ended and the run counted complete (an agent that prints its result
-   * then never exits).
-   * @default 30000
-   */
-  completionGraceMs?: number;
-  /** Resume backoff (1 s doubling to 5 min by default). */
-  backoff?: BackoffOptions;
-  /**
-   * Grace period between the graceful and the forced signal when a tree is ended.
-   * @default 5000
-   */
-  killGraceMs?: number;
-  /** Aborting it ends the tree and the run with `INTERRUPTED` (exit 130). */
-  signal?: AbortSignal;
-  /** Called with every journal event, after it is written. */
-  onEvent?: (event: JournalEvent) => void;
-  /** Where the child's stdout is passed through besides the log. @default not passed through */
-  stdout?: Writable;
-  /** Where the child's stderr is passed through besides the log. */
-  stderr?: Writable;
-  /** Injected clock for the journal's timestamps, Unix ms. @default Date.now */
-  now?: () => number;
-  /** Injected randomness for backoff jitter. @default Math.random */
-  random?: () => number;
-}
+import {
+  type DeathFacts,
+  decideAfterDeath,
+  EMPTY_LEDGER,
+  type ResumeLedger,
+  type ResumePolicy,
+} from './resume-policy.js';
+import { type RunningService, startService, stopService, waitReady } from './service.js';
+import { OutputTee } from './tee.js';
 
 /** The result of a supervised run: the same flags as a kill result or an execa result. */
 export interface RunResult {
   /** True only for `OK`. */
   ok: boolean;
+  /** Why the run ended (DESIGN.md's table). */
   reason: ReasonCode;
   /** Exit code from the table in DESIGN.md. */
   exitCode: number;
   runId: string;
   /** Absolute run directory. */
   runDir: string;
-  /** Attempts started (1 + resumes). */
+  /** Attempts started or adopted (1 + resumes). */
   attempts: number;
+  /** Resumes done (quota pauses included). */
   resumes: number;
+  /** Resumes that counted against `maxResumes` (those after a death without progress). */
+  budgetSpent: number;
+  /** Quota pauses taken. */
+  quotaPauses: number;
   /** Wall time in ms. */
   durationMs: number;
   /** True when the mission timeout ended the run. */
@@ -109,24 +65,44 @@ export interface RunResult {
   isTerminated: boolean;
   /** True when the forced signal was needed. */
   isForcefullyTerminated: boolean;
-  /** How the last attempt's process ended. */
+  /** How the last attempt's process ended (`null` fields for an adopted process). */
   lastExit: { code: number | null; signal: NodeJS.Signals | null } | null;
   /** Processes that survived SIGKILL (`UNKILLABLE`). */
   survivors: { pid: number; reason: string }[];
+  /** What proved completion: `done-file`, `marker`, `check`, `predicate`, `exit-0`. */
+  completedBy?: string;
+  /** The last checkpoint read from the heartbeat file. */
+  checkpoint?: Checkpoint;
   /** One line for people. */
   message: string;
 }
 
+type StopKind = 'interrupted' | 'lock-lost' | 'service-failed' | 'mission-timeout';
+
 type AttemptEnd =
   | { kind: 'exit'; code: number | null; signal: NodeJS.Signals | null }
   | { kind: 'spawn-error'; error: NodeJS.ErrnoException }
-  | { kind: 'idle' }
-  | { kind: 'startup' }
-  | { kind: 'mission-timeout' }
-  | { kind: 'interrupted' }
-  | { kind: 'completed-alive' };
+  | { kind: 'startup-idle' | 'output-idle' | 'progress-idle' | 'completed-alive' }
+  | { kind: 'stop' };
 
-/** A time-sortable run id: `YYYYMMDD-HHMMSS-<6 hex>` (UTC). */
+interface Attempt {
+  end: AttemptEnd;
+  pid: number | undefined;
+  identity: ProcessIdentity | null;
+  /** Process groups that belong to the attempt. */
+  groups: { pgid: number; leaderStartTicks: number }[];
+  token: string | undefined;
+  child: ChildProcess | undefined;
+  closed: Promise<unknown>;
+  uptimeMs: number;
+}
+
+/**
+ * A time-sortable run id: `YYYYMMDD-HHMMSS-<6 hex>` (UTC).
+ *
+ * @param nowMs - the time to stamp, Unix ms. @default Date.now()
+ * @returns the id.
+ */
 export function newRunId(nowMs: number = Date.now()): string {
   const iso = new Date(nowMs).toISOString();
   const stamp = `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`;
@@ -134,394 +110,1082 @@ export function newRunId(nowMs: number = Date.now()): string {
 }
 
 const LAST_LINES = 50;
+const PROGRESS_JOURNAL_MS = 60_000;
+const MAX_TIMER_MS = 2_147_483_647;
 
-/** The child's own process group (it leads one: `detached: true` runs setsid(2)). */
-function groupOf(
-  child: ChildProcess,
-  identity: ProcessIdentity | null,
-): { pgid: number; leaderStartTicks: number }[] {
-  return child.pid !== undefined && identity
-    ? [{ pgid: child.pid, leaderStartTicks: identity.startTicks }]
-    : [];
+/** Waits for `promise`, at most `ms`; the timer never outlives the wait (it must not keep the process alive). */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((settle) => (timer = setTimeout(settle, ms)))]);
+  clearTimeout(timer);
+}
+
+/** Shell-quotes a command line for the hand-off (POSIX `sh`). */
+function shellQuote(parts: string[]): string {
+  return parts
+    .map((part) => (/^[\w@%+=:,./-]+$/.test(part) ? part : `'${part.replace(/'/g, `'\\''`)}'`))
+    .join(' ');
+}
+
+function ensureRunDir(runDir: string): void {
+  mkdirSync(runDir, { recursive: true, mode: 0o700 });
+  const stat = lstatSync(runDir);
+  if (!stat.isDirectory()) {
+    throw new WatchdogError(
+      'ERR_UNSAFE_PATH',
+      `Run directory ${runDir} is ${stat.isSymbolicLink() ? 'a symlink' : 'not a directory'}; runwarden never follows a symlink into state.`,
+      { path: runDir, hint: 'Point runDir at a real directory.' },
+    );
+  }
+}
+
+function resolveAdopt(options: SuperviseOptions): ProcessIdentity | undefined {
+  if (!options.adopt) return undefined;
+  const { pid, startTicks } = options.adopt;
+  const identity = captureIdentity(pid);
+  if (!identity || (startTicks !== undefined && identity.startTicks !== startTicks)) {
+    throw new WatchdogError(
+      'ERR_ADOPT_NOT_FOUND',
+      identity
+        ? `pid ${pid} is another process now (start ticks ${identity.startTicks}, expected ${startTicks}); not adopting it.`
+        : `No live process with pid ${pid} to adopt.`,
+      { option: 'adopt.pid' },
+    );
+  }
+  return identity;
 }
 
 /**
- * Runs a command under the watchdog until it completes, or a limit ends it:
- * the child runs in its own session and process group (setsid(2)) with stdin
- * from `/dev/null` and `RUNWARDEN_RUN_ID` in its environment; stdout and stderr
- * are teed to the run's logs; silence past the idle window, or death before
- * completion, ends the attempt and a resume follows after backoff, up to
- * `maxResumes`; the mission timeout ends everything. Every transition is one
- * line in `journal.jsonl`. Modelled on systemd's `Restart=on-failure` with
- * `RuntimeMaxSec=` and `WatchdogSec=` (systemd.service(5)), with output as the
- * watchdog ping.
+ * Runs a command under the watchdog until it completes, or a limit ends it.
  *
- * Never throws for the child's failures: they are results. Throws only when
- * the run directory cannot be written.
+ * - The child runs in its own session and process group (setsid(2)), stdin
+ *   `/dev/null`, `RUNWARDEN_RUN_ID` and `RUNWARDEN_ATTEMPT` in its
+ *   environment; stdout and stderr are teed to rotating logs (50 MB × 5 by
+ *   default, supervisord's `stdout_logfile_maxbytes`/`_backups`), to the
+ *   subscribers and to the pass-through streams.
+ * - Death is seen at once for a child (its exit), and within `adoptPollMs`
+ *   for an adopted process (identity polling).
+ * - Two liveness levels: output idle (`startupIdleMs` for the first byte,
+ *   `idleTimeoutMs` after it) and progress idle (`progressIdleMs` without a
+ *   change to a watched or heartbeat file).
+ * - Completion is never just exit 0 when a predicate is set (`doneFile` or
+ *   `doneMarker`, then `checkCommand`, then `isComplete`): exit 0 without it
+ *   is `FALSE_SUCCESS`, a death.
+ * - A death before completion is resumed after capped exponential backoff
+ *   with jitter ({@link decideAfterDeath}); a resume counts against
+ *   `maxResumes` only when no progress source moved since the previous one;
+ *   a quota message pauses instead. Budget spent: `RESUME_BUDGET_EXHAUSTED`
+ *   and a `handoff` event with the last 50 lines and the command to resume by
+ *   hand.
+ * - Services start first and must be ready; one that dies ends the run
+ *   `SERVICE_FAILED`. The mission timeout, an abort, or the loss of the lock
+ *   end the tree at once.
+ * - Every transition is one line in `journal.jsonl`, validated by
+ *   {@link journalEventSchema}.
+ *
+ * Modelled on systemd's `Restart=on-failure` with `RuntimeMaxSec=` and
+ * `WatchdogSec=` (systemd.service(5)) and supervisord's log handling.
+ *
+ * @param options - what to run and how to watch it.
+ * @returns the result; the child's failures are results, never errors.
+ * @throws {WatchdogError} `ERR_INVALID_OPTION` for a bad option (before anything starts),
+ *   `ERR_ADOPT_NOT_FOUND` when the process to adopt is gone, `ERR_UNSAFE_PATH` for a symlinked run directory.
+ * @throws {LockHeldError} when `lock` is a path another live run holds (nothing is written then).
+ * @throws {LockCorruptError} when `lock` is a path to a corrupt lock file (it is kept as it is).
  */
 export async function superviseRun(options: SuperviseOptions): Promise<RunResult> {
-  const now = options.now ?? Date.now;
-  const startedAt = now();
-  const startedPerf = performance.now();
-  const runId = options.runId ?? newRunId(startedAt);
-  const runDir = resolve(options.runDir);
-  const cwd = resolve(options.cwd ?? process.cwd());
-  mkdirSync(runDir, { recursive: true, mode: 0o700 });
-  const journal = new Journal(join(runDir, 'journal.jsonl'), runId, now);
-  const emit = (
-    type: Parameters<Journal['append']>[0],
-    attempt: number,
-    data?: Record<string, unknown>,
-    reason?: string,
-  ) => {
-    const event = journal.append(type, attempt, data, reason);
-    options.onEvent?.(event);
-    return event;
-  };
-  const stdoutLog = createWriteStream(join(runDir, 'stdout.log'), { flags: 'a', mode: 0o600 });
-  const stderrLog = createWriteStream(join(runDir, 'stderr.log'), { flags: 'a', mode: 0o600 });
-
-  const missionTimeoutMs = options.missionTimeoutMs ?? 0;
-  const idleTimeoutMs = options.idleTimeoutMs ?? 1_800_000;
-  const startupTimeoutMs = options.startupTimeoutMs ?? idleTimeoutMs;
-  const maxResumes = options.maxResumes ?? 20;
-  const killGraceMs = options.killGraceMs ?? 5000;
-  const completionGraceMs = options.completionGraceMs ?? 30_000;
-  const missionDeadline =
-    missionTimeoutMs > 0 ? startedPerf + missionTimeoutMs : Number.POSITIVE_INFINITY;
-  const hasPredicate = options.doneFile !== undefined || options.isComplete !== undefined;
-  const doneFile = options.doneFile !== undefined ? resolve(cwd, options.doneFile) : undefined;
-  const env = { ...process.env, ...options.env, [RUN_ID_ENV]: runId };
-
-  const lastLines: string[] = [];
-  let partial = '';
-  const remember = (chunk: Buffer) => {
-    const text = partial + chunk.toString('utf8');
-    const lines = text.split('\n');
-    partial = lines.pop() ?? '';
-    if (partial.length > 4096) partial = partial.slice(-4096);
-    for (const line of lines) {
-      lastLines.push(line);
-      if (lastLines.length > LAST_LINES) lastLines.shift();
+  validateOptions(options);
+  const adopted = resolveAdopt(options);
+  let lock: LockHandle | undefined;
+  let ownLock = false;
+  if (options.lock) {
+    if ('release' in options.lock && typeof options.lock.release === 'function') {
+      lock = options.lock as LockHandle;
+    } else {
+      const { path, ...lockOptions } = options.lock as { path: string };
+      const runId = options.runId ?? newRunId((options.now ?? Date.now)());
+      options = { ...options, runId };
+      lock = await tryAcquire(path, { runId, ...lockOptions });
+      ownLock = true;
     }
-  };
+  }
+  try {
+    return await new Supervisor(options, adopted, lock).run();
+  } finally {
+    if (ownLock) await lock?.release().catch(() => undefined);
+  }
+}
 
-  emit('started', 0, {
-    command: options.command,
-    args: options.args ?? [],
-    cwd,
-    pid: process.pid,
-    missionTimeoutMs,
-    idleTimeoutMs,
-    startupTimeoutMs,
-    maxResumes,
-    doneFile: options.doneFile,
-  });
+class Supervisor {
+  private readonly now: () => number;
+  private readonly startedPerf = performance.now();
+  private readonly runId: string;
+  private readonly runDir: string;
+  private readonly cwd: string;
+  private readonly baseEnv: NodeJS.ProcessEnv;
+  private readonly missionTimeoutMs: number;
+  private readonly limits: LivenessLimits;
+  private readonly policy: ResumePolicy;
+  private readonly killGraceMs: number;
+  private readonly doneFile: string | undefined;
+  private readonly hasPredicate: boolean;
+  private readonly quotaPattern: RegExp | undefined;
+  private readonly journal: Journal;
+  private readonly tee: OutputTee;
+  private readonly watcher: ProgressWatcher;
+  private readonly stop = new AbortController();
+  private stopKind: StopKind | undefined;
+  private stopDetail = '';
+  private missionTimer: NodeJS.Timeout | undefined;
+  private services: RunningService[] = [];
+  private finishing = false;
 
-  let attempt = 0;
-  let resumes = 0;
-  let isTerminated = false;
-  let isForcefullyTerminated = false;
-  let lastExit: RunResult['lastExit'] = null;
-  let survivors: RunResult['survivors'] = [];
+  private attempt = 0;
+  private resumes = 0;
+  private ledger: ResumeLedger = { ...EMPTY_LEDGER };
+  private isTerminated = false;
+  private isForcefullyTerminated = false;
+  private lastExit: RunResult['lastExit'] = null;
+  private survivors: RunResult['survivors'] = [];
+  private times: AttemptTimes | undefined;
+  private progressSinceResume = false;
+  private lastProgressEventAt = Number.NEGATIVE_INFINITY;
+  private pendingProgress = { changes: 0, sources: new Set<string>() };
+  private lastCheckOutput: string | undefined;
+  private markerThisAttempt = false;
+  private progressEventThisAttempt = false;
+  private currentChild: ChildProcess | undefined;
 
-  const complete = async (): Promise<boolean> => {
-    if (!hasPredicate) return false;
-    if (doneFile !== undefined && !existsSync(doneFile)) return false;
-    if (options.isComplete && !(await options.isComplete())) return false;
-    return true;
-  };
+  constructor(
+    private readonly options: SuperviseOptions,
+    private readonly adopted: ProcessIdentity | undefined,
+    private readonly lock: LockHandle | undefined,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.runId = options.runId ?? newRunId(this.now());
+    this.runDir = resolve(options.runDir);
+    this.cwd = resolve(options.cwd ?? process.cwd());
+    this.baseEnv = { ...process.env, ...options.env, [RUN_ID_ENV]: this.runId };
+    this.missionTimeoutMs = options.missionTimeoutMs ?? 0;
+    const idleTimeoutMs = options.idleTimeoutMs ?? 1_800_000;
+    this.limits = {
+      idleTimeoutMs,
+      startupIdleMs: options.startupIdleMs ?? options.startupTimeoutMs ?? idleTimeoutMs,
+      progressIdleMs: options.progressIdleMs ?? 0,
+      completionGraceMs: options.completionGraceMs ?? 30_000,
+      missionDeadlineMs:
+        this.missionTimeoutMs > 0
+          ? this.startedPerf + this.missionTimeoutMs
+          : Number.POSITIVE_INFINITY,
+    };
+    this.killGraceMs = options.killGraceMs ?? 5000;
+    this.doneFile =
+      options.doneFile !== undefined ? resolve(this.cwd, options.doneFile) : undefined;
+    this.hasPredicate =
+      options.doneFile !== undefined ||
+      options.doneMarker !== undefined ||
+      options.checkCommand !== undefined ||
+      options.isComplete !== undefined;
+    const pattern = options.quota?.pattern ?? AGENT_QUOTA_PATTERN;
+    this.quotaPattern = options.quota
+      ? typeof pattern === 'string'
+        ? new RegExp(pattern, 'i')
+        : pattern
+      : undefined;
 
-  const endTree = async (
-    child: ChildProcess,
-    identity: ProcessIdentity | null,
-    why: string,
-  ): Promise<KillTreeResult | null> => {
-    let result: KillTreeResult | null = null;
+    ensureRunDir(this.runDir);
+    this.journal = new Journal(join(this.runDir, 'journal.jsonl'), this.runId, this.now);
+    this.watcher = new ProgressWatcher({
+      watchPaths: options.watch,
+      heartbeatFile: options.heartbeatFile,
+      cwd: this.cwd,
+    });
+    this.policy = {
+      maxResumes: options.maxResumes ?? 20,
+      backoff: options.backoff ?? {},
+      backoffResetMs: options.backoffResetMs ?? 600_000,
+      hasProgressSource: this.watcher.active || options.checkCommand !== undefined,
+      quota: options.quota
+        ? {
+            fallbackPauseMs: options.quota.fallbackPauseMs ?? 900_000,
+            maxPauseMs: options.quota.maxPauseMs ?? 21_600_000,
+            marginMs: options.quota.marginMs ?? 30_000,
+            maxPauses: options.quota.maxPauses ?? 20,
+          }
+        : undefined,
+    };
+    this.tee = new OutputTee({
+      stdoutPath: join(this.runDir, 'stdout.log'),
+      stderrPath: join(this.runDir, 'stderr.log'),
+      rotation: options.logs,
+      subscribers: options.subscribers,
+      stdout: options.stdout,
+      stderr: options.stderr,
+      doneMarker: options.doneMarker,
+      onOutput: () => {
+        const times = this.times;
+        if (!times) return;
+        const at = performance.now();
+        times.firstOutputAtMs ??= at;
+        times.lastOutputAtMs = at;
+      },
+      onMarker: () => {
+        this.markerThisAttempt = true;
+        if (this.times) this.times.completionSeenAtMs ??= performance.now();
+      },
+    });
+  }
+
+  private emit(
+    type: JournalEventType,
+    data: Record<string, unknown> = {},
+    reason: JournalEvent['reason'] = null,
+    attempt = this.attempt,
+  ): JournalEvent {
+    const event = this.journal.append(type, attempt, data, reason);
     try {
-      result = await killTree(identity ?? (child.pid as number), {
-        graceMs: killGraceMs,
-        token: runId,
-        processGroups: groupOf(child, identity),
+      this.options.onEvent?.(event);
+    } catch {
+      // A listener's bug must not end the supervision; the event is in the journal.
+    }
+    return event;
+  }
+
+  private stopWith(kind: StopKind, detail = ''): void {
+    if (this.stopKind || this.finishing) return;
+    this.stopKind = kind;
+    this.stopDetail = detail;
+    this.stop.abort();
+  }
+
+  private armMissionTimer(): void {
+    if (this.missionTimeoutMs <= 0) return;
+    const remaining = this.limits.missionDeadlineMs - performance.now();
+    if (remaining <= 0) {
+      this.stopWith('mission-timeout');
+      return;
+    }
+    this.missionTimer = setTimeout(() => this.armMissionTimer(), Math.min(remaining, MAX_TIMER_MS));
+  }
+
+  async run(): Promise<RunResult> {
+    const { options } = this;
+    this.emit('started', {
+      command: options.command,
+      args: options.args ?? [],
+      cwd: this.cwd,
+      pid: process.pid,
+      missionTimeoutMs: this.missionTimeoutMs,
+      idleTimeoutMs: this.limits.idleTimeoutMs,
+      startupIdleMs: this.limits.startupIdleMs,
+      progressIdleMs: this.limits.progressIdleMs,
+      maxResumes: this.policy.maxResumes,
+      doneFile: options.doneFile,
+      doneMarker: options.doneMarker,
+      checkCommand: options.checkCommand,
+      watch: this.watcher.sources,
+      services: (options.services ?? []).map(
+        (service, index) => service.name ?? `service-${index + 1}`,
+      ),
+      adoptedPid: this.adopted?.pid,
+      lockFencingToken: this.lock?.fencingToken,
+    });
+
+    const onAbort = () => this.stopWith('interrupted');
+    const onLockLost = () =>
+      this.stopWith(
+        'lock-lost',
+        (this.lock?.signal.reason as Error | undefined)?.message ?? 'the lock was lost',
+      );
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    this.lock?.signal.addEventListener('abort', onLockLost, { once: true });
+    if (options.signal?.aborted) onAbort();
+    if (this.lock?.signal.aborted) onLockLost();
+    this.armMissionTimer();
+    try {
+      const unready = await this.startServices();
+      if (unready) return unready;
+      return await this.loop();
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      this.lock?.signal.removeEventListener('abort', onLockLost);
+    }
+  }
+
+  /** Starts every service and waits for it; returns a finished result when one is not ready. */
+  private async startServices(): Promise<RunResult | undefined> {
+    const specs = this.options.services ?? [];
+    for (const [index, spec] of specs.entries()) {
+      const service = startService(spec, {
+        index,
+        cwd: this.cwd,
+        env: this.baseEnv,
+        runId: this.runId,
+        runDir: this.runDir,
+        rotation: this.options.logs,
+      });
+      this.services.push(service);
+      this.emit('service-started', {
+        name: service.name,
+        pid: service.pid,
+        command: spec.command,
+        args: spec.args ?? [],
+      });
+      const outcome = await waitReady(service, spec, this.stop.signal);
+      if (outcome.ready) {
+        this.emit('service-ready', {
+          name: service.name,
+          waitedMs: outcome.waitedMs,
+          via: outcome.via,
+        });
+        service.exited.then(({ code, signal }) => {
+          if (this.finishing) return;
+          this.emit(
+            'service-died',
+            { name: service.name, pid: service.pid, code, signal },
+            'SERVICE_FAILED',
+          );
+          this.stopWith('service-failed', service.name);
+        });
+        continue;
+      }
+      if (outcome.why === 'died') {
+        const { code, signal } = await service.exited;
+        this.emit(
+          'service-died',
+          { name: service.name, pid: service.pid, code, signal, beforeReady: true },
+          'SERVICE_FAILED',
+        );
+        return this.finish(
+          'SERVICE_FAILED',
+          `Service ${service.name} exited before it was ready (${describeExit(code, signal)}); see service-${service.name}.log.`,
+        );
+      }
+      if (outcome.why === 'aborted') {
+        this.emitStopEvent();
+        return this.finishStopped();
+      }
+      this.emit(
+        'timeout',
+        {
+          what: 'service-startup',
+          limitMs: spec.startupTimeoutMs ?? 60_000,
+          service: service.name,
+          lastProbe: outcome.detail,
+        },
+        'STARTUP_TIMEOUT',
+      );
+      return this.finish(
+        'STARTUP_TIMEOUT',
+        `Service ${service.name} was not ready within ${spec.startupTimeoutMs ?? 60_000} ms (last probe: ${outcome.detail}).`,
+      );
+    }
+    return undefined;
+  }
+
+  private specFor(attempt: number): CommandSpec {
+    return attempt === 1 || !this.options.resume
+      ? { command: this.options.command, args: this.options.args ?? [] }
+      : this.options.resume;
+  }
+
+  private async loop(): Promise<RunResult> {
+    for (;;) {
+      this.attempt++;
+      const attempt =
+        this.attempt === 1 && this.adopted
+          ? await this.adoptAttempt(this.adopted)
+          : await this.spawnAttempt(this.specFor(this.attempt));
+      const { end } = attempt;
+      // A heartbeat written just before the end is this attempt's progress: look now, before any event.
+      this.pollProgress();
+      this.times = undefined;
+
+      if (end.kind === 'spawn-error') {
+        this.lastExit = null;
+        this.emit(
+          'died',
+          { cause: 'spawn-error', error: end.error.code, message: end.error.message },
+          'CHILD_FAILED',
+        );
+        return this.finish(
+          'CHILD_FAILED',
+          `Could not start ${this.specFor(this.attempt).command}: ${end.error.message}`,
+        );
+      }
+
+      let endedBy: 'exit' | 'idle' | 'startup' | 'progress' | 'completed-alive' = 'exit';
+      if (end.kind === 'exit') {
+        this.lastExit = { code: end.code, signal: end.signal };
+        this.emit('exited', {
+          pid: attempt.pid ?? 0,
+          code: end.code,
+          signal: end.signal,
+          uptimeMs: Math.round(attempt.uptimeMs),
+        });
+        // Output written just before the exit may still be in the pipe.
+        await settledWithin(attempt.closed, 100);
+        const swept = await this.sweep(attempt);
+        if (swept) return swept;
+      } else {
+        if (end.kind === 'stop') {
+          this.emitStopEvent();
+        } else if (end.kind === 'output-idle') {
+          endedBy = 'idle';
+          this.emit('output-idle', { idleTimeoutMs: this.limits.idleTimeoutMs }, 'IDLE_TIMEOUT');
+        } else if (end.kind === 'startup-idle') {
+          endedBy = 'startup';
+          this.emit(
+            'startup-idle',
+            { startupIdleMs: this.limits.startupIdleMs },
+            'STARTUP_TIMEOUT',
+          );
+        } else if (end.kind === 'progress-idle') {
+          endedBy = 'progress';
+          this.emit(
+            'progress-idle',
+            { progressIdleMs: this.limits.progressIdleMs },
+            'IDLE_TIMEOUT',
+          );
+        } else {
+          endedBy = 'completed-alive';
+        }
+        this.isTerminated = true;
+        const killed = await this.endTree(attempt, end.kind === 'stop' ? this.stopKind! : end.kind);
+        this.lastExit = attempt.child
+          ? { code: attempt.child.exitCode, signal: attempt.child.signalCode }
+          : { code: null, signal: null };
+        if (killed && killed.survivors.length > 0) return this.finishUnkillable();
+        if (end.kind === 'stop') return this.finishStopped();
+      }
+      await settledWithin(attempt.closed, 1000);
+      attempt.child?.stdout?.destroy();
+      attempt.child?.stderr?.destroy();
+      this.tee.endAttempt();
+      this.pollProgress();
+
+      const quota = this.findQuota();
+      const completion = await this.judgeCompletion(end, quota !== undefined);
+      if (completion.complete) {
+        this.emit('completed', { by: completion.by }, 'OK');
+        return this.finish('OK', `Completed (${completion.by}) after ${this.attempt} attempt(s).`, {
+          completedBy: completion.by,
+        });
+      }
+
+      // Stopped meanwhile (interrupt, mission timeout, lock lost, service died): nothing to resume.
+      if (this.stopKind) {
+        this.emitStopEvent();
+        return this.finishStopped();
+      }
+      const cause: DeathFacts['cause'] =
+        endedBy === 'idle' || endedBy === 'progress'
+          ? 'IDLE_TIMEOUT'
+          : endedBy === 'startup'
+            ? 'STARTUP_TIMEOUT'
+            : endedBy === 'completed-alive'
+              ? 'FALSE_SUCCESS'
+              : end.kind === 'exit' && end.code === 0
+                ? 'FALSE_SUCCESS'
+                : 'CHILD_FAILED';
+      const retryable = !(end.kind === 'exit' && (end.code === 126 || end.code === 127));
+      const progressed = this.progressSinceResume || completion.checkAdvanced;
+      const decision = decideAfterDeath(
+        this.ledger,
+        { cause, retryable, progressed, uptimeMs: attempt.uptimeMs, quota, nowMs: this.now() },
+        this.policy,
+        this.options.random,
+      );
+      this.emit(
+        'died',
+        {
+          cause:
+            endedBy === 'exit'
+              ? describeExit(this.lastExit?.code ?? null, this.lastExit?.signal ?? null)
+              : end.kind,
+          code: this.lastExit?.code ?? null,
+          signal: this.lastExit?.signal ?? null,
+          progressed,
+          quota: quota?.line,
+        },
+        cause,
+      );
+      const description = `${this.specFor(this.attempt).command} ${describeCause(cause, this.lastExit)}`;
+      if (decision.action === 'fail') {
+        return this.finish(
+          decision.reason,
+          decision.why === 'not-retryable'
+            ? `${description}: the command could not be run; not retried.`
+            : `${description}; no resumes allowed.`,
+        );
+      }
+      if (decision.action === 'handoff') return this.handoff(cause);
+
+      this.ledger = decision.ledger;
+      if (decision.action === 'quota-pause') {
+        this.emit(
+          'quota-pause',
+          {
+            delayMs: decision.delayMs,
+            until: new Date(decision.untilMs).toISOString(),
+            line: quota?.line ?? '',
+            resetParsed: decision.resetParsed,
+            pauses: decision.ledger.quotaPauses,
+          },
+          cause,
+        );
+      } else {
+        this.emit(
+          'resume-scheduled',
+          {
+            delayMs: decision.delayMs,
+            nextAttempt: this.attempt + 1,
+            countsAgainstBudget: decision.countsAgainstBudget,
+            budgetSpent: decision.ledger.budgetSpent,
+            maxResumes: this.policy.maxResumes,
+            backoffReset: decision.backoffReset,
+          },
+          cause,
+        );
+      }
+      const waited = await this.wait(decision.delayMs);
+      if (waited === 'stopped') {
+        this.emitStopEvent();
+        return this.finishStopped();
+      }
+      this.resumes++;
+      this.progressSinceResume = false;
+    }
+  }
+
+  private emitStopEvent(): void {
+    switch (this.stopKind) {
+      case 'interrupted':
+        this.emit('interrupted', {}, 'INTERRUPTED');
+        break;
+      case 'lock-lost':
+        this.emit('lock-lost', { message: this.stopDetail }, 'LOCK_HELD');
+        break;
+      case 'mission-timeout':
+        this.emit(
+          'timeout',
+          {
+            what: 'mission',
+            limitMs: this.missionTimeoutMs,
+            missionTimeoutMs: this.missionTimeoutMs,
+          },
+          'MISSION_TIMEOUT',
+        );
+        break;
+      default:
+        // service-failed: its service-died event is already written
+        break;
+    }
+  }
+
+  private findQuota(): DeathFacts['quota'] {
+    if (!this.quotaPattern) return undefined;
+    const match = findQuotaMessage(this.tee.attemptLines(LAST_LINES), this.quotaPattern);
+    if (!match) return undefined;
+    return { line: match.line, resetAtMs: parseResetTime(match.resetText, { nowMs: this.now() }) };
+  }
+
+  /** Whether the run is complete after an attempt ended, and whether the check advanced. */
+  private async judgeCompletion(
+    end: AttemptEnd,
+    quotaHit: boolean,
+  ): Promise<{ complete: boolean; by?: string; checkAdvanced: boolean }> {
+    const { options } = this;
+    if (!this.hasPredicate) {
+      // Agent CLIs exit 0 on a usage limit: with a quota pattern, that is no success.
+      return end.kind === 'exit' && end.code === 0 && !quotaHit
+        ? { complete: true, by: 'exit-0', checkAdvanced: false }
+        : { complete: false, checkAdvanced: false };
+    }
+    let by: string | undefined;
+    if (options.doneFile !== undefined || options.doneMarker !== undefined) {
+      if (this.doneFile !== undefined && existsSync(this.doneFile)) by = 'done-file';
+      else if (this.markerThisAttempt) by = 'marker';
+      else return { complete: false, checkAdvanced: false };
+    }
+    let checkAdvanced = false;
+    if (options.checkCommand !== undefined) {
+      const check = await runCheckCommand({
+        command: options.checkCommand,
+        cwd: this.cwd,
+        env: this.baseEnv,
+        token: `${this.runId}~check`,
+        timeoutMs: options.checkTimeoutMs,
+        signal: this.stop.signal,
+      });
+      checkAdvanced = this.lastCheckOutput !== undefined && check.output !== this.lastCheckOutput;
+      this.lastCheckOutput = check.output;
+      this.emit('check', {
+        passed: check.passed,
+        exitCode: check.exitCode,
+        durationMs: check.durationMs,
+        timedOut: check.timedOut,
+        advanced: checkAdvanced,
+        output: check.output.split('\n').slice(-10),
+      });
+      if (!check.passed) return { complete: false, checkAdvanced };
+      by = by ? `${by}+check` : 'check';
+    }
+    if (options.isComplete && !(await options.isComplete()))
+      return { complete: false, checkAdvanced };
+    return { complete: true, by: by ?? 'predicate', checkAdvanced };
+  }
+
+  private async handoff(cause: ReasonCode): Promise<RunResult> {
+    const next = this.specFor(this.attempt + 1);
+    const manual = shellQuote([next.command, ...(next.args ?? [])]);
+    const checkpoint = this.watcher.lastCheckpoint();
+    this.emit(
+      'handoff',
+      {
+        lastLines: this.tee.runTail.lines(LAST_LINES),
+        resumeCommand: manual,
+        cwd: this.cwd,
+        lastCause: cause,
+        checkpoint,
+      },
+      'RESUME_BUDGET_EXHAUSTED',
+    );
+    return this.finish(
+      'RESUME_BUDGET_EXHAUSTED',
+      `Died ${this.attempt} time(s); the budget of ${this.policy.maxResumes} resume(s) without progress is spent. Resume by hand: ${manual}`,
+    );
+  }
+
+  /** Waits out a backoff or pause; `stopped` when the run must end meanwhile. */
+  private wait(delayMs: number): Promise<'ready' | 'stopped'> {
+    return new Promise((settle) => {
+      if (this.stop.signal.aborted) return settle('stopped');
+      const until = performance.now() + delayMs;
+      let timer: NodeJS.Timeout;
+      const onStop = () => {
+        clearTimeout(timer);
+        settle('stopped');
+      };
+      const arm = () => {
+        const remaining = until - performance.now();
+        if (remaining <= 0) {
+          this.stop.signal.removeEventListener('abort', onStop);
+          return settle('ready');
+        }
+        timer = setTimeout(arm, Math.min(remaining, MAX_TIMER_MS));
+      };
+      this.stop.signal.addEventListener('abort', onStop, { once: true });
+      arm();
+    });
+  }
+
+  private pollProgress(): void {
+    if (!this.watcher.active) return;
+    const moved = this.watcher.poll();
+    if (moved.length === 0) return;
+    const at = performance.now();
+    if (this.times) this.times.lastProgressAtMs = at;
+    this.progressSinceResume = true;
+    this.pendingProgress.changes += moved.length;
+    for (const source of moved) this.pendingProgress.sources.add(source);
+    if (!this.progressEventThisAttempt || at - this.lastProgressEventAt >= PROGRESS_JOURNAL_MS) {
+      this.progressEventThisAttempt = true;
+      this.lastProgressEventAt = at;
+      const sources = [...this.pendingProgress.sources];
+      this.emit('progress', {
+        source: sources[0]!,
+        sources,
+        changes: this.pendingProgress.changes,
+        checkpoint: this.watcher.lastCheckpoint(),
+      });
+      this.pendingProgress = { changes: 0, sources: new Set() };
+    }
+  }
+
+  private attemptEnv(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...this.baseEnv, RUNWARDEN_ATTEMPT: String(this.attempt) };
+    const checkpoint = this.watcher.lastCheckpoint();
+    if (this.attempt > 1 && checkpoint) env.RUNWARDEN_CHECKPOINT = JSON.stringify(checkpoint);
+    return env;
+  }
+
+  private beginAttempt(watchesOutput: boolean): AttemptTimes {
+    this.tee.startAttempt();
+    this.markerThisAttempt = false;
+    this.progressEventThisAttempt = false;
+    const times: AttemptTimes = {
+      startedAtMs: performance.now(),
+      watchesOutput,
+      watchesProgress: this.watcher.active,
+    };
+    this.times = times;
+    return times;
+  }
+
+  private tickMs(extra: number[] = []): number {
+    const windows = [
+      this.limits.startupIdleMs,
+      this.limits.idleTimeoutMs,
+      this.limits.progressIdleMs,
+      this.limits.completionGraceMs,
+    ].filter((value) => value > 0);
+    const quarter = Math.floor(Math.min(1000, ...windows) / 4);
+    return Math.max(10, Math.min(250, quarter, ...extra));
+  }
+
+  private progressPollMs(): number {
+    const configured = this.options.progressPollMs;
+    if (configured !== undefined) return configured;
+    const idle = this.limits.progressIdleMs;
+    return Math.max(10, Math.min(1000, idle > 0 ? Math.floor(idle / 4) : 1000));
+  }
+
+  /** Runs the shared per-tick checks; returns a verdict that ends the attempt, if any. */
+  private tick(times: AttemptTimes, lastPoll: { at: number }): AttemptEnd | undefined {
+    const at = performance.now();
+    if (this.watcher.active && at - lastPoll.at >= this.progressPollMs()) {
+      lastPoll.at = at;
+      this.pollProgress();
+    }
+    if (
+      this.doneFile !== undefined &&
+      times.completionSeenAtMs === undefined &&
+      existsSync(this.doneFile)
+    ) {
+      times.completionSeenAtMs = at;
+    }
+    const verdict = judgeLiveness(times, this.limits, at);
+    switch (verdict.state) {
+      case 'alive':
+        return undefined;
+      case 'mission-timeout':
+        this.stopWith('mission-timeout');
+        return { kind: 'stop' };
+      default:
+        return { kind: verdict.state };
+    }
+  }
+
+  private spawnAttempt(spec: CommandSpec): Promise<Attempt> {
+    const times = this.beginAttempt(true);
+    return new Promise((settle) => {
+      const child = spawn(spec.command, spec.args ?? [], {
+        cwd: this.cwd,
+        env: this.attemptEnv(),
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const closed = new Promise((done) => child.once('close', done));
+      this.currentChild = child;
+      let identity: ProcessIdentity | null = null;
+      let settled = false;
+      const lastPoll = { at: performance.now() };
+      const settleWith = (end: AttemptEnd) => {
+        if (settled) return;
+        settled = true;
+        clearInterval(ticker);
+        this.stop.signal.removeEventListener('abort', onStop);
+        settle({
+          end,
+          pid: child.pid,
+          identity,
+          groups:
+            child.pid !== undefined && identity
+              ? [{ pgid: child.pid, leaderStartTicks: identity.startTicks }]
+              : [],
+          token: this.runId,
+          child,
+          closed,
+          uptimeMs: performance.now() - times.startedAtMs,
+        });
+      };
+      child.on('error', (error: NodeJS.ErrnoException) => {
+        if (child.pid === undefined) settleWith({ kind: 'spawn-error', error });
+      });
+      child.on('exit', (code, signal) => settleWith({ kind: 'exit', code, signal }));
+      const onStop = () => settleWith({ kind: 'stop' });
+      this.stop.signal.addEventListener('abort', onStop, { once: true });
+      if (child.pid !== undefined) {
+        this.tee.attach(child.stdout, 'stdout', this.attempt);
+        this.tee.attach(child.stderr, 'stderr', this.attempt);
+        identity = captureIdentity(child.pid, { token: this.runId, tokenSource: 'env' });
+        this.emit(this.attempt === 1 ? 'spawned' : 'resumed', {
+          pid: child.pid,
+          command: spec.command,
+          args: spec.args ?? [],
+          ...(this.attempt > 1 ? { checkpoint: this.watcher.lastCheckpoint() } : {}),
+        });
+      }
+      const ticker = setInterval(() => {
+        const end = this.tick(times, lastPoll);
+        if (end) settleWith(end);
+      }, this.tickMs());
+      if (this.stop.signal.aborted) onStop();
+    });
+  }
+
+  private adoptAttempt(identity: ProcessIdentity): Promise<Attempt> {
+    const outputFile =
+      this.options.adopt?.outputFile !== undefined
+        ? resolve(this.cwd, this.options.adopt.outputFile)
+        : undefined;
+    const times = this.beginAttempt(outputFile !== undefined);
+    if (outputFile) times.firstOutputAtMs = times.startedAtMs;
+    const info = getProcessInfoSync(identity.pid, { cmdline: false });
+    const groups =
+      info && info.pgid === identity.pid
+        ? [{ pgid: identity.pid, leaderStartTicks: identity.startTicks }]
+        : [];
+    this.emit('adopted', {
+      pid: identity.pid,
+      startTicks: identity.startTicks,
+      token: identity.token,
+      outputFile,
+    });
+    let offset = (() => {
+      try {
+        return outputFile ? statSync(outputFile).size : 0;
+      } catch {
+        return 0;
+      }
+    })();
+    const readOutput = () => {
+      if (!outputFile) return;
+      let fd: number;
+      try {
+        fd = openSync(outputFile, 'r');
+      } catch {
+        return;
+      }
+      try {
+        const size = fstatSync(fd).size;
+        if (size < offset) offset = 0;
+        const length = Math.min(size - offset, 1 << 20);
+        if (length <= 0) return;
+        const chunk = Buffer.alloc(length);
+        const read = readSync(fd, chunk, 0, length, offset);
+        offset += read;
+        if (read > 0)
+          this.tee.write(chunk.subarray(0, read), { stream: 'stdout', attempt: this.attempt });
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const pollMs = this.options.adoptPollMs ?? 200;
+    return new Promise((settle) => {
+      let settled = false;
+      const lastPoll = { at: performance.now() };
+      let lastIdentityCheck = performance.now();
+      const settleWith = (end: AttemptEnd) => {
+        if (settled) return;
+        settled = true;
+        clearInterval(ticker);
+        this.stop.signal.removeEventListener('abort', onStop);
+        readOutput();
+        settle({
+          end,
+          pid: identity.pid,
+          identity,
+          groups,
+          token: identity.token,
+          child: undefined,
+          closed: Promise.resolve(),
+          uptimeMs: performance.now() - times.startedAtMs,
+        });
+      };
+      const onStop = () => settleWith({ kind: 'stop' });
+      this.stop.signal.addEventListener('abort', onStop, { once: true });
+      const ticker = setInterval(
+        () => {
+          const at = performance.now();
+          if (at - lastIdentityCheck >= pollMs - 1) {
+            lastIdentityCheck = at;
+            const verdict = verifyIdentity(identity);
+            if (verdict.status === 'dead' || verdict.status === 'reused')
+              return settleWith({ kind: 'exit', code: null, signal: null });
+          }
+          readOutput();
+          const end = this.tick(times, lastPoll);
+          if (end) settleWith(end);
+        },
+        Math.min(pollMs, this.tickMs()),
+      );
+      if (this.stop.signal.aborted) onStop();
+    });
+  }
+
+  /** After the leader exited: end what is left of its tree (systemd `KillMode=control-group`). */
+  private async sweep(attempt: Attempt): Promise<RunResult | undefined> {
+    if (!attempt.token && attempt.groups.length === 0) return undefined;
+    const sweep = await killTree(attempt.token ? { token: attempt.token } : { token: this.runId }, {
+      graceMs: this.killGraceMs,
+      processGroups: attempt.groups,
+    }).catch(() => null);
+    if (sweep && sweep.killed.length > 0) {
+      this.emit('kill', {
+        why: 'leftover-after-exit',
+        killed: sweep.killed,
+        survivors: sweep.survivors,
+        escalated: sweep.escalated,
+        durationMs: sweep.durationMs,
+      });
+      if (sweep.escalated) this.isForcefullyTerminated = true;
+    }
+    if (sweep && sweep.survivors.length > 0) {
+      this.survivors = sweep.survivors.map((survivor) => ({
+        pid: survivor.pid,
+        reason: survivor.reason,
+      }));
+      return this.finishUnkillable();
+    }
+    return undefined;
+  }
+
+  private async endTree(attempt: Attempt, why: string): Promise<KillTreeResult | null> {
+    let result: KillTreeResult | null = null;
+    const root = attempt.identity ?? attempt.pid;
+    try {
+      if (root === undefined) throw new KillTreeError('ERR_INVALID_TARGET', 'no root');
+      result = await killTree(root, {
+        graceMs: this.killGraceMs,
+        token: attempt.token,
+        processGroups: attempt.groups,
       });
     } catch (error) {
       if (!KillTreeError.isInstance(error)) throw error;
-      // The root is gone or not ours any more: sweep what still carries the run token.
-      result = await killTree(
-        { token: runId },
-        { graceMs: killGraceMs, processGroups: groupOf(child, identity) },
-      ).catch(() => null);
+      // The root is gone or not ours any more: sweep what still carries the token.
+      result = attempt.token
+        ? await killTree(
+            { token: attempt.token },
+            { graceMs: this.killGraceMs, processGroups: attempt.groups },
+          ).catch(() => null)
+        : null;
     }
     if (result) {
-      emit('kill', attempt, {
+      this.emit('kill', {
         why,
         killed: result.killed,
         survivors: result.survivors,
         escalated: result.escalated,
         durationMs: result.durationMs,
       });
-      if (result.escalated) isForcefullyTerminated = true;
-      survivors = result.survivors.map((survivor) => ({
+      if (result.escalated) this.isForcefullyTerminated = true;
+      this.survivors = result.survivors.map((survivor) => ({
         pid: survivor.pid,
         reason: survivor.reason,
       }));
     }
     return result;
-  };
+  }
 
-  const finish = async (
+  private finishUnkillable(): Promise<RunResult> {
+    return this.finish(
+      'UNKILLABLE',
+      `Part of the tree survived SIGKILL: ${this.survivors.map((survivor) => survivor.pid).join(', ')}`,
+    );
+  }
+
+  private finishStopped(): Promise<RunResult> {
+    switch (this.stopKind) {
+      case 'mission-timeout':
+        return this.finish(
+          'MISSION_TIMEOUT',
+          `Mission timeout of ${this.missionTimeoutMs} ms exceeded; the tree was ended.`,
+        );
+      case 'lock-lost':
+        return this.finish(
+          'LOCK_HELD',
+          `Lost the run's lock (${this.stopDetail}); the tree was ended.`,
+        );
+      case 'service-failed':
+        return this.finish(
+          'SERVICE_FAILED',
+          `Service ${this.stopDetail} died mid-run; the tree was ended.`,
+        );
+      default:
+        return this.finish('INTERRUPTED', 'Interrupted; the tree was ended.');
+    }
+  }
+
+  private async finish(
     reason: ReasonCode,
     message: string,
-    data: Record<string, unknown> = {},
-  ): Promise<RunResult> => {
-    if (reason === 'OK') emit('completed', attempt, data, reason);
+    extra: Partial<RunResult> = {},
+  ): Promise<RunResult> {
+    this.finishing = true;
+    if (this.missionTimer) clearTimeout(this.missionTimer);
+    // The tree is ended; what its pipes still hold is not waited for.
+    this.currentChild?.stdout?.destroy();
+    this.currentChild?.stderr?.destroy();
+    for (const service of this.services) {
+      const stopped = await stopService(service, this.killGraceMs);
+      if (stopped && stopped.killed.length + stopped.survivors.length > 0) {
+        this.emit('kill', {
+          why: `service-stop:${service.name}`,
+          killed: stopped.killed,
+          survivors: stopped.survivors,
+          escalated: stopped.escalated,
+          durationMs: stopped.durationMs,
+        });
+      }
+    }
+    const checkpoint = this.watcher.lastCheckpoint();
     const result: RunResult = {
       ok: reason === 'OK',
       reason,
       exitCode: EXIT_CODES[reason],
-      runId,
-      runDir,
-      attempts: attempt,
-      resumes,
-      durationMs: Math.round(performance.now() - startedPerf),
+      runId: this.runId,
+      runDir: this.runDir,
+      attempts: this.attempt,
+      resumes: this.resumes,
+      budgetSpent: this.ledger.budgetSpent,
+      quotaPauses: this.ledger.quotaPauses,
+      durationMs: Math.round(performance.now() - this.startedPerf),
       timedOut: reason === 'MISSION_TIMEOUT',
-      isTerminated,
-      isForcefullyTerminated,
-      lastExit,
-      survivors,
+      isTerminated: this.isTerminated,
+      isForcefullyTerminated: this.isForcefullyTerminated,
+      lastExit: this.lastExit,
+      survivors: this.survivors,
+      ...(checkpoint ? { checkpoint } : {}),
+      ...extra,
       message,
     };
-    emit(
+    this.emit(
       'ended',
-      attempt,
       {
         exitCode: result.exitCode,
-        attempts: attempt,
-        resumes,
+        attempts: result.attempts,
+        resumes: result.resumes,
+        budgetSpent: result.budgetSpent,
         durationMs: result.durationMs,
         message,
+        survivors: result.survivors,
       },
       reason,
     );
-    await Promise.all([
-      new Promise<void>((done) => stdoutLog.end(done)),
-      new Promise<void>((done) => stderrLog.end(done)),
-    ]);
+    this.tee.close();
+    this.journal.close();
+    await this.options.onFinish?.(result);
     return result;
-  };
+  }
+}
 
-  const runAttempt = (
-    spec: CommandSpec,
-  ): Promise<{ end: AttemptEnd; child: ChildProcess; identity: ProcessIdentity | null }> =>
-    new Promise((settle) => {
-      const child = spawn(spec.command, spec.args ?? [], {
-        cwd,
-        env,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let identity: ProcessIdentity | null = null;
-      let settled = false;
-      let sawOutput = false;
-      let lastOutput = performance.now();
-      const attemptStart = performance.now();
-      let doneSeenAt: number | undefined;
-      const settleWith = (end: AttemptEnd) => {
-        if (settled) return;
-        settled = true;
-        clearInterval(ticker);
-        options.signal?.removeEventListener('abort', onAbort);
-        settle({ end, child, identity });
-      };
-      const onOutput = (log: WriteStream, passThrough: Writable | undefined) => (chunk: Buffer) => {
-        sawOutput = true;
-        lastOutput = performance.now();
-        log.write(chunk);
-        passThrough?.write(chunk);
-        remember(chunk);
-      };
-      child.stdout?.on('data', onOutput(stdoutLog, options.stdout));
-      child.stderr?.on('data', onOutput(stderrLog, options.stderr));
-      child.on('error', (error: NodeJS.ErrnoException) =>
-        settleWith({ kind: 'spawn-error', error }),
-      );
-      child.on('exit', (code, signal) => settleWith({ kind: 'exit', code, signal }));
-      const onAbort = () => settleWith({ kind: 'interrupted' });
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      if (child.pid !== undefined) {
-        identity = captureIdentity(child.pid, { token: runId, tokenSource: 'env' });
-        emit(attempt === 1 ? 'spawned' : 'resumed', attempt, {
-          pid: child.pid,
-          command: spec.command,
-          args: spec.args ?? [],
-        });
-      }
-      const tickMs = Math.max(
-        10,
-        Math.min(250, Math.floor(Math.min(idleTimeoutMs || 1000, startupTimeoutMs || 1000) / 4)),
-      );
-      const ticker = setInterval(() => {
-        const t = performance.now();
-        if (t >= missionDeadline) return settleWith({ kind: 'mission-timeout' });
-        if (!sawOutput && startupTimeoutMs > 0 && t - attemptStart >= startupTimeoutMs)
-          return settleWith({ kind: 'startup' });
-        if (sawOutput && idleTimeoutMs > 0 && t - lastOutput >= idleTimeoutMs)
-          return settleWith({ kind: 'idle' });
-        if (doneFile !== undefined && options.isComplete === undefined) {
-          if (doneSeenAt === undefined && existsSync(doneFile)) doneSeenAt = t;
-          if (doneSeenAt !== undefined && t - doneSeenAt >= completionGraceMs)
-            return settleWith({ kind: 'completed-alive' });
-        }
-      }, tickMs);
-      if (options.signal?.aborted) onAbort();
-    });
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal) return `killed by ${signal}`;
+  if (code === null) return 'gone';
+  return `exited ${code}`;
+}
 
-  const waitBackoff = (delayMs: number): Promise<'ready' | 'mission-timeout' | 'interrupted'> =>
-    new Promise((settle) => {
-      const untilDeadline = missionDeadline - performance.now();
-      const timeout = untilDeadline < delayMs;
-      const timer = setTimeout(
-        () => {
-          options.signal?.removeEventListener('abort', onAbort);
-          settle(timeout ? 'mission-timeout' : 'ready');
-        },
-        Math.max(0, Math.min(delayMs, untilDeadline)),
-      );
-      const onAbort = () => {
-        clearTimeout(timer);
-        settle('interrupted');
-      };
-      if (options.signal?.aborted) return onAbort();
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-    });
-
-  for (;;) {
-    attempt++;
-    const spec: CommandSpec =
-      attempt === 1 || !options.resume
-        ? { command: options.command, args: options.args ?? [] }
-        : options.resume;
-    const { end, child, identity } = await runAttempt(spec);
-
-    if (end.kind === 'spawn-error') {
-      lastExit = null;
-      emit('died', attempt, { error: end.error.code, message: end.error.message }, 'spawn-error');
-      return finish('CHILD_FAILED', `Could not start ${spec.command}: ${end.error.message}`);
-    }
-
-    if (end.kind === 'exit') {
-      lastExit = { code: end.code, signal: end.signal };
-      // The leader is gone; end whatever of its tree is left (systemd KillMode=control-group).
-      const sweep = await killTree(
-        { token: runId },
-        { graceMs: killGraceMs, processGroups: groupOf(child, identity) },
-      ).catch(() => null);
-      if (sweep && sweep.killed.length > 0) {
-        emit('kill', attempt, {
-          why: 'leftover-after-exit',
-          killed: sweep.killed,
-          survivors: sweep.survivors,
-          escalated: sweep.escalated,
-        });
-        if (sweep.escalated) isForcefullyTerminated = true;
-      }
-      if (sweep && sweep.survivors.length > 0) {
-        survivors = sweep.survivors.map((survivor) => ({
-          pid: survivor.pid,
-          reason: survivor.reason,
-        }));
-        return finish(
-          'UNKILLABLE',
-          `Part of the tree survived SIGKILL: ${survivors.map((s) => s.pid).join(', ')}`,
-        );
-      }
-    } else {
-      const why = end.kind;
-      if (why === 'idle') emit('output-idle', attempt, { idleTimeoutMs }, 'IDLE_TIMEOUT');
-      if (why === 'startup') emit('startup-idle', attempt, { startupTimeoutMs }, 'STARTUP_TIMEOUT');
-      if (why === 'mission-timeout')
-        emit('timeout', attempt, { missionTimeoutMs }, 'MISSION_TIMEOUT');
-      if (why === 'interrupted') emit('interrupted', attempt, {}, 'INTERRUPTED');
-      isTerminated = true;
-      const killed = await endTree(child, identity, why);
-      lastExit = { code: child.exitCode, signal: child.signalCode };
-      if (killed && killed.survivors.length > 0) {
-        return finish(
-          'UNKILLABLE',
-          `Part of the tree survived SIGKILL: ${killed.survivors.map((s) => s.pid).join(', ')}`,
-        );
-      }
-      if (why === 'mission-timeout')
-        return finish(
-          'MISSION_TIMEOUT',
-          `Mission timeout of ${missionTimeoutMs} ms exceeded; the tree was ended.`,
-        );
-      if (why === 'interrupted') return finish('INTERRUPTED', 'Interrupted; the tree was ended.');
-      if (why === 'completed-alive')
-        return finish('OK', 'Completed (DONE file present; the lingering process was ended).');
-    }
-
-    if (await complete()) return finish('OK', `Completed after ${attempt} attempt(s).`);
-    if (!hasPredicate && end.kind === 'exit' && end.code === 0)
-      return finish('OK', 'Command exited 0.');
-
-    const cause: ReasonCode =
-      end.kind === 'idle'
-        ? 'IDLE_TIMEOUT'
-        : end.kind === 'startup'
-          ? 'STARTUP_TIMEOUT'
-          : end.kind === 'exit' && end.code === 0
-            ? 'FALSE_SUCCESS'
-            : 'CHILD_FAILED';
-    const exitDescription =
-      end.kind === 'exit'
-        ? end.signal
-          ? `killed by ${end.signal}`
-          : `exited ${String(end.code)}`
-        : end.kind === 'idle'
-          ? 'went silent'
-          : 'never printed';
-    if (end.kind === 'exit') emit('died', attempt, { code: end.code, signal: end.signal }, cause);
-    else emit('died', attempt, { cause: end.kind }, cause);
-
-    // 126/127: the shell could not run the command; retrying cannot help.
-    if (end.kind === 'exit' && (end.code === 126 || end.code === 127)) {
-      return finish(
-        'CHILD_FAILED',
-        `${spec.command} ${exitDescription}: the command could not be run; not retried.`,
-      );
-    }
-    if (resumes >= maxResumes) {
-      if (maxResumes === 0)
-        return finish(cause, `${spec.command} ${exitDescription}; no resumes allowed.`);
-      const manual = [spec.command, ...(spec.args ?? [])]
-        .map((part) => (/^[\w@%+=:,./-]+$/.test(part) ? part : `'${part.replace(/'/g, `'\\''`)}'`))
-        .join(' ');
-      emit(
-        'handoff',
-        attempt,
-        { lastLines: [...lastLines], resumeCommand: manual, cwd, lastCause: cause },
-        'RESUME_BUDGET_EXHAUSTED',
-      );
-      return finish(
-        'RESUME_BUDGET_EXHAUSTED',
-        `Died ${attempt} time(s); the budget of ${maxResumes} resume(s) is spent. Resume by hand: ${manual}`,
-      );
-    }
-    const delayMs = backoffDelayMs(resumes, options.backoff, options.random);
-    emit('resume-scheduled', attempt, { delayMs, nextAttempt: attempt + 1, cause }, cause);
-    const waited = await waitBackoff(delayMs);
-    if (waited === 'mission-timeout') {
-      emit('timeout', attempt, { missionTimeoutMs }, 'MISSION_TIMEOUT');
-      return finish(
-        'MISSION_TIMEOUT',
-        `Mission timeout of ${missionTimeoutMs} ms reached while waiting to resume.`,
-      );
-    }
-    if (waited === 'interrupted') {
-      emit('interrupted', attempt, {}, 'INTERRUPTED');
-      return finish('INTERRUPTED', 'Interrupted while waiting to resume.');
-    }
-    resumes++;
+function describeCause(cause: ReasonCode, lastExit: RunResult['lastExit']): string {
+  switch (cause) {
+    case 'IDLE_TIMEOUT':
+      return 'went idle';
+    case 'STARTUP_TIMEOUT':
+      return 'never printed';
+    case 'FALSE_SUCCESS':
+      return `${describeExit(lastExit?.code ?? 0, lastExit?.signal ?? null)} without completing`;
+    default:
+      return describeExit(lastExit?.code ?? null, lastExit?.signal ?? null);
   }
 }

@@ -31,7 +31,7 @@ describe('superviseRun', () => {
     });
     expect(result).toMatchObject({ ok: true, reason: 'OK', exitCode: 0, attempts: 1, resumes: 0 });
     expect(readFileSync(join(runDir, 'stdout.log'), 'utf8')).toBe('hello\n');
-    expect(types(runDir)).toEqual(['started', 'spawned', 'completed', 'ended']);
+    expect(types(runDir)).toEqual(['started', 'spawned', 'exited', 'completed', 'ended']);
   });
 
   it('gives the child RUNWARDEN_RUN_ID, its own process group, and /dev/null as stdin', async () => {
@@ -72,7 +72,8 @@ describe('superviseRun', () => {
       ],
       runDir,
       doneFile: done,
-      idleTimeoutMs: 400,
+      idleTimeoutMs: 1000,
+      startupIdleMs: 10_000,
       maxResumes: 3,
       backoff: fast,
     });
@@ -85,6 +86,7 @@ describe('superviseRun', () => {
       'died',
       'resume-scheduled',
       'resumed',
+      'exited',
       'completed',
       'ended',
     ]);
@@ -107,7 +109,8 @@ describe('superviseRun', () => {
         pidFile,
       ],
       runDir,
-      missionTimeoutMs: 600,
+      // Long enough for the agent and its grandchild to start on a busy machine.
+      missionTimeoutMs: 3000,
       killGraceMs: 300,
     });
     expect(result).toMatchObject({

@@ -10,15 +10,19 @@ import {
 } from '@runwarden/lock-core';
 import { captureIdentity } from '@runwarden/process-identity';
 import {
+  AGENT_QUOTA_PATTERN,
   EXIT_CODES,
   type JournalEvent,
   newRunId,
   type ReasonCode,
   type RunResult,
+  type SuperviseOptions,
   superviseRun,
+  validateOptions,
+  WatchdogError,
 } from '@runwarden/watchdog';
 import { z } from 'zod';
-import { parseCount, parseDuration } from '../durations.js';
+import { parseCount, parseDuration, parseSize } from '../durations.js';
 import { CliError, usage } from '../errors.js';
 import { processesOfRun } from '../orphans.js';
 import { colors, printJson, say } from '../output.js';
@@ -31,76 +35,265 @@ export interface RunFlags {
   missionTimeout?: string;
   idleTimeout?: string;
   startupTimeout?: string;
+  progressTimeout?: string;
+  watch?: string[];
+  heartbeatFile?: string;
   maxResumes?: string;
   resumeCmd?: string;
   doneFile?: string;
+  doneMarker?: string;
+  checkCmd?: string;
+  quotaPattern?: string | boolean;
+  quotaWait?: string;
+  service?: string;
+  readyUrl?: string;
+  readyPort?: string;
+  readyTimeout?: string;
+  connectTimeout?: string;
+  readTimeout?: string;
+  adopt?: string;
+  logMaxSize?: string;
+  logBackups?: string;
+  backoffInitial?: string;
+  backoffMax?: string;
   killGrace?: string;
   stateDir?: string;
   json?: boolean;
 }
 
-const runSettingsSchema = z.object({
-  command: z.string().min(1, 'a command to run is required after --'),
-  args: z.array(z.string()),
-  target: z.string().min(1).optional(),
-  missionTimeoutMs: z.number().int().nonnegative(),
-  idleTimeoutMs: z.number().int().nonnegative(),
-  startupTimeoutMs: z.number().int().nonnegative().optional(),
-  maxResumes: z.number().int().nonnegative().max(10_000),
-  resumeCommand: z.string().min(1).optional(),
-  doneFile: z.string().min(1).optional(),
-  killGraceMs: z.number().int().nonnegative(),
-  json: z.boolean(),
-});
+/** The flag each setting comes from, for one-line USAGE messages. */
+const FLAG_OF: Record<string, string> = {
+  target: '--target',
+  missionTimeoutMs: '--mission-timeout',
+  idleTimeoutMs: '--idle-timeout',
+  startupTimeoutMs: '--startup-timeout',
+  progressIdleMs: '--progress-timeout',
+  watch: '--watch',
+  heartbeatFile: '--heartbeat-file',
+  maxResumes: '--max-resumes',
+  resumeCommand: '--resume-cmd',
+  doneFile: '--done-file',
+  doneMarker: '--done-marker',
+  checkCommand: '--check-cmd',
+  quotaPattern: '--quota-pattern',
+  quotaWaitMs: '--quota-wait',
+  service: '--service',
+  readyUrl: '--ready-url',
+  readyPort: '--ready-port',
+  readyTimeoutMs: '--ready-timeout',
+  connectTimeoutMs: '--connect-timeout',
+  readTimeoutMs: '--read-timeout',
+  adoptPid: '--adopt',
+  logMaxBytes: '--log-max-size',
+  logBackups: '--log-backups',
+  backoffInitialMs: '--backoff-initial',
+  backoffMaxMs: '--backoff-max',
+  killGraceMs: '--kill-grace',
+};
+
+const runSettingsSchema = z
+  .object({
+    command: z.string().min(1, 'a command to run is required after --'),
+    args: z.array(z.string()),
+    target: z.string().min(1).optional(),
+    missionTimeoutMs: z.number().int().nonnegative(),
+    idleTimeoutMs: z.number().int().nonnegative(),
+    startupTimeoutMs: z.number().int().nonnegative().optional(),
+    progressIdleMs: z.number().int().nonnegative().optional(),
+    watch: z.array(z.string().min(1, 'must not be empty')),
+    heartbeatFile: z.string().min(1).optional(),
+    maxResumes: z.number().int().nonnegative().max(10_000),
+    resumeCommand: z.string().min(1).optional(),
+    doneFile: z.string().min(1).optional(),
+    doneMarker: z.string().trim().min(1, 'must not be blank').optional(),
+    checkCommand: z.string().min(1).optional(),
+    quotaPattern: z
+      .string()
+      .min(1, 'must not be empty')
+      .refine(
+        (value) => {
+          try {
+            new RegExp(value, 'i');
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { error: 'is not a valid regular expression' },
+      )
+      .optional(),
+    quotaWaitMs: z.number().int().nonnegative(),
+    service: z.string().min(1).optional(),
+    readyUrl: z
+      .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+      .optional(),
+    readyPort: z
+      .number()
+      .int()
+      .min(1)
+      .max(65_535, { error: 'must be a port from 1 to 65535' })
+      .optional(),
+    readyTimeoutMs: z.number().int().positive({ error: 'must be more than 0' }),
+    connectTimeoutMs: z.number().int().positive({ error: 'must be more than 0' }),
+    readTimeoutMs: z.number().int().positive({ error: 'must be more than 0' }),
+    adoptPid: z.number().int().positive({ error: 'must be a pid' }).optional(),
+    logMaxBytes: z.number().int().nonnegative(),
+    logBackups: z.number().int().nonnegative().max(1000),
+    backoffInitialMs: z.number().int().nonnegative(),
+    backoffMaxMs: z.number().int().nonnegative(),
+    killGraceMs: z.number().int().nonnegative(),
+    json: z.boolean(),
+  })
+  .superRefine((settings, context) => {
+    const issue = (path: string, message: string) =>
+      context.addIssue({ code: 'custom', path: [path], message });
+    if ((settings.readyUrl || settings.readyPort) && !settings.service)
+      issue(settings.readyUrl ? 'readyUrl' : 'readyPort', 'needs --service');
+    if (settings.readyUrl && settings.readyPort)
+      issue('readyPort', 'give --ready-url or --ready-port, not both');
+    if (settings.progressIdleMs && settings.watch.length === 0 && !settings.heartbeatFile)
+      issue('progressIdleMs', 'needs --watch or --heartbeat-file');
+  });
 
 /** Validated settings of a run. */
 export type RunSettings = z.infer<typeof runSettingsSchema>;
 
-/** Turns flags into settings. @throws {CliError} `USAGE` with one line naming the flag. */
+/**
+ * Turns flags into settings.
+ *
+ * @param commandLine - the command and its arguments, after `--`.
+ * @param flags - the raw flags.
+ * @returns the validated settings.
+ * @throws {CliError} `USAGE` with one line naming the flag.
+ */
 export function parseRunFlags(commandLine: string[], flags: RunFlags): RunSettings {
   const [command, ...args] = commandLine;
+  const duration = (flag: string, value: string | undefined, fallback: number) =>
+    value !== undefined ? parseDuration(flag, value) : fallback;
+  const optionalDuration = (flag: string, value: string | undefined) =>
+    value !== undefined ? parseDuration(flag, value) : undefined;
+  const quotaPattern =
+    flags.quotaPattern === true
+      ? AGENT_QUOTA_PATTERN.source
+      : typeof flags.quotaPattern === 'string'
+        ? flags.quotaPattern
+        : undefined;
   const candidate = {
     command: command ?? '',
     args,
     target: flags.target,
-    missionTimeoutMs:
-      flags.missionTimeout !== undefined
-        ? parseDuration('--mission-timeout', flags.missionTimeout)
-        : 0,
-    idleTimeoutMs:
-      flags.idleTimeout !== undefined
-        ? parseDuration('--idle-timeout', flags.idleTimeout)
-        : 30 * 60_000,
-    startupTimeoutMs:
-      flags.startupTimeout !== undefined
-        ? parseDuration('--startup-timeout', flags.startupTimeout)
-        : undefined,
+    missionTimeoutMs: duration('--mission-timeout', flags.missionTimeout, 0),
+    idleTimeoutMs: duration('--idle-timeout', flags.idleTimeout, 30 * 60_000),
+    startupTimeoutMs: optionalDuration('--startup-timeout', flags.startupTimeout),
+    progressIdleMs: optionalDuration('--progress-timeout', flags.progressTimeout),
+    watch: flags.watch ?? [],
+    heartbeatFile: flags.heartbeatFile,
     maxResumes: flags.maxResumes !== undefined ? parseCount('--max-resumes', flags.maxResumes) : 20,
     resumeCommand: flags.resumeCmd,
     doneFile: flags.doneFile,
-    killGraceMs:
-      flags.killGrace !== undefined ? parseDuration('--kill-grace', flags.killGrace) : 5000,
+    doneMarker: flags.doneMarker,
+    checkCommand: flags.checkCmd,
+    quotaPattern,
+    quotaWaitMs: duration('--quota-wait', flags.quotaWait, 15 * 60_000),
+    service: flags.service,
+    readyUrl: flags.readyUrl,
+    readyPort:
+      flags.readyPort !== undefined ? parseCount('--ready-port', flags.readyPort) : undefined,
+    readyTimeoutMs: duration('--ready-timeout', flags.readyTimeout, 60_000),
+    connectTimeoutMs: duration('--connect-timeout', flags.connectTimeout, 5000),
+    readTimeoutMs: duration('--read-timeout', flags.readTimeout, 30_000),
+    adoptPid: flags.adopt !== undefined ? parseCount('--adopt', flags.adopt) : undefined,
+    logMaxBytes:
+      flags.logMaxSize !== undefined
+        ? parseSize('--log-max-size', flags.logMaxSize)
+        : 50 * 1024 * 1024,
+    logBackups: flags.logBackups !== undefined ? parseCount('--log-backups', flags.logBackups) : 5,
+    backoffInitialMs: duration('--backoff-initial', flags.backoffInitial, 1000),
+    backoffMaxMs: duration('--backoff-max', flags.backoffMax, 300_000),
+    killGraceMs: duration('--kill-grace', flags.killGrace, 5000),
     json: flags.json ?? false,
   };
   const parsed = runSettingsSchema.safeParse(candidate);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'command');
-    throw usage(
-      name === 'command'
-        ? issue.message
-        : `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue.message}`,
-    );
+    throw usage(name === 'command' ? issue.message : `${FLAG_OF[name] ?? name}: ${issue.message}`);
   }
   return parsed.data;
 }
 
+/** The watchdog options of a run, from its settings. */
+function superviseOptionsOf(settings: RunSettings): Omit<SuperviseOptions, 'runDir'> {
+  return {
+    command: settings.command,
+    args: settings.args,
+    missionTimeoutMs: settings.missionTimeoutMs,
+    idleTimeoutMs: settings.idleTimeoutMs,
+    startupIdleMs: settings.startupTimeoutMs,
+    progressIdleMs: settings.progressIdleMs,
+    watch: settings.watch,
+    heartbeatFile: settings.heartbeatFile,
+    maxResumes: settings.maxResumes,
+    resume: settings.resumeCommand
+      ? { command: '/bin/sh', args: ['-c', settings.resumeCommand] }
+      : undefined,
+    doneFile: settings.doneFile,
+    doneMarker: settings.doneMarker,
+    checkCommand: settings.checkCommand,
+    quota: settings.quotaPattern
+      ? { pattern: settings.quotaPattern, fallbackPauseMs: settings.quotaWaitMs }
+      : undefined,
+    services: settings.service
+      ? [
+          {
+            name: 'service',
+            command: '/bin/sh',
+            args: ['-c', settings.service],
+            readyUrl: settings.readyUrl,
+            readyPort: settings.readyPort,
+            startupTimeoutMs: settings.readyTimeoutMs,
+            connectTimeoutMs: settings.connectTimeoutMs,
+            readTimeoutMs: settings.readTimeoutMs,
+          },
+        ]
+      : undefined,
+    adopt: settings.adoptPid !== undefined ? { pid: settings.adoptPid } : undefined,
+    logs: { maxBytes: settings.logMaxBytes, backups: settings.logBackups },
+    backoff: { initialMs: settings.backoffInitialMs, maxMs: settings.backoffMaxMs },
+    killGraceMs: settings.killGraceMs,
+  };
+}
+
+/** Maps a watchdog error to the CLI's exit table (a bad option is a bad flag: exit 64). */
+function watchdogFailure(error: unknown): unknown {
+  if (!WatchdogError.isInstance(error)) return error;
+  if (error.code === 'ERR_INVALID_OPTION' || error.code === 'ERR_ADOPT_NOT_FOUND') {
+    const option = error.option?.split('.')[0] ?? '';
+    const flag = error.code === 'ERR_ADOPT_NOT_FOUND' ? '--adopt' : (FLAG_OF[option] ?? option);
+    return new CliError('USAGE', `${flag}: ${error.message.replace(/^[\w.]+: /, '')}`);
+  }
+  return new CliError('INVALID_STATE', error.message, error.hint, { path: error.path });
+}
+
 /**
  * `runwarden run`: one run at a time under the watchdog, on the embedded
- * default. Returns the exit code.
+ * default: the lock first (exit 5 with the holder's pid when held, 7 when
+ * corrupt), then the watchdog, which holds it for the whole run, then evidence.
+ *
+ * @param commandLine - the command and its arguments, after `--`.
+ * @param flags - the raw flags.
+ * @returns the exit code (DESIGN.md's table).
+ * @throws {CliError} `USAGE` for bad flags, `LOCK_HELD`/`INVALID_STATE` for the lock.
  */
 export async function runCommand(commandLine: string[], flags: RunFlags): Promise<number> {
   const settings = parseRunFlags(commandLine, flags);
+  try {
+    validateOptions({ ...superviseOptionsOf(settings), runDir: '.' });
+  } catch (error) {
+    throw watchdogFailure(error);
+  }
+  if (settings.adoptPid !== undefined && !captureIdentity(settings.adoptPid))
+    throw usage(`--adopt: no live process with pid ${settings.adoptPid}`);
   const stateDir = resolveStateDir(flags.stateDir);
   ensureStateDir(stateDir);
   const paths = statePaths(stateDir);
@@ -132,11 +325,6 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const signal of signals) process.on(signal, onSignal);
-  lock.signal.addEventListener('abort', () => {
-    lostBecause = (lock.signal.reason as Error)?.message ?? 'lock lost';
-    if (human) say(colors.red(`lost the lock: ${lostBecause}`));
-    controller.abort();
-  });
 
   let store: FileStore | undefined;
   let leaseTimer: NodeJS.Timeout | undefined;
@@ -182,23 +370,17 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
     }
 
     result = await superviseRun({
-      command: settings.command,
-      args: settings.args,
+      ...superviseOptionsOf(settings),
       runId,
       runDir,
-      missionTimeoutMs: settings.missionTimeoutMs,
-      idleTimeoutMs: settings.idleTimeoutMs,
-      startupTimeoutMs: settings.startupTimeoutMs,
-      maxResumes: settings.maxResumes,
-      resume: settings.resumeCommand
-        ? { command: '/bin/sh', args: ['-c', settings.resumeCommand] }
-        : undefined,
-      doneFile: settings.doneFile,
-      killGraceMs: settings.killGraceMs,
+      // The watchdog holds the lock for the whole run: its loss ends the tree (LOCK_HELD).
+      lock,
       signal: controller.signal,
       stdout: human ? process.stdout : undefined,
       stderr: human ? process.stderr : undefined,
       onEvent: human ? (event: JournalEvent) => describeEvent(event, settings) : undefined,
+    }).catch((error) => {
+      throw watchdogFailure(error);
     });
     reason = result.reason;
     if (reason === 'INTERRUPTED' && lostBecause) reason = 'LOCK_HELD';
@@ -235,6 +417,10 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
       message: result?.message,
       attempts: result?.attempts,
       resumes: result?.resumes,
+      budgetSpent: result?.budgetSpent,
+      quotaPauses: result?.quotaPauses,
+      completedBy: result?.completedBy,
+      checkpoint: result?.checkpoint,
       durationMs: result?.durationMs,
       timedOut: result?.timedOut,
       isTerminated: result?.isTerminated,
@@ -251,7 +437,9 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
     say(
       `${paint(colors.bold(reason))} (exit ${exitCode}): ${lostBecause && reason === 'LOCK_HELD' ? lostBecause : (result?.message ?? '')}`,
     );
-    say(`logs: ${relativeOrAbsolute(runDir)}/{stdout.log,stderr.log,journal.jsonl}`);
+    say(
+      `logs: ${relativeOrAbsolute(runDir)}/{stdout.log,stderr.log,journal.jsonl} (runwarden logs ${runId})`,
+    );
     if (evidence) {
       say(`evidence: ${relativeOrAbsolute(evidence.sumsPath)} (${evidence.rootDigest})`);
       say(
@@ -267,7 +455,12 @@ function relativeOrAbsolute(path: string): string {
   return rel && !rel.startsWith('..') ? rel : path;
 }
 
-/** Maps a lock-core error to the CLI's exit table. */
+/**
+ * Maps a lock-core or coordination error to the CLI's exit table.
+ *
+ * @param error - anything thrown.
+ * @returns a {@link CliError} for the known errors, else `error` itself.
+ */
 export function lockFailure(error: unknown): unknown {
   if (LockHeldError.isInstance(error) && error.code === 'ERR_LOCK_HELD') {
     const held = error as LockHeldError;

@@ -1,7 +1,12 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect, type LockInspection } from '@runwarden/lock-core';
-import { type JournalEvent, readJournal } from '@runwarden/watchdog';
+import {
+  type JournalEvent,
+  type RunSummary,
+  readJournal,
+  summarizeJournal,
+} from '@runwarden/watchdog';
 import { formatDuration } from '../durations.js';
 import { CliError } from '../errors.js';
 import { processesOfRun } from '../orphans.js';
@@ -31,9 +36,32 @@ export interface StatusReport {
   acquiredAt?: string;
   orphanPids?: number[];
   lastEvent?: JournalEvent;
+  /** The run folded from its journal: the live run's, or, with the lock free, the latest run's. */
+  run?: Omit<RunSummary, 'lastEvent'>;
 }
 
-/** Builds the status report from the lock and the run's journal. */
+/** The summary of a run's journal, without its last event (reported beside it). */
+function summaryOf(journal: string): { run: Omit<RunSummary, 'lastEvent'>; last?: JournalEvent } {
+  const { lastEvent, ...run } = summarizeJournal(readJournal(journal));
+  return { run, last: lastEvent };
+}
+
+/** The latest run directory that has a journal, by its time-sortable id. */
+function latestJournal(runsDir: string): string | undefined {
+  if (!existsSync(runsDir)) return undefined;
+  const latest = readdirSync(runsDir)
+    .filter((name) => existsSync(join(runsDir, name, 'journal.jsonl')))
+    .sort()
+    .at(-1);
+  return latest ? join(runsDir, latest, 'journal.jsonl') : undefined;
+}
+
+/**
+ * Builds the status report from the lock and the run's journal.
+ *
+ * @param stateDir - the state directory.
+ * @returns the report.
+ */
 export function readStatus(stateDir: string): StatusReport {
   const paths = statePaths(stateDir);
   const inspection: LockInspection = inspect(paths.lock, {
@@ -46,7 +74,11 @@ export function readStatus(stateDir: string): StatusReport {
     detail: inspection.reason,
   };
   if (inspection.state === 'corrupt') return { ...report, state: 'corrupt' };
-  if (inspection.state === 'free') return report;
+  if (inspection.state === 'free') {
+    const journal = latestJournal(paths.runs);
+    if (journal) report.run = summaryOf(journal).run;
+    return report;
+  }
   const holder = inspection.holder;
   if (holder) {
     report.holderPid = holder.holder.pid;
@@ -71,15 +103,23 @@ export function readStatus(stateDir: string): StatusReport {
   if (report.runId) {
     const journal = join(paths.runDir(report.runId), 'journal.jsonl');
     if (existsSync(journal)) {
-      const events = readJournal(journal);
-      const last = events[events.length - 1];
+      const { run, last } = summaryOf(journal);
+      report.run = run;
       if (last) report.lastEvent = last;
     }
   }
   return report;
 }
 
-/** `runwarden status`: who holds the lock, alive or not, heartbeat age, the run's last event. */
+/**
+ * `runwarden status`: who holds the lock, alive or not, heartbeat age, and the
+ * run as its journal tells it (attempt, budget, pause, last event); with the
+ * lock free, how the latest run ended.
+ *
+ * @param flags - `--state-dir`, `--json`.
+ * @returns the exit code.
+ * @throws {CliError} `INVALID_STATE` for a corrupt lock (kept as it is).
+ */
 export async function statusCommand(flags: StatusFlags): Promise<number> {
   const stateDir = resolveStateDir(flags.stateDir);
   const report = readStatus(stateDir);
@@ -120,6 +160,21 @@ export async function statusCommand(flags: StatusFlags): Promise<number> {
   if (report.heartbeatAgeMs !== undefined)
     line('heartbeat', `${formatDuration(report.heartbeatAgeMs)} ago`);
   if (report.orphanPids?.length) line('orphans', report.orphanPids.join(', '));
+  const run = report.run;
+  if (run && report.state !== 'free') {
+    line(
+      'attempt',
+      `${run.attempt} (${run.state}${run.pid ? `, pid ${run.pid}` : ''}), budget ${run.budgetSpent}/${run.maxResumes ?? '?'} spent${run.quotaPauses ? `, ${run.quotaPauses} quota pause(s)` : ''}`,
+    );
+    if (run.pausedUntil) line('paused', `quota: until ${run.pausedUntil}`);
+    if (run.nextResumeAt && run.state === 'backing-off') line('resume', `at ${run.nextResumeAt}`);
+    if (run.lastProgressAt) line('progress', `last at ${run.lastProgressAt}`);
+  }
+  if (run && report.state === 'free' && run.runId)
+    line(
+      'last run',
+      `${run.runId}: ${run.state === 'ended' ? `${run.reason} (exit ${run.exitCode}) ${run.message ?? ''}` : `${run.state}, no end recorded`}`,
+    );
   if (report.lastEvent)
     line(
       'last',

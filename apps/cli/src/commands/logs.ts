@@ -1,0 +1,248 @@
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  statSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { inspect } from '@runwarden/lock-core';
+import { type JournalEvent, parseJournal, readJournal } from '@runwarden/watchdog';
+import { parseCount } from '../durations.js';
+import { usage } from '../errors.js';
+import { printJson } from '../output.js';
+import { resolveStateDir, statePaths } from '../state-dir.js';
+import { storyLine } from './story.js';
+
+/** Flags of `runwarden logs`. */
+export interface LogsFlags {
+  lines?: string;
+  follow?: boolean;
+  stream?: string;
+  journal?: boolean;
+  stateDir?: string;
+  json?: boolean;
+}
+
+type StreamName = 'stdout' | 'stderr';
+const BLOCK = 65_536;
+const FOLLOW_POLL_MS = 200;
+const LIVENESS_POLL_MS = 1000;
+
+/**
+ * The last `count` lines of a log and its rotated files (`stdout.log`, then
+ * `stdout.log.1`, …), read backwards in blocks so a 50 MB log costs a few reads.
+ *
+ * @param path - the live log.
+ * @param count - how many lines.
+ * @returns the lines, oldest first, without their `\n`.
+ */
+export function tailLines(path: string, count: number): string[] {
+  if (count <= 0) return [];
+  const files = [path];
+  for (let index = 1; existsSync(`${path}.${index}`); index++) files.push(`${path}.${index}`);
+  const pieces: Buffer[] = [];
+  let newlines = 0;
+  for (const file of files) {
+    if (!existsSync(file)) continue;
+    const fd = openSync(file, 'r');
+    try {
+      let position = fstatSync(fd).size;
+      while (position > 0 && newlines <= count) {
+        const length = Math.min(BLOCK, position);
+        position -= length;
+        const block = Buffer.alloc(length);
+        readSync(fd, block, 0, length, position);
+        pieces.unshift(block);
+        for (const byte of block) if (byte === 10) newlines++;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    if (newlines > count) break;
+  }
+  const lines = Buffer.concat(pieces).toString('utf8').split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines.slice(-count);
+}
+
+/** Which run to show: the argument, else the live holder's run, else the latest run directory. */
+function resolveRun(stateDir: string, runIdArgument: string | undefined): string {
+  const paths = statePaths(stateDir);
+  if (runIdArgument !== undefined) {
+    if (!/^[\w.-]+$/.test(runIdArgument) || !existsSync(paths.runDir(runIdArgument)))
+      throw usage(`no run ${runIdArgument} in ${paths.runs}`);
+    return runIdArgument;
+  }
+  const holder = inspect(paths.lock).holder?.runId;
+  if (holder && existsSync(paths.runDir(holder))) return holder;
+  const runs = existsSync(paths.runs)
+    ? readdirSync(paths.runs)
+        .filter((name) => existsSync(join(paths.runs, name, 'journal.jsonl')))
+        .sort()
+    : [];
+  const latest = runs.at(-1);
+  if (!latest) throw usage(`no runs yet in ${paths.runs}`);
+  return latest;
+}
+
+/** Follows one file like `tail -F`: new bytes, across a rotation (the old file's rest first). */
+class FileFollower {
+  private ino: number | undefined;
+  private offset: number;
+
+  constructor(
+    private readonly path: string,
+    private readonly onBytes: (chunk: Buffer) => void,
+  ) {
+    const stat = existsSync(path) ? statSync(path) : undefined;
+    this.ino = stat?.ino;
+    this.offset = stat?.size ?? 0;
+  }
+
+  private readFrom(path: string, from: number): number {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch {
+      return from;
+    }
+    try {
+      let position = from;
+      for (;;) {
+        const block = Buffer.alloc(BLOCK);
+        const read = readSync(fd, block, 0, BLOCK, position);
+        if (read <= 0) break;
+        this.onBytes(block.subarray(0, read));
+        position += read;
+      }
+      return position;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  poll(): void {
+    const stat = existsSync(this.path) ? statSync(this.path) : undefined;
+    if (!stat) return;
+    if (this.ino !== undefined && stat.ino !== this.ino) {
+      // Rotated: finish the old file (now `.1`) from where we were, then start the new one.
+      const rotated = `${this.path}.1`;
+      if (existsSync(rotated) && statSync(rotated).ino === this.ino)
+        this.readFrom(rotated, this.offset);
+      this.offset = 0;
+    } else if (stat.size < this.offset) {
+      this.offset = 0;
+    }
+    this.ino = stat.ino;
+    this.offset = this.readFrom(this.path, this.offset);
+  }
+}
+
+/**
+ * `runwarden logs [runId]`: the last lines of a run's stdout/stderr (stdout to
+ * stdout, stderr to stderr, rotated files included) or, with `--journal`, its
+ * story; `--follow` keeps printing (across log rotation, like `tail -F`) until
+ * the journal says the run ended, or its holder is gone.
+ *
+ * @param runIdArgument - the run; default the live one, else the latest.
+ * @param flags - the flags.
+ * @returns the exit code.
+ * @throws {CliError} `USAGE` for bad flags or an unknown run.
+ */
+export async function logsCommand(
+  runIdArgument: string | undefined,
+  flags: LogsFlags,
+): Promise<number> {
+  const count = parseCount('--lines', flags.lines ?? '20');
+  const stream = flags.stream ?? 'all';
+  if (!['stdout', 'stderr', 'all'].includes(stream))
+    throw usage(`--stream: '${stream}' is not stdout, stderr or all`);
+  if (flags.json && flags.follow) throw usage('--json: cannot be combined with --follow');
+  const stateDir = resolveStateDir(flags.stateDir);
+  const runId = resolveRun(stateDir, runIdArgument);
+  const runDir = statePaths(stateDir).runDir(runId);
+  const journalPath = join(runDir, 'journal.jsonl');
+  const streams: StreamName[] = stream === 'all' ? ['stdout', 'stderr'] : [stream as StreamName];
+  const events = existsSync(journalPath) ? readJournal(journalPath) : [];
+  const maxResumes = Number(events.find((event) => event.type === 'started')?.maxResumes ?? 20);
+  const story = (event: JournalEvent) => storyLine(event, { maxResumes });
+
+  if (flags.json) {
+    if (flags.journal) printJson('OK', { runId, runDir, events: events.slice(-count) });
+    else
+      printJson('OK', {
+        runId,
+        runDir,
+        lines: Object.fromEntries(
+          streams.map((name) => [name, tailLines(join(runDir, `${name}.log`), count)]),
+        ),
+      });
+    return 0;
+  }
+
+  const out = (name: StreamName) => (name === 'stdout' ? process.stdout : process.stderr);
+  const printEvent = (event: JournalEvent) => {
+    const line = story(event);
+    if (line !== undefined) process.stdout.write(`${event.ts} ${line}\n`);
+    if (event.type === 'ended')
+      process.stdout.write(`${event.ts} ended ${event.reason}: ${String(event.message)}\n`);
+  };
+  if (flags.journal) for (const event of events.slice(-count)) printEvent(event);
+  else
+    for (const name of streams) {
+      const lines = tailLines(join(runDir, `${name}.log`), count);
+      if (lines.length) out(name).write(`${lines.join('\n')}\n`);
+    }
+  if (!flags.follow || events.some((event) => event.type === 'ended')) return 0;
+
+  // Follow: new output (or journal lines) until the run ends.
+  let journalText = '';
+  let ended = false;
+  const journalFollower = new FileFollower(journalPath, (chunk) => {
+    journalText += chunk.toString('utf8');
+    const complete = journalText.lastIndexOf('\n');
+    if (complete < 0) return;
+    for (const event of parseJournal(journalText.slice(0, complete))) {
+      if (flags.journal) printEvent(event);
+      if (event.type === 'ended') ended = true;
+    }
+    journalText = journalText.slice(complete + 1);
+  });
+  const followers = flags.journal
+    ? []
+    : streams.map(
+        (name) => new FileFollower(join(runDir, `${name}.log`), (chunk) => out(name).write(chunk)),
+      );
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+  };
+  process.once('SIGINT', onSignal);
+  let lastLiveness = performance.now();
+  try {
+    while (!ended && !interrupted) {
+      await delay(FOLLOW_POLL_MS);
+      for (const follower of followers) follower.poll();
+      journalFollower.poll();
+      if (!ended && performance.now() - lastLiveness >= LIVENESS_POLL_MS) {
+        lastLiveness = performance.now();
+        const lock = inspect(statePaths(stateDir).lock);
+        if (lock.holder?.runId !== runId || lock.holderVerdict?.status !== 'alive') {
+          journalFollower.poll();
+          if (!ended) {
+            process.stderr.write(`runwarden: run ${runId} is no longer live (no end recorded)\n`);
+            break;
+          }
+        }
+      }
+    }
+    for (const follower of followers) follower.poll();
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+  return 0;
+}

@@ -1,0 +1,140 @@
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { WatchdogError } from './errors.js';
+
+/** Size cap and rotation of one log stream, as supervisord's `stdout_logfile_maxbytes` / `stdout_logfile_backups`. */
+export interface LogRotationOptions {
+  /**
+   * Largest size of the live file in bytes; the file is rotated before a write
+   * would pass it, so no file is ever larger. `0` means no cap.
+   * @default 52428800 (50 MB, supervisord's default)
+   */
+  maxBytes?: number;
+  /**
+   * Rotated files kept beside the live one (`stdout.log.1` is the newest);
+   * `0` keeps none (the live file starts over).
+   * @default 5
+   */
+  backups?: number;
+}
+
+/** Default cap per stream: 50 MB. */
+export const DEFAULT_LOG_MAX_BYTES = 50 * 1024 * 1024;
+/** Default rotated files per stream: 5. */
+export const DEFAULT_LOG_BACKUPS = 5;
+
+/**
+ * An append-only log file with a size cap and numbered backups, written
+ * synchronously so lines keep their order and a crash loses nothing already
+ * handed over. Rotation follows supervisord (`<file>.1` … `<file>.N`, the
+ * oldest dropped). Files are created 0600 and never followed through a symlink.
+ */
+export class RotatingLog {
+  private fd: number;
+  private size: number;
+  private readonly maxBytes: number;
+  private readonly backups: number;
+  /** Rotations done so far. */
+  rotations = 0;
+  private closed = false;
+
+  /**
+   * @param path - the live file, e.g. `<runDir>/stdout.log`; appended to when it exists.
+   * @param options - size cap and backups.
+   * @throws {WatchdogError} `ERR_UNSAFE_PATH` when the path is a symlink.
+   */
+  constructor(
+    readonly path: string,
+    options: LogRotationOptions = {},
+  ) {
+    this.maxBytes = options.maxBytes ?? DEFAULT_LOG_MAX_BYTES;
+    this.backups = options.backups ?? DEFAULT_LOG_BACKUPS;
+    this.fd = this.open();
+    this.size = fstatSync(this.fd).size;
+  }
+
+  private open(): number {
+    try {
+      return openSync(
+        this.path,
+        constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+        0o600,
+      );
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ELOOP')
+        throw new WatchdogError('ERR_UNSAFE_PATH', `Log ${this.path} is a symlink; refusing it.`, {
+          path: this.path,
+          cause: error,
+        });
+      throw error;
+    }
+  }
+
+  /**
+   * Appends bytes, rotating first whenever the live file would pass `maxBytes`
+   * (a chunk larger than the room left is split across files). A no-op once closed.
+   *
+   * @param chunk - the bytes to append.
+   */
+  write(chunk: Buffer): void {
+    if (this.closed) return;
+    let offset = 0;
+    while (offset < chunk.length) {
+      let room = chunk.length - offset;
+      if (this.maxBytes > 0) {
+        if (this.size >= this.maxBytes) this.rotate();
+        room = Math.min(room, this.maxBytes - this.size);
+      }
+      const written = writeSync(this.fd, chunk, offset, room);
+      offset += written;
+      this.size += written;
+    }
+  }
+
+  /** Moves `<file>` to `<file>.1` (and each `.i` to `.i+1`, dropping the oldest) and starts a new live file. */
+  rotate(): void {
+    closeSync(this.fd);
+    if (this.backups === 0) {
+      unlinkQuietly(this.path);
+    } else {
+      unlinkQuietly(`${this.path}.${this.backups}`);
+      for (let index = this.backups - 1; index >= 1; index--) {
+        renameQuietly(`${this.path}.${index}`, `${this.path}.${index + 1}`);
+      }
+      renameQuietly(this.path, `${this.path}.1`);
+    }
+    this.fd = this.open();
+    this.size = 0;
+    this.rotations++;
+  }
+
+  /** Closes the live file; later writes are dropped (a pipe may deliver its last bytes after the run ended). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+function renameQuietly(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}

@@ -1,0 +1,273 @@
+import type { Readable, Writable } from 'node:stream';
+import { type LogRotationOptions, RotatingLog } from './rotating-log.js';
+
+/** Which output stream a chunk came from. */
+export type OutputStreamName = 'stdout' | 'stderr';
+
+/** Where a chunk came from, for {@link OutputSubscriber}s. */
+export interface ChunkInfo {
+  stream: OutputStreamName;
+  /** The attempt (1-based) that printed it. */
+  attempt: number;
+}
+
+/**
+ * Receives every chunk of the child's output, in order, after it is in the
+ * log (e.g. a chunk-chain hasher, a live viewer). It must not keep `chunk`
+ * beyond the call without copying it; what it throws is ignored.
+ */
+export type OutputSubscriber = (chunk: Buffer, info: ChunkInfo) => void;
+
+/**
+ * The last `capBytes` of a byte stream, copied into one fixed ring buffer (so
+ * the pipe's chunks die young and their memory goes with the next minor GC);
+ * lines are made only when asked for.
+ */
+export class TailBuffer {
+  private readonly ring: Buffer;
+  private end = 0;
+  private filled = false;
+  private total = 0;
+  private markAt = 0;
+
+  /** @param capBytes - how many trailing bytes to keep. @default 65536 */
+  constructor(private readonly capBytes = 65_536) {
+    this.ring = Buffer.alloc(capBytes);
+  }
+
+  /** Copies the chunk's bytes in (its last `capBytes` at most). */
+  push(chunk: Buffer): void {
+    this.total += chunk.length;
+    const source = chunk.length > this.capBytes ? chunk.subarray(-this.capBytes) : chunk;
+    const first = Math.min(source.length, this.capBytes - this.end);
+    source.copy(this.ring, this.end, 0, first);
+    if (first < source.length) source.copy(this.ring, 0, first);
+    const next = this.end + source.length;
+    if (next >= this.capBytes) this.filled = true;
+    this.end = next % this.capBytes;
+  }
+
+  /** Forgets everything. */
+  clear(): void {
+    this.end = 0;
+    this.filled = false;
+    this.total = 0;
+    this.markAt = 0;
+  }
+
+  /** Remembers the current end, for {@link TailBuffer.linesSinceMark}. */
+  mark(): void {
+    this.markAt = this.total;
+  }
+
+  /**
+   * The last complete and partial lines, oldest first.
+   *
+   * @param count - at most this many lines.
+   * @returns lines without their `\n` (a `\r` before it is dropped too).
+   */
+  lines(count: number): string[] {
+    return this.linesOf(this.total, count);
+  }
+
+  /**
+   * Like {@link TailBuffer.lines}, but only of the bytes pushed since the last {@link TailBuffer.mark}.
+   *
+   * @param count - at most this many lines.
+   * @returns lines without their `\n`.
+   */
+  linesSinceMark(count: number): string[] {
+    return this.linesOf(this.total - this.markAt, count);
+  }
+
+  private linesOf(lastBytes: number, count: number): string[] {
+    const kept = this.filled
+      ? Buffer.concat([this.ring.subarray(this.end), this.ring.subarray(0, this.end)])
+      : this.ring.subarray(0, this.end);
+    const wanted = kept.subarray(Math.max(0, kept.length - lastBytes));
+    const lines = wanted.toString('utf8').split('\n');
+    // A cut in the middle of a line leaves its end only: drop it.
+    if (lastBytes > this.capBytes) lines.shift();
+    if (lines.at(-1) === '') lines.pop();
+    return lines.slice(-count).map((line) => line.replace(/\r$/, ''));
+  }
+}
+
+/** Options for {@link OutputTee}. */
+export interface OutputTeeOptions {
+  /** `stdout.log` path. */
+  stdoutPath: string;
+  /** `stderr.log` path. */
+  stderrPath: string;
+  /** Size cap and rotation, per stream. */
+  rotation?: LogRotationOptions;
+  /** Called with every chunk after it is logged. @default [] */
+  subscribers?: OutputSubscriber[];
+  /** Pass stdout through here too (e.g. `process.stdout`); backpressure pauses the child's pipe. */
+  stdout?: Writable;
+  /** Pass stderr through here too. */
+  stderr?: Writable;
+  /**
+   * A line that marks completion (`## DONE`): seen when a line of output,
+   * trimmed, equals it exactly (a line that merely contains it, such as an
+   * echoed prompt, does not count).
+   */
+  doneMarker?: string;
+  /** Called on every chunk, before it is written (liveness). */
+  onOutput?: (info: ChunkInfo) => void;
+  /** Called once when the done marker is first seen. */
+  onMarker?: () => void;
+}
+
+const MAX_PARTIAL_LINE = 4096;
+
+/**
+ * The one place where the child's output goes: each chunk is written to its
+ * rotating log, handed to every subscriber, passed through, remembered in a
+ * tail buffer (the hand-off's last lines, the quota check), and scanned for
+ * the done marker. The hot path never decodes text unless the marker bytes
+ * occur in the chunk.
+ */
+export class OutputTee {
+  /** The run's last output across attempts (hand-off lines); marked at each attempt's start (quota detection). */
+  readonly runTail = new TailBuffer();
+  private readonly logs: Record<OutputStreamName, RotatingLog>;
+  private readonly subscribers: OutputSubscriber[];
+  private readonly marker: Buffer | undefined;
+  private readonly partial: Record<OutputStreamName, Buffer> = {
+    stdout: Buffer.alloc(0),
+    stderr: Buffer.alloc(0),
+  };
+  private closed = false;
+  /** True once the done marker was seen in this run. */
+  markerSeen = false;
+  /** Bytes received per stream. */
+  readonly bytes: Record<OutputStreamName, number> = { stdout: 0, stderr: 0 };
+
+  /** @param options - logs, subscribers, pass-through and the marker. */
+  constructor(private readonly options: OutputTeeOptions) {
+    this.logs = {
+      stdout: new RotatingLog(options.stdoutPath, options.rotation),
+      stderr: new RotatingLog(options.stderrPath, options.rotation),
+    };
+    this.subscribers = [...(options.subscribers ?? [])];
+    this.marker =
+      options.doneMarker !== undefined ? Buffer.from(options.doneMarker.trim()) : undefined;
+  }
+
+  /**
+   * Adds a subscriber for the chunks from now on.
+   *
+   * @param subscriber - called with every later chunk.
+   * @returns a function that removes it.
+   */
+  subscribe(subscriber: OutputSubscriber): () => void {
+    this.subscribers.push(subscriber);
+    return () => {
+      const index = this.subscribers.indexOf(subscriber);
+      if (index >= 0) this.subscribers.splice(index, 1);
+    };
+  }
+
+  /**
+   * Feeds a child's pipe into the tee until it ends.
+   *
+   * @param source - the child's stdout or stderr.
+   * @param stream - which one it is.
+   * @param attempt - the attempt it belongs to.
+   */
+  attach(source: Readable, stream: OutputStreamName, attempt: number): void {
+    const passThrough = stream === 'stdout' ? this.options.stdout : this.options.stderr;
+    source.on('data', (chunk: Buffer) => {
+      this.write(chunk, { stream, attempt });
+      if (passThrough && !passThrough.write(chunk)) {
+        source.pause();
+        passThrough.once('drain', () => source.resume());
+      }
+    });
+  }
+
+  /**
+   * Takes one chunk: liveness callback, log, subscribers, tails, marker.
+   *
+   * @param chunk - the bytes, as read from the pipe.
+   * @param info - its stream and attempt.
+   */
+  write(chunk: Buffer, info: ChunkInfo): void {
+    if (this.closed) return;
+    this.options.onOutput?.(info);
+    this.bytes[info.stream] += chunk.length;
+    this.logs[info.stream].write(chunk);
+    for (const subscriber of this.subscribers) {
+      try {
+        subscriber(chunk, info);
+      } catch {
+        // A subscriber's bug must not stop the logs or the supervision.
+      }
+    }
+    this.runTail.push(chunk);
+    if (this.marker && !this.markerSeen) this.scanForMarker(chunk, info.stream);
+  }
+
+  private scanForMarker(chunk: Buffer, stream: OutputStreamName): void {
+    const marker = this.marker!;
+    const data =
+      this.partial[stream].length > 0 ? Buffer.concat([this.partial[stream], chunk]) : chunk;
+    const lastNewline = data.lastIndexOf(10);
+    if (data.indexOf(marker) >= 0 && lastNewline >= 0) {
+      for (const line of data.subarray(0, lastNewline).toString('utf8').split('\n')) {
+        if (line.trim() === this.options.doneMarker!.trim()) {
+          this.markerSeen = true;
+          this.options.onMarker?.();
+          break;
+        }
+      }
+    }
+    const rest = lastNewline >= 0 ? data.subarray(lastNewline + 1) : data;
+    this.partial[stream] = Buffer.from(rest.subarray(-MAX_PARTIAL_LINE));
+  }
+
+  /** Called when an attempt begins: its own tail (for the quota check) starts empty. */
+  startAttempt(): void {
+    this.runTail.mark();
+  }
+
+  /**
+   * The current attempt's last lines (its own output only, within the tail buffer).
+   *
+   * @param count - at most this many lines.
+   * @returns lines, oldest first.
+   */
+  attemptLines(count: number): string[] {
+    return this.runTail.linesSinceMark(count);
+  }
+
+  /**
+   * Called when an attempt's pipes are closed: a last line without `\n` is
+   * checked for the marker, and the partial lines are dropped.
+   */
+  endAttempt(): void {
+    if (this.marker && !this.markerSeen) {
+      for (const stream of ['stdout', 'stderr'] as const) {
+        if (this.partial[stream].toString('utf8').trim() === this.options.doneMarker!.trim()) {
+          this.markerSeen = true;
+          this.options.onMarker?.();
+        }
+      }
+    }
+    this.partial.stdout = Buffer.alloc(0);
+    this.partial.stderr = Buffer.alloc(0);
+  }
+
+  /** Rotations done so far, per stream. */
+  get rotations(): Record<OutputStreamName, number> {
+    return { stdout: this.logs.stdout.rotations, stderr: this.logs.stderr.rotations };
+  }
+
+  /** Closes both logs; chunks that still arrive are dropped. */
+  close(): void {
+    this.closed = true;
+    this.logs.stdout.close();
+    this.logs.stderr.close();
+  }
+}
