@@ -104,11 +104,15 @@ export function verifyLegacyHolder(record: LegacyLockRecord): IdentityVerdict {
     : { status: 'reused', reason: 'runner-token-not-in-cmdline' };
 }
 
+let bootId: string | undefined;
+
 /**
- * This boot's id, `''` when unknown.
+ * This boot's id, `''` when unknown; read once (it cannot change while this
+ * process lives).
  *
  * @returns `/proc/sys/kernel/random/boot_id`.
  */
 export function ownBootId(): string {
-  return getHostFacts().bootId;
+  bootId ??= getHostFacts().bootId;
+  return bootId;
 }

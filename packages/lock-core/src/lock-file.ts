@@ -87,15 +87,21 @@ export function ensurePrivateDir(dir: string, lockPath: string): void {
   }
 }
 
+let uniquePrefix: { pid: number; random: string } | undefined;
+let uniqueCounter = 0;
+
 /**
- * A random hex id.
+ * An id never seen before on any machine: 96 random bits drawn once per
+ * process, then a counter (no system call per id).
  *
- * @param bytes - how many random bytes.
- * @default 12
- * @returns `2 × bytes` hex digits.
+ * @returns hex digits.
  */
-export function randomId(bytes = 12): string {
-  return randomBytes(bytes).toString('hex');
+export function randomId(): string {
+  if (!uniquePrefix || uniquePrefix.pid !== process.pid) {
+    uniquePrefix = { pid: process.pid, random: randomBytes(12).toString('hex') };
+  }
+  uniqueCounter++;
+  return `${uniquePrefix.random}${uniqueCounter.toString(16).padStart(8, '0')}`;
 }
 
 function digest(...parts: (string | number)[]): string {
@@ -227,7 +233,7 @@ export function createExclusive(
   tempBase: string,
   keepOpen: boolean,
 ): CreatedFile | boolean | 'retry' {
-  const temp = `${tempBase}.tmp.${randomId(8)}`;
+  const temp = `${tempBase}.tmp.${randomId()}`;
   let fd: number;
   try {
     fd = openSync(
@@ -291,7 +297,7 @@ export function removeQuietly(path: string): void {
  * @returns the new name, or `null` when nothing was at `path`.
  */
 export function moveAside(path: string, tempBase: string): string | null {
-  const aside = `${tempBase}.aside.${randomId(8)}`;
+  const aside = `${tempBase}.aside.${randomId()}`;
   try {
     renameSync(path, aside);
   } catch (error) {

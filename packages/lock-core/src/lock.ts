@@ -1,7 +1,6 @@
 import {
   closeSync,
   type FSWatcher,
-  fstatSync,
   lstatSync,
   readdirSync,
   readFileSync,
@@ -805,17 +804,21 @@ function collectNowAndThen(resolved: Resolved): void {
   collectLeftovers(resolved.path, { nowMs: resolved.now(), ageMs: resolved.incompleteGraceMs });
 }
 
-function attemptOnce(resolved: Resolved, holder: ProcessIdentity): Attempt {
+function attemptOnce(resolved: Resolved, holder: ProcessIdentity, readFirst: boolean): Attempt {
   let ioFailure: unknown;
-  try {
-    const created = createLock(resolved, holder, 0, undefined);
-    if (created !== 'exists') return created;
-  } catch (error) {
-    // Cannot create (read-only directory, disk full): a live holder is the better answer.
-    if (!LockError.isInstance(error) || (error as LockError).code !== 'ERR_LOCK_IO') throw error;
-    ioFailure = error;
+  // A waiter that found the lock held looks before it writes a body it may not need.
+  let current = readFirst ? readLockFile(resolved.path) : null;
+  if (!current) {
+    try {
+      const created = createLock(resolved, holder, 0, undefined);
+      if (created !== 'exists') return created;
+    } catch (error) {
+      // Cannot create (read-only directory, disk full): a live holder is the better answer.
+      if (!LockError.isInstance(error) || (error as LockError).code !== 'ERR_LOCK_IO') throw error;
+      ioFailure = error;
+    }
+    current = readLockFile(resolved.path);
   }
-  const current = readLockFile(resolved.path);
   if (!current) {
     if (ioFailure) throw ioFailure;
     return { retry: true };
@@ -836,10 +839,10 @@ function prepare(
   return { resolved, holder: options.holder ?? ownIdentity() };
 }
 
-function tryOnce(resolved: Resolved, holder: ProcessIdentity): Attempt {
+function tryOnce(resolved: Resolved, holder: ProcessIdentity, readFirst = false): Attempt {
   collectNowAndThen(resolved);
   for (let spin = 0; spin < 32; spin++) {
-    const result = attemptOnce(resolved, holder);
+    const result = attemptOnce(resolved, holder, readFirst && spin === 0);
     if (!('retry' in result)) return result;
   }
   return {
@@ -1007,10 +1010,11 @@ export async function acquire(
   const pollMs = Math.max(1, options.pollMs ?? 25);
   let delay = Math.max(1, options.retryMs ?? 25);
   let watcher: DirectoryWatch | undefined;
+  let waited = false;
   try {
     for (;;) {
       options.signal?.throwIfAborted();
-      const result = tryOnce(resolved, holder);
+      const result = tryOnce(resolved, holder, waited);
       if ('handle' in result) return result.handle;
       if (!('held' in result)) continue;
       const remaining = started + waitMs - performance.now();
@@ -1027,6 +1031,7 @@ export async function acquire(
         watch: watcher,
         signal: options.signal,
       });
+      waited = true;
       delay = Math.min(delay * 2, maxRetryMs);
     }
   } finally {
