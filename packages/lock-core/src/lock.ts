@@ -914,7 +914,16 @@ export async function tryAcquire(
   throw new Error('unreachable');
 }
 
-/** Calls `listener` when the lock file's name appears or goes (inotify on its directory). */
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Calls its listeners when the lock file's name goes (inotify on its directory). */
 class DirectoryWatch {
   private watcher: FSWatcher | undefined;
   private readonly listeners = new Set<() => void>();
@@ -923,7 +932,9 @@ class DirectoryWatch {
     const name = basename(path);
     try {
       this.watcher = watch(dirname(path), { persistent: false }, (event, filename) => {
-        if (event === 'rename' && (filename === null || filename === name)) {
+        // Only a lock that is gone is worth a try: the name also appears when
+        // the next holder links it, and waking every waiter then is a herd.
+        if (event === 'rename' && (filename === null || filename === name) && !exists(path)) {
           for (const listener of [...this.listeners]) listener();
         }
       });
