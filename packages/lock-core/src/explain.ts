@@ -3,12 +3,19 @@ import type { LegacyLockRecord, LockRecord } from './schema.js';
 
 /** What {@link explain} needs of an inspection. */
 export interface ExplainInput {
+  /** The inspection's state. */
   state: 'free' | 'held' | 'stale' | 'corrupt';
+  /** The judgement's reason (for `corrupt`, the error message). */
   reason: string;
+  /** The runwarden body, when there is one. */
   holder?: LockRecord;
+  /** The LifeOS body, when there is one. */
   legacyHolder?: LegacyLockRecord;
+  /** The holder's identity verdict. */
   holderVerdict?: IdentityVerdict;
+  /** Age of the holder's newest heartbeat, in ms. */
   heartbeatAgeMs?: number;
+  /** Live processes of a dead holder's run. */
   orphanPids?: number[];
   /** The lock directory's filesystem, when it was looked up. */
   filesystem?: { kind: 'local' | 'network' | 'unknown'; fsType: string };

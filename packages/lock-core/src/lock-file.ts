@@ -22,9 +22,11 @@ import { legacyLockRecordSchema, lockRecordSchema } from './schema.js';
 
 /** A lock file as read: its content, the key that names this generation of it, and its raw text. */
 export interface ReadLock {
+  /** What it holds. */
   content: LockContent;
   /** The record's nonce; for a LifeOS or incomplete body, a digest of inode, mtime and bytes. */
   key: string;
+  /** The bytes read, as text. */
   raw: string;
 }
 
@@ -207,7 +209,9 @@ function corrupt(path: string, detail: string, cause?: unknown): LockCorruptErro
 export interface CreatedFile {
   /** Open for writing; the holder keeps it for heartbeats and to know its inode. */
   fd: number;
+  /** The file's inode number. */
   ino: number;
+  /** The device of the filesystem that holds it. */
   dev: number;
 }
 

@@ -138,7 +138,7 @@ export interface AcquireOptions extends LockOptions {
   /**
    * While a live holder on this machine has the lock, how often its pid is
    * checked (one read of `/proc/<pid>/stat`), in ms.
-   * @default 25
+   * @default 10
    */
   pollMs?: number;
   /** Stops waiting: the call rejects with the signal's reason. @default none */
@@ -147,6 +147,7 @@ export interface AcquireOptions extends LockOptions {
 
 /** What {@link LockHandle.release} did. */
 export interface ReleaseResult {
+  /** True when this call removed the lock file. */
   released: boolean;
   /** `released`, or why nothing was removed: `already-released`, `missing`, `not-ours`. */
   reason: 'released' | 'already-released' | 'missing' | 'not-ours';
@@ -177,6 +178,7 @@ export interface LockHandle {
 
 /** The result of {@link inspect}. */
 export interface LockInspection {
+  /** `free` (no file), `held`, `stale` (the next acquire takes it over) or `corrupt`. */
   state: 'free' | 'held' | 'stale' | 'corrupt';
   /** Absolute path of the lock file. */
   path: string;
@@ -202,6 +204,7 @@ export interface LockInspection {
 
 /** What a dry run of {@link tryAcquire} or {@link acquire} found; nothing was touched. */
 export interface LockDryRun {
+  /** Always true: nothing was touched. */
   dryRun: true;
   /**
    * What the real call would do now: create a free lock, take over a stale
@@ -958,33 +961,37 @@ class DirectoryWatch {
   }
 }
 
+type Wake = 'timer' | 'probe' | 'released' | 'aborted';
+
 function waitForChange(options: {
   delayMs: number;
   probe: (() => boolean) | undefined;
   pollMs: number;
   watch: DirectoryWatch;
   signal: AbortSignal | undefined;
-}): Promise<void> {
+}): Promise<Wake> {
   return new Promise((resolveWait) => {
     let finished = false;
-    const finish = () => {
+    const finish = (why: Wake) => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
       if (poller) clearInterval(poller);
-      options.watch.off(finish);
-      options.signal?.removeEventListener('abort', finish);
-      resolveWait();
+      options.watch.off(onRelease);
+      options.signal?.removeEventListener('abort', onAbort);
+      resolveWait(why);
     };
-    const timer = setTimeout(finish, Math.max(0, options.delayMs));
+    const onRelease = () => finish('released');
+    const onAbort = () => finish('aborted');
+    const timer = setTimeout(() => finish('timer'), Math.max(0, options.delayMs));
     const probe = options.probe;
     const poller = probe
       ? setInterval(() => {
-          if (probe()) finish();
+          if (probe()) finish('probe');
         }, options.pollMs)
       : undefined;
-    options.watch.on(finish);
-    options.signal?.addEventListener('abort', finish, { once: true });
+    options.watch.on(onRelease);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
@@ -1018,7 +1025,7 @@ export async function acquire(
   const started = performance.now();
   const waitMs = options.waitMs ?? 0;
   const maxRetryMs = Math.max(1, options.maxRetryMs ?? 1000);
-  const pollMs = Math.max(1, options.pollMs ?? 25);
+  const pollMs = Math.max(1, options.pollMs ?? 10);
   let delay = Math.max(1, options.retryMs ?? 25);
   let watcher: DirectoryWatch | undefined;
   let waited = false;
@@ -1035,13 +1042,21 @@ export async function acquire(
       if (result.changesAtMs !== undefined) {
         sleep = Math.min(sleep, Math.max(1, result.changesAtMs - resolved.now()));
       }
-      await waitForChange({
-        delayMs: sleep,
-        probe: result.probe,
-        pollMs,
-        watch: watcher,
-        signal: options.signal,
-      });
+      const wakeBy = performance.now() + sleep;
+      for (;;) {
+        const why = await waitForChange({
+          delayMs: wakeBy - performance.now(),
+          probe: result.probe,
+          pollMs,
+          watch: watcher,
+          signal: options.signal,
+        });
+        if (why !== 'released') break;
+        // Woken by a release: every waiter is. Spread them by up to 2 ms and let
+        // those who find the lock taken again go back to sleep for one lstat.
+        await new Promise((resolveJitter) => setTimeout(resolveJitter, Math.random() * 2));
+        if (!exists(resolved.path)) break;
+      }
       waited = true;
       delay = Math.min(delay * 2, maxRetryMs);
     }
@@ -1135,9 +1150,11 @@ export function inspect(path: string, options: LockOptions = {}): LockInspection
 
 /** What {@link breakLock} did. */
 export interface BreakLockResult {
+  /** What was done. */
   action: 'none' | 'removed-stale' | 'moved-corrupt';
   /** Where a corrupt file was moved, so nothing is lost. */
   movedTo?: string;
+  /** Why: the judgement's reason, `corrupt`, `no-lock-file`, `changed`, `takeover-in-progress` or `dry-run`. */
   reason: string;
   /** With `dryRun`: what a real call would have done. */
   wouldDo?: 'removed-stale' | 'moved-corrupt' | 'none';

@@ -1,6 +1,14 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureIdentity } from '@runwarden/process-identity';
@@ -47,7 +55,10 @@ describe('stress', () => {
       workers.set(talking.child.pid!, { talking, budget });
     };
     for (let i = 0; i < 16; i++) start(perWorker);
-    const doneCount = () => readFileSync(log, 'utf8').split('\n').filter((line) => line.startsWith('exit ')).length;
+    const doneCount = () =>
+      readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((line) => line.startsWith('exit ')).length;
     let kills = 0;
     const finished = new Set<number>();
     for (const [pid, worker] of workers) {
@@ -142,7 +153,9 @@ describe('stress', () => {
       for (const contender of contenders) contender.say(`go ${round}`);
       const outcomes = await Promise.all(contenders.map((contender) => contender.next()));
       const winners = outcomes.filter((line) => line.startsWith('won '));
-      expect(winners, `round ${round}: ${outcomes.join(' | ')}`).toEqual([`won ${round} ${round * 10 + 1}`]);
+      expect(winners, `round ${round}: ${outcomes.join(' | ')}`).toEqual([
+        `won ${round} ${round * 10 + 1}`,
+      ]);
       expect(outcomes.filter((line) => line.startsWith('lost ')).length).toBe(31);
     }
   }, 300_000);

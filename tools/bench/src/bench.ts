@@ -11,9 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Bench, formatLine, type Measure, meets, round } from './harness.js';
 import { cliBench } from './measures/cli.js';
+import { lockCoreBench } from './measures/lock-core.js';
 
 const benches: Record<string, Bench> = {
   cli: cliBench,
+  'lock-core': lockCoreBench,
 };
 
 const { values } = parseArgs({
