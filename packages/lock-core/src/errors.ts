@@ -18,12 +18,19 @@ export type LockErrorCode =
  */
 export class LockError extends Error {
   override readonly name: string = 'LockError';
+  /** Stable code: what went wrong, for programs. */
   readonly code: LockErrorCode;
   /** What to do next, for people. */
   readonly hint: string | undefined;
   /** The lock file concerned. */
   readonly path: string;
 
+  /**
+   * @param code - the stable code.
+   * @param path - the lock file (or fence) concerned.
+   * @param message - for people: what happened, naming the file.
+   * @param options - `cause` (kept) and `hint` (what to do next).
+   */
   constructor(
     code: LockErrorCode,
     path: string,

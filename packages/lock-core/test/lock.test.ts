@@ -250,7 +250,12 @@ describe('a live holder is never robbed', () => {
   });
 
   it('does not rob a holder that holds for many stale windows with a steady heartbeat', async () => {
-    const holder = await holdInAnotherProcess({ staleAfterMs: 300, heartbeatMs: 50 });
+    // Late heartbeats on a loaded machine are another test's subject.
+    const holder = await holdInAnotherProcess({
+      staleAfterMs: 300,
+      heartbeatMs: 50,
+      abortOnLateHeartbeat: false,
+    });
     const nonce = body().nonce;
     await expect(
       acquire(lockPath, { staleAfterMs: 300, waitMs: 1200, heartbeatMs: 0 }),
