@@ -11,7 +11,11 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { IdentityVerdict, ProcessIdentity } from '@runwarden/process-identity';
+import {
+  type IdentityVerdict,
+  type ProcessIdentity,
+  parseProcStat,
+} from '@runwarden/process-identity';
 import {
   type CompromiseReason,
   LockCompromisedError,
@@ -129,7 +133,7 @@ export interface AcquireOptions extends LockOptions {
   /**
    * First retry delay in ms while waiting; doubles (with jitter) up to `maxRetryMs`,
    * like proper-lockfile's `retries`. A release or takeover wakes waiters at once
-   * (inotify on the lock directory), and a holder that dies is noticed within `pollMs`.
+   * (inotify on the lock file), and a holder that dies is noticed within `pollMs`.
    * @default 25
    */
   retryMs?: number;
@@ -680,8 +684,18 @@ function finalize(
 function probeFor(content: LockContent, judgement: Judgement): (() => boolean) | undefined {
   if (judgement.reason !== 'holder-alive') return undefined;
   if (content.kind === 'record') {
-    const { holder, pidNamespace } = content.record;
-    return () => verifyHolder(holder, pidNamespace).status !== 'alive';
+    // The holder was just verified alive on this machine: one read of its
+    // /proc stat line tells whether it is still that process.
+    const { pid, startTicks } = content.record.holder;
+    return () => {
+      let stat: ReturnType<typeof parseProcStat>;
+      try {
+        stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return true;
+      }
+      return !stat || stat.state === 'Z' || stat.state === 'X' || stat.startTicks !== startTicks;
+    };
   }
   if (content.kind === 'legacy') {
     const record = content.record;
@@ -926,33 +940,35 @@ function exists(path: string): boolean {
   }
 }
 
-/** Calls its listeners when the lock file's name goes (inotify on its directory). */
-class DirectoryWatch {
+/**
+ * Watches the lock file itself (inotify on its inode): `rename` comes when it
+ * is moved or removed, the only change a waiter cares about. Temp files,
+ * claims, the fence and heartbeats wake nobody.
+ */
+class LockWatch {
   private watcher: FSWatcher | undefined;
-  private readonly listeners = new Set<() => void>();
+  private listener: (() => void) | undefined;
+  /** False when the file was already gone (or inotify is unavailable: polling alone still works). */
+  readonly watching: boolean;
 
   constructor(path: string) {
-    const name = basename(path);
     try {
-      this.watcher = watch(dirname(path), { persistent: false }, (event, filename) => {
-        // Only a lock that is gone is worth a try: the name also appears when
-        // the next holder links it, and waking every waiter then is a herd.
-        if (event === 'rename' && (filename === null || filename === name) && !exists(path)) {
-          for (const listener of [...this.listeners]) listener();
-        }
+      this.watcher = watch(path, { persistent: false }, (event) => {
+        if (event === 'rename') this.listener?.();
       });
       this.watcher.on('error', () => this.close());
     } catch {
-      this.watcher = undefined; // no inotify (limits, platform): polling alone still works
+      this.watcher = undefined;
     }
+    this.watching = this.watcher !== undefined;
   }
 
   on(listener: () => void): void {
-    this.listeners.add(listener);
+    this.listener = listener;
   }
 
-  off(listener: () => void): void {
-    this.listeners.delete(listener);
+  off(): void {
+    this.listener = undefined;
   }
 
   close(): void {
@@ -967,7 +983,7 @@ function waitForChange(options: {
   delayMs: number;
   probe: (() => boolean) | undefined;
   pollMs: number;
-  watch: DirectoryWatch;
+  watch: LockWatch;
   signal: AbortSignal | undefined;
 }): Promise<Wake> {
   return new Promise((resolveWait) => {
@@ -977,7 +993,7 @@ function waitForChange(options: {
       finished = true;
       clearTimeout(timer);
       if (poller) clearInterval(poller);
-      options.watch.off(onRelease);
+      options.watch.off();
       options.signal?.removeEventListener('abort', onAbort);
       resolveWait(why);
     };
@@ -998,8 +1014,8 @@ function waitForChange(options: {
 /**
  * Takes the lock, waiting up to `waitMs` for it: retries with exponential
  * backoff and jitter from `retryMs` to `maxRetryMs` (like proper-lockfile's
- * `retries`), wakes at once when the lock file is released or replaced
- * (inotify), and checks a live holder's pid every `pollMs`, so a holder that
+ * `retries`), wakes at once when the lock file is moved or removed (inotify on
+ * the file), and checks a live holder's pid every `pollMs`, so a holder that
  * dies is replaced within about `pollMs`. With `dryRun: true` it touches
  * nothing and resolves to a {@link LockDryRun}.
  *
@@ -1027,41 +1043,43 @@ export async function acquire(
   const maxRetryMs = Math.max(1, options.maxRetryMs ?? 1000);
   const pollMs = Math.max(1, options.pollMs ?? 10);
   let delay = Math.max(1, options.retryMs ?? 25);
-  let watcher: DirectoryWatch | undefined;
   let waited = false;
-  try {
-    for (;;) {
-      options.signal?.throwIfAborted();
-      const result = tryOnce(resolved, holder, waited);
-      if ('handle' in result) return result.handle;
-      if (!('held' in result)) continue;
-      const remaining = started + waitMs - performance.now();
-      if (remaining <= 0) throw result.held;
-      watcher ??= new DirectoryWatch(resolved.path);
-      let sleep = Math.min(delay * (0.5 + Math.random() / 2), remaining);
-      if (result.changesAtMs !== undefined) {
-        sleep = Math.min(sleep, Math.max(1, result.changesAtMs - resolved.now()));
-      }
-      const wakeBy = performance.now() + sleep;
-      for (;;) {
-        const why = await waitForChange({
-          delayMs: wakeBy - performance.now(),
-          probe: result.probe,
-          pollMs,
-          watch: watcher,
-          signal: options.signal,
-        });
-        if (why !== 'released') break;
-        // Woken by a release: every waiter is. Spread them by up to 2 ms and let
-        // those who find the lock taken again go back to sleep for one lstat.
-        await new Promise((resolveJitter) => setTimeout(resolveJitter, Math.random() * 2));
-        if (!exists(resolved.path)) break;
-      }
-      waited = true;
-      delay = Math.min(delay * 2, maxRetryMs);
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const result = tryOnce(resolved, holder, waited);
+    if ('handle' in result) return result.handle;
+    if (!('held' in result)) continue;
+    const remaining = started + waitMs - performance.now();
+    if (remaining <= 0) throw result.held;
+    let sleep = Math.min(delay * (0.5 + Math.random() / 2), remaining);
+    if (result.changesAtMs !== undefined) {
+      sleep = Math.min(sleep, Math.max(1, result.changesAtMs - resolved.now()));
     }
-  } finally {
-    watcher?.close();
+    const wakeBy = performance.now() + sleep;
+    const watcher = new LockWatch(resolved.path);
+    try {
+      // Gone before the watch was set: try again at once.
+      if (!watcher.watching && !exists(resolved.path)) {
+        waited = true;
+        continue;
+      }
+      const why = await waitForChange({
+        delayMs: wakeBy - performance.now(),
+        probe: result.probe,
+        pollMs,
+        watch: watcher,
+        signal: options.signal,
+      });
+      if (why === 'released') {
+        // Every waiter is woken: spread them by up to 2 ms; those who find the
+        // lock taken again watch the new file.
+        await new Promise((resolveJitter) => setTimeout(resolveJitter, Math.random() * 2));
+      }
+    } finally {
+      watcher.close();
+    }
+    waited = true;
+    delay = Math.min(delay * 2, maxRetryMs);
   }
 }
 
