@@ -983,7 +983,7 @@ function waitForChange(options: {
   delayMs: number;
   probe: (() => boolean) | undefined;
   pollMs: number;
-  watch: LockWatch;
+  watch: LockWatch | undefined;
   signal: AbortSignal | undefined;
 }): Promise<Wake> {
   return new Promise((resolveWait) => {
@@ -993,7 +993,7 @@ function waitForChange(options: {
       finished = true;
       clearTimeout(timer);
       if (poller) clearInterval(poller);
-      options.watch.off();
+      options.watch?.off();
       options.signal?.removeEventListener('abort', onAbort);
       resolveWait(why);
     };
@@ -1006,7 +1006,7 @@ function waitForChange(options: {
           if (probe()) finish('probe');
         }, options.pollMs)
       : undefined;
-    options.watch.on(onRelease);
+    options.watch?.on(onRelease);
     options.signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -1042,8 +1042,10 @@ export async function acquire(
   const waitMs = options.waitMs ?? 0;
   const maxRetryMs = Math.max(1, options.maxRetryMs ?? 1000);
   const pollMs = Math.max(1, options.pollMs ?? 10);
-  let delay = Math.max(1, options.retryMs ?? 25);
+  const retryMs = Math.max(1, options.retryMs ?? 25);
+  let delay = retryMs;
   let waited = false;
+  let lastReleaseWake = Number.NEGATIVE_INFINITY;
   for (;;) {
     options.signal?.throwIfAborted();
     const result = tryOnce(resolved, holder, waited);
@@ -1071,9 +1073,24 @@ export async function acquire(
         signal: options.signal,
       });
       if (why === 'released') {
-        // Every waiter is woken: spread them by up to 2 ms; those who find the
-        // lock taken again watch the new file.
-        await new Promise((resolveJitter) => setTimeout(resolveJitter, Math.random() * 2));
+        const sinceLast = performance.now() - lastReleaseWake;
+        lastReleaseWake = performance.now();
+        if (sinceLast < retryMs) {
+          // Handed over faster than we retry (a hot lock): every release wakes every
+          // waiter, so a waiter answers at most one release per retryMs and otherwise
+          // keeps its backoff, like proper-lockfile's waiters.
+          await waitForChange({
+            delayMs: wakeBy - performance.now(),
+            probe: result.probe,
+            pollMs,
+            watch: undefined,
+            signal: options.signal,
+          });
+        } else {
+          // Spread the woken waiters by up to 2 ms; those who find the lock
+          // taken again watch the new file.
+          await new Promise((resolveJitter) => setTimeout(resolveJitter, Math.random() * 2));
+        }
       }
     } finally {
       watcher.close();
