@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
+  getHostFacts,
   type IdentityVerdict,
   type ProcessIdentity,
   parseProcStat,
@@ -681,12 +682,19 @@ function finalize(
   return handle;
 }
 
-function probeFor(content: LockContent, judgement: Judgement): (() => boolean) | undefined {
-  if (judgement.reason !== 'holder-alive') return undefined;
+/**
+ * A cheap check that the holder in `content` may be gone: one read of its
+ * /proc stat line (pid, start ticks, zombie). Only for a holder of this boot,
+ * machine and pid namespace; others get no probe (their waiters back off).
+ */
+function livenessProbe(content: LockContent): (() => boolean) | undefined {
   if (content.kind === 'record') {
-    // The holder was just verified alive on this machine: one read of its
-    // /proc stat line tells whether it is still that process.
-    const { pid, startTicks } = content.record.holder;
+    const { holder, pidNamespace } = content.record;
+    const host = getHostFacts();
+    const mine = ownPidNamespace();
+    if (holder.machineId !== host.machineId || holder.bootId !== host.bootId) return undefined;
+    if (pidNamespace !== undefined && mine !== undefined && pidNamespace !== mine) return undefined;
+    const { pid, startTicks } = holder;
     return () => {
       let stat: ReturnType<typeof parseProcStat>;
       try {
@@ -702,6 +710,10 @@ function probeFor(content: LockContent, judgement: Judgement): (() => boolean) |
     return () => verifyLegacyHolder(record).status !== 'alive';
   }
   return undefined;
+}
+
+function probeFor(content: LockContent, judgement: Judgement): (() => boolean) | undefined {
+  return judgement.reason === 'holder-alive' ? livenessProbe(content) : undefined;
 }
 
 function heldAttempt(resolved: Resolved, current: ReadLock, judgement: Judgement, facts: Facts) {
@@ -1042,10 +1054,8 @@ export async function acquire(
   const waitMs = options.waitMs ?? 0;
   const maxRetryMs = Math.max(1, options.maxRetryMs ?? 1000);
   const pollMs = Math.max(1, options.pollMs ?? 10);
-  const retryMs = Math.max(1, options.retryMs ?? 25);
-  let delay = retryMs;
+  let delay = Math.max(1, options.retryMs ?? 25);
   let waited = false;
-  let lastReleaseWake = Number.NEGATIVE_INFINITY;
   for (;;) {
     options.signal?.throwIfAborted();
     const result = tryOnce(resolved, holder, waited);
@@ -1058,42 +1068,36 @@ export async function acquire(
       sleep = Math.min(sleep, Math.max(1, result.changesAtMs - resolved.now()));
     }
     const wakeBy = performance.now() + sleep;
-    const watcher = new LockWatch(resolved.path);
-    try {
-      // Gone before the watch was set: try again at once.
-      if (!watcher.watching && !exists(resolved.path)) {
-        waited = true;
-        continue;
+    let probe = result.probe;
+    for (;;) {
+      const watcher = new LockWatch(resolved.path);
+      let why: Wake;
+      try {
+        // Gone before the watch was set: try again at once.
+        if (!watcher.watching && !exists(resolved.path)) break;
+        why = await waitForChange({
+          delayMs: wakeBy - performance.now(),
+          probe,
+          pollMs,
+          watch: watcher,
+          signal: options.signal,
+        });
+      } finally {
+        watcher.close();
       }
-      const why = await waitForChange({
-        delayMs: wakeBy - performance.now(),
-        probe: result.probe,
-        pollMs,
-        watch: watcher,
-        signal: options.signal,
-      });
-      if (why === 'released') {
-        const sinceLast = performance.now() - lastReleaseWake;
-        lastReleaseWake = performance.now();
-        if (sinceLast < retryMs) {
-          // Handed over faster than we retry (a hot lock): every release wakes every
-          // waiter, so a waiter answers at most one release per retryMs and otherwise
-          // keeps its backoff, like proper-lockfile's waiters.
-          await waitForChange({
-            delayMs: wakeBy - performance.now(),
-            probe: result.probe,
-            pollMs,
-            watch: undefined,
-            signal: options.signal,
-          });
-        } else {
-          // Spread the woken waiters by up to 2 ms; those who find the lock
-          // taken again watch the new file.
-          await new Promise((resolveJitter) => setTimeout(resolveJitter, Math.random() * 2));
-        }
+      if (why !== 'released') break;
+      // Every waiter is woken: spread them by up to 2 ms. One that finds the
+      // lock taken again reads who has it (no judging, no temp file), watches
+      // the new file and sleeps on; only a lock still gone is worth an attempt.
+      await new Promise((resolveJitter) => setTimeout(resolveJitter, Math.random() * 2));
+      let current: ReadLock | null;
+      try {
+        current = readLockFile(resolved.path);
+      } catch {
+        break;
       }
-    } finally {
-      watcher.close();
+      if (!current || performance.now() >= wakeBy) break;
+      probe = livenessProbe(current.content);
     }
     waited = true;
     delay = Math.min(delay * 2, maxRetryMs);

@@ -92,7 +92,7 @@ async function uncontended(workDir: string, quick: boolean): Promise<Measure> {
   await cyclesPerSecond(oursCycle, 200);
   await cyclesPerSecond(peerCycle, 200);
   const rounds = quick ? 3 : 5;
-  const sliceMs = quick ? 400 : 1000;
+  const sliceMs = quick ? 300 : 1000;
   const oursRates: number[] = [];
   const peerRates: number[] = [];
   for (let i = 0; i < rounds; i++) {
@@ -117,7 +117,10 @@ console.log('held');
 setInterval(() => {}, 1 << 30);`;
 
 const oursWaiter = (path: string) => `
+import { createInterface } from 'node:readline';
 import { acquire } from ${JSON.stringify(oursUrl)};
+console.log('ready');
+for await (const line of createInterface({ input: process.stdin })) break;
 console.log('waiting');
 await acquire(${JSON.stringify(path)}, { waitMs: 600000 });
 console.log(performance.timeOrigin + performance.now());
@@ -132,7 +135,10 @@ setInterval(() => {}, 1 << 30);`;
 
 const peerWaiter = (path: string, staleMs: number) => `
 import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
 const lockfile = createRequire(import.meta.url)(${JSON.stringify(peerPath)});
+console.log('ready');
+for await (const line of createInterface({ input: process.stdin })) break;
 console.log('waiting');
 await lockfile.lock(${JSON.stringify(path)}, { stale: ${staleMs}, retries: ${JSON.stringify(PEER_RETRIES)} });
 console.log(performance.timeOrigin + performance.now());
@@ -148,10 +154,14 @@ async function killToNext(
   holdMs: number,
   children: ChildProcess[],
 ): Promise<number> {
+  // Both start together (Node's start-up is most of a round); the waiter
+  // begins to wait once the holder holds.
   const holder = node(holderCode, children);
+  const waiter = node(waiterCode, children);
   if ((await holder.next()) !== 'held') throw new Error('holder did not take the lock');
   const heldAt = performance.now();
-  const waiter = node(waiterCode, children);
+  await waiter.next(); // ready
+  waiter.say('go');
   await waiter.next(); // waiting
   await new Promise((resolve) =>
     setTimeout(resolve, Math.max(0, heldAt + holdMs - performance.now())),
@@ -260,7 +270,7 @@ async function contention(
 
 async function contended(workDir: string, quick: boolean): Promise<Measure[]> {
   const dir = mkdtempSync(join(workDir, 'lock-contended-'));
-  const durationMs = quick ? 2000 : 10_000;
+  const durationMs = quick ? 1500 : 10_000;
   const contenders = 8;
   const target = join(dir, 'peer-target');
   writeFileSync(target, '');
