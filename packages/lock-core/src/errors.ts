@@ -8,7 +8,8 @@ export type LockErrorCode =
   | 'ERR_LOCK_CORRUPT'
   | 'ERR_LOCK_COMPROMISED'
   | 'ERR_LOCK_UNSAFE_PATH'
-  | 'ERR_LOCK_NOT_HELD';
+  | 'ERR_LOCK_NOT_HELD'
+  | 'ERR_LOCK_IO';
 
 /**
  * The base error of `@runwarden/lock-core`. Check with
@@ -17,12 +18,19 @@ export type LockErrorCode =
  */
 export class LockError extends Error {
   override readonly name: string = 'LockError';
+  /** Stable code: what went wrong, for programs. */
   readonly code: LockErrorCode;
   /** What to do next, for people. */
   readonly hint: string | undefined;
   /** The lock file concerned. */
   readonly path: string;
 
+  /**
+   * @param code - the stable code.
+   * @param path - the lock file (or fence) concerned.
+   * @param message - for people: what happened, naming the file.
+   * @param options - `cause` (kept) and `hint` (what to do next).
+   */
   constructor(
     code: LockErrorCode,
     path: string,
@@ -74,10 +82,29 @@ export class LockCorruptError extends LockError {
   }
 }
 
-/** The lock was replaced or removed under its holder, or a heartbeat missed the stale window. */
+/**
+ * Why a held lock was lost: the file was `removed` or `replaced` under its
+ * holder (a takeover, or a person), a heartbeat came later than `staleAfterMs`
+ * (`late-heartbeat`), or the heartbeat could not be written (`heartbeat-failed`).
+ */
+export type CompromiseReason = 'removed' | 'replaced' | 'late-heartbeat' | 'heartbeat-failed';
+
+/**
+ * The lock was replaced or removed under its holder, or a heartbeat missed the
+ * stale window: the holder must stop writing (proper-lockfile's `onCompromised`,
+ * delivered as the reason of the handle's `AbortSignal`).
+ */
 export class LockCompromisedError extends LockError {
   override readonly name = 'LockCompromisedError';
-  constructor(path: string, message: string, options: { cause?: unknown; hint?: string } = {}) {
+  /** What happened; `undefined` only for errors built by older callers. */
+  readonly reason: CompromiseReason | undefined;
+
+  constructor(
+    path: string,
+    message: string,
+    options: { cause?: unknown; hint?: string; reason?: CompromiseReason } = {},
+  ) {
     super('ERR_LOCK_COMPROMISED', path, message, options);
+    this.reason = options.reason;
   }
 }

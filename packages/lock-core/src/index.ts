@@ -1,18 +1,28 @@
 export {
+  type CompromiseReason,
   LockCompromisedError,
   LockCorruptError,
   LockError,
   type LockErrorCode,
   LockHeldError,
 } from './errors.js';
+export { type ExplainInput, explain } from './explain.js';
+export { FENCE_RESERVATION, type FenceState, fencePath, nextToken, parseFence } from './fence.js';
 export { classifyFilesystem, filesystemOf, type MountEntry, parseMountInfo } from './filesystem.js';
-export { type JudgeFacts, type Judgement, judge, type LockContent } from './judge.js';
+export {
+  type JudgeFacts,
+  type Judgement,
+  judge,
+  type LockContent,
+  lastSignOfLifeMs,
+} from './judge.js';
 export {
   type AcquireOptions,
   acquire,
   type BreakLockResult,
   breakLock,
   inspect,
+  type LockDryRun,
   type LockHandle,
   type LockInspection,
   type LockOptions,

@@ -8,52 +8,123 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { LockCorruptError, LockError } from './errors.js';
+import { failpoint } from './failpoint.js';
 import type { LockContent } from './judge.js';
 import { legacyLockRecordSchema, lockRecordSchema } from './schema.js';
 
 /** A lock file as read: its content, the key that names this generation of it, and its raw text. */
 export interface ReadLock {
+  /** What it holds. */
   content: LockContent;
   /** The record's nonce; for a LifeOS or incomplete body, a digest of inode, mtime and bytes. */
   key: string;
+  /** The bytes read, as text. */
   raw: string;
 }
 
-/** Creates `dir` (and parents) with mode 0700 and refuses a symlink or non-directory in its place. */
+/** Error codes of a file system call that mean "cannot write here", not "a bug". */
+const IO_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'EIO', 'ENOTDIR']);
+
+/**
+ * Wraps an `EACCES`/`EROFS`/`ENOSPC`/… from the file system in a
+ * `LockError` `ERR_LOCK_IO` that names the path and what was being done; other
+ * errors are returned as they are.
+ *
+ * @param path - the lock file concerned.
+ * @param doing - what failed, for the message (`create the lock`, …).
+ * @param error - the error thrown by `node:fs`.
+ * @returns the error to throw.
+ */
+export function ioError(path: string, doing: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (!code || !IO_CODES.has(code)) return error;
+  return new LockError(
+    'ERR_LOCK_IO',
+    path,
+    `Cannot ${doing} for ${path}: ${code} (${(error as Error).message}).`,
+    {
+      cause: error,
+      hint: `Make ${dirname(path)} writable by this user (mode 0700), with free space, or point the state directory elsewhere.`,
+    },
+  );
+}
+
+/**
+ * Makes sure `dir` is a real directory, creating it (and parents) with mode
+ * 0700 when missing; a symlink or non-directory in its place is refused.
+ *
+ * @param dir - the lock directory.
+ * @param lockPath - the lock file, for the error.
+ * @throws {LockError} `ERR_LOCK_UNSAFE_PATH` when `dir` is a symlink or not a directory.
+ * @throws {LockError} `ERR_LOCK_IO` when it cannot be created.
+ */
 export function ensurePrivateDir(dir: string, lockPath: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const stat = lstatSync(dir);
+  let stat: ReturnType<typeof lstatSync>;
+  try {
+    stat = lstatSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(lockPath, 'read', error);
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      stat = lstatSync(dir);
+    } catch (inner) {
+      throw ioError(lockPath, `create the directory ${dir}`, inner);
+    }
+  }
   if (!stat.isDirectory()) {
     throw new LockError(
       'ERR_LOCK_UNSAFE_PATH',
       lockPath,
       `${dir} is not a directory (a symlink is never followed into state).`,
-      {
-        hint: 'Point the state directory at a real directory.',
-      },
+      { hint: 'Point the state directory at a real directory.' },
     );
   }
 }
 
-/** A random hex id. */
-export function randomId(bytes = 12): string {
-  return randomBytes(bytes).toString('hex');
+let uniquePrefix: { pid: number; random: string } | undefined;
+let uniqueCounter = 0;
+
+/**
+ * An id never seen before on any machine: 96 random bits drawn once per
+ * process, then a counter (no system call per id).
+ *
+ * @returns hex digits.
+ */
+export function randomId(): string {
+  if (!uniquePrefix || uniquePrefix.pid !== process.pid) {
+    uniquePrefix = { pid: process.pid, random: randomBytes(12).toString('hex') };
+  }
+  uniqueCounter++;
+  return `${uniquePrefix.random}${uniqueCounter.toString(16).padStart(8, '0')}`;
 }
 
 function digest(...parts: (string | number)[]): string {
   return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 24);
 }
 
+function unsafePath(path: string, cause?: unknown): LockError {
+  return new LockError(
+    'ERR_LOCK_UNSAFE_PATH',
+    path,
+    `${path} is a symlink; runwarden never follows a symlink into state.`,
+    { hint: 'Remove the symlink; the lock must be a regular file.', cause },
+  );
+}
+
 /**
- * Reads a lock file without following a symlink (`O_NOFOLLOW`).
+ * Reads a lock file without following a symlink (`O_NOFOLLOW`). An empty file,
+ * one of NUL bytes only (what a crash before the data reached the disk leaves)
+ * or a JSON object cut short is `incomplete`, never corrupt.
  *
+ * @param path - the lock file.
  * @returns `null` when there is no file.
  * @throws {LockCorruptError} when the file holds something that is not a lock.
  * @throws {LockError} `ERR_LOCK_UNSAFE_PATH` when the path is a symlink or not a regular file.
@@ -65,18 +136,8 @@ export function readLockFile(path: string): ReadLock | null {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
-    if (code === 'ELOOP') {
-      throw new LockError(
-        'ERR_LOCK_UNSAFE_PATH',
-        path,
-        `${path} is a symlink; runwarden never follows a symlink into state.`,
-        {
-          hint: 'Remove the symlink; the lock must be a regular file.',
-          cause: error,
-        },
-      );
-    }
-    throw error;
+    if (code === 'ELOOP') throw unsafePath(path, error);
+    throw ioError(path, 'read the lock', error);
   }
   let raw: string;
   let stat: ReturnType<typeof fstatSync>;
@@ -89,27 +150,34 @@ export function readLockFile(path: string): ReadLock | null {
   } finally {
     closeSync(fd);
   }
-  const trimmed = raw.trim();
-  const incompleteKey = () => `i${digest(stat.ino, stat.mtimeMs, stat.size, raw)}`;
-  if (trimmed === '')
-    return { content: { kind: 'incomplete', mtimeMs: stat.mtimeMs }, key: incompleteKey(), raw };
+  const mtimeMs = stat.mtimeMs;
+  const trimmed = raw.replace(/[\s\0]+$/, '').trim();
+  const incomplete = (): ReadLock => ({
+    content: { kind: 'incomplete', mtimeMs },
+    key: `i${digest(stat.ino, mtimeMs, stat.size, raw)}`,
+    raw,
+  });
+  if (trimmed === '') return incomplete();
   let json: unknown;
   try {
     json = JSON.parse(trimmed);
   } catch (error) {
-    if (trimmed.startsWith('{') && !trimmed.endsWith('}')) {
-      return { content: { kind: 'incomplete', mtimeMs: stat.mtimeMs }, key: incompleteKey(), raw };
-    }
+    if (trimmed.startsWith('{') && !trimmed.endsWith('}')) return incomplete();
     throw corrupt(path, 'it is not JSON', error);
   }
   const record = lockRecordSchema.safeParse(json);
-  if (record.success)
-    return { content: { kind: 'record', record: record.data }, key: record.data.nonce, raw };
+  if (record.success) {
+    return {
+      content: { kind: 'record', record: record.data, mtimeMs },
+      key: record.data.nonce,
+      raw,
+    };
+  }
   const legacy = legacyLockRecordSchema.safeParse(json);
   if (legacy.success) {
     return {
-      content: { kind: 'legacy', record: legacy.data },
-      key: `l${digest(stat.ino, stat.mtimeMs, raw)}`,
+      content: { kind: 'legacy', record: legacy.data, mtimeMs },
+      key: `l${digest(stat.ino, mtimeMs, raw)}`,
       raw,
     };
   }
@@ -137,71 +205,220 @@ function corrupt(path: string, detail: string, cause?: unknown): LockCorruptErro
   );
 }
 
-/** Writes `body` to a new private temp file beside `path`, fsynced, and returns the temp path. */
-export function writeTempFile(path: string, body: string): string {
-  const temp = `${path}.tmp.${randomId(8)}`;
-  const fd = openSync(
-    temp,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o600,
-  );
-  try {
-    writeSync(fd, body);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  return temp;
+/** A file this process created and still has open. */
+export interface CreatedFile {
+  /** Open for writing; the holder keeps it for heartbeats and to know its inode. */
+  fd: number;
+  /** The file's inode number. */
+  ino: number;
+  /** The device of the filesystem that holds it. */
+  dev: number;
 }
 
 /**
- * Creates `path` with `body` exactly once: the body is written and fsynced to a
- * temp file, then `link(2)`ed into place, which fails with EEXIST like
- * `open(O_CREAT|O_EXCL)` but never shows a half-written file to a reader.
+ * Creates `path` with `body` exactly once: the body is written to a private
+ * temp file (`<lock>.tmp.<random>`, `O_CREAT|O_EXCL|O_NOFOLLOW`, 0600) that is
+ * then `link(2)`ed into place, which fails with EEXIST like `O_EXCL` but never
+ * shows a half-written file. As open(2) advises for NFS, an EEXIST is
+ * double-checked with the temp file's link count. The temp name is removed
+ * either way.
  *
- * @returns `true` when this call created it, `false` when it already existed.
+ * @param path - the file to create.
+ * @param body - its whole content.
+ * @param tempBase - the lock path, whose `.tmp.` names the collector knows.
+ * @param keepOpen - return the open descriptor (the lock) or close it (a claim).
+ * @returns the open file (or `true` when closed) when this call created it,
+ *   `false` when `path` exists, `'retry'` when the temp file was collected
+ *   under a stalled creator.
  */
-export function createExclusive(path: string, body: string): boolean {
-  const temp = writeTempFile(path, body);
+export function createExclusive(
+  path: string,
+  body: string,
+  tempBase: string,
+  keepOpen: boolean,
+): CreatedFile | boolean | 'retry' {
+  const temp = `${tempBase}.tmp.${randomId()}`;
+  let fd: number;
   try {
-    linkSync(temp, path);
+    fd = openSync(
+      temp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    );
+  } catch (error) {
+    throw ioError(path, 'create a temp file', error);
+  }
+  let linked = false;
+  let outcome: false | 'retry' = false;
+  try {
+    failpoint('after-temp-open');
+    writeSync(fd, body);
+    failpoint('before-link');
+    try {
+      linkSync(temp, path);
+      linked = true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') linked = fstatSync(fd).nlink === 2;
+      else if (code === 'ENOENT') outcome = 'retry';
+      else throw ioError(path, 'create the lock', error);
+    }
+    failpoint('after-link');
+  } catch (error) {
+    closeSync(fd);
+    removeQuietly(temp);
+    throw error;
+  }
+  removeQuietly(temp);
+  if (!linked) {
+    closeSync(fd);
+    return outcome;
+  }
+  if (!keepOpen) {
+    closeSync(fd);
     return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  } finally {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // already gone
-    }
   }
+  const stat = fstatSync(fd);
+  return { fd, ino: stat.ino, dev: stat.dev };
 }
 
-/** Atomically replaces `path` with `body` (temp file, fsync, rename(2)). */
-export function replaceFile(path: string, body: string): void {
-  const temp = writeTempFile(path, body);
+/** Unlinks `path`, ignoring any error (it may be gone already). */
+export function removeQuietly(path: string): void {
   try {
-    renameSync(temp, path);
-  } catch (error) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // already gone
-    }
-    throw error;
+    unlinkSync(path);
+  } catch {
+    // already gone
   }
 }
 
-/** fsyncs a directory so a rename or link in it survives a power loss. */
-export function syncDirectory(path: string): void {
+/**
+ * Moves whatever is at `path` to a name only this call uses
+ * (`<lock>.aside.<random>`), so it can be checked before it is removed:
+ * rename(2) moves exactly one inode, atomically.
+ *
+ * @param path - the lock file.
+ * @param tempBase - the lock path.
+ * @returns the new name, or `null` when nothing was at `path`.
+ */
+export function moveAside(path: string, tempBase: string): string | null {
+  const aside = `${tempBase}.aside.${randomId()}`;
+  try {
+    renameSync(path, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw ioError(path, 'move the lock', error);
+  }
+  return aside;
+}
+
+/**
+ * Puts a file moved by {@link moveAside} back with link(2), which never
+ * replaces a file that appeared at `path` meanwhile, and removes the aside name.
+ *
+ * @param aside - the name it was moved to.
+ * @param path - the lock file.
+ * @returns `true` when it is back, `false` when another file took its place.
+ */
+export function putBack(aside: string, path: string): boolean {
+  let restored = false;
+  try {
+    linkSync(aside, path);
+    restored = true;
+  } catch {
+    // EEXIST: someone created a lock meanwhile; its holder keeps it.
+  }
+  removeQuietly(aside);
+  return restored;
+}
+
+/**
+ * fsyncs a directory so a rename or link in it survives a power loss.
+ *
+ * @param directory - the directory to sync.
+ */
+export function syncDirectory(directory: string): void {
   let fd: number | undefined;
   try {
-    fd = openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
+    fd = openSync(directory, constants.O_RDONLY | constants.O_DIRECTORY);
     fsyncSync(fd);
   } catch {
     // best effort: some filesystems refuse fsync on a directory
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** What {@link collectLeftovers} removed. */
+export interface CollectedLeftovers {
+  /** Names removed: temp and aside files older than the age, claims of generations gone. */
+  removed: string[];
+}
+
+/**
+ * Removes what crashed lock operations left beside the lock:
+ * - temp files (`<lock>.tmp.*`), aside files (`<lock>.aside.*`) and
+ *   write-file-atomic temps of the fence (`<lock>.fence.<n>`) whose mtime is
+ *   older than `ageMs`. Removing one is always safe for the lock: the lock is
+ *   its own name, and a creator stalled that long only sees its link fail
+ *   with ENOENT and tries again;
+ * - claim files (`<lock>.claim.<key>.<n>`) of generations that are no longer
+ *   current. The names are listed before the lock is read, so a key that
+ *   differs from the lock's was current once and never will be again (keys
+ *   are nonces).
+ *
+ * @param path - the lock file.
+ * @param options - `nowMs` the current time, `ageMs` the age after which a temp file is abandoned.
+ * @returns the names removed.
+ */
+export function collectLeftovers(
+  path: string,
+  options: { nowMs: number; ageMs: number },
+): CollectedLeftovers {
+  const directory = dirname(path);
+  const prefix = `${basename(path)}.`;
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(directory).filter((name) => name.startsWith(prefix));
+  } catch {
+    return { removed };
+  }
+  if (names.length === 0) return { removed };
+  let currentKey: string | undefined | null;
+  const keyNow = (): string | undefined | null => {
+    if (currentKey === undefined) {
+      try {
+        currentKey = readLockFile(path)?.key ?? '';
+      } catch {
+        currentKey = null; // unreadable: keep every claim
+      }
+    }
+    return currentKey;
+  };
+  // Read the lock once, after the listing, before judging any claim.
+  if (names.some((name) => name.startsWith(`${prefix}claim.`))) keyNow();
+  for (const name of names) {
+    const rest = name.slice(prefix.length);
+    const full = join(directory, name);
+    if (rest.startsWith('claim.')) {
+      const key = rest.slice('claim.'.length).split('.')[0];
+      const current = keyNow();
+      if (current !== null && key !== current) {
+        removeQuietly(full);
+        removed.push(name);
+      }
+      continue;
+    }
+    if (/^(tmp|aside)\.[0-9a-f]+$/.test(rest) || /^fence\.[0-9a-f]+$/.test(rest)) {
+      try {
+        if (options.nowMs - lstatSync(full).mtimeMs > options.ageMs) {
+          removeQuietly(full);
+          removed.push(name);
+        }
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  return { removed };
 }

@@ -28,6 +28,12 @@ export const lockRecordSchema = z
     runId: z.string().optional(),
     /** The holder's stale window in ms, for judges on other machines. */
     staleAfterMs: z.number().int().positive().optional(),
+    /**
+     * The holder's pid namespace (`readlink /proc/self/ns/pid`, e.g. `pid:[4026531836]`).
+     * A holder in another namespace (another container on the same kernel) cannot be
+     * probed by pid, so it is judged like a foreign host.
+     */
+    pidNamespace: z.string().optional(),
   })
   .passthrough();
 

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { type Bench, formatLine, type Measure, meets, round } from './harness.js';
 import { cliBench } from './measures/cli.js';
 import { killTreeBench } from './measures/kill-tree.js';
+import { lockCoreBench } from './measures/lock-core.js';
 import { processIdentityBench } from './measures/process-identity.js';
 import { watchdogBench } from './measures/watchdog.js';
 
@@ -20,6 +21,7 @@ const benches: Record<string, Bench> = {
   'process-identity': processIdentityBench,
   'kill-tree': killTreeBench,
   watchdog: watchdogBench,
+  'lock-core': lockCoreBench,
 };
 
 const { values } = parseArgs({
