@@ -5,6 +5,7 @@ import {
   COORDINATION_SCHEMA_VERSION,
   type CoordinationRecord,
   type ExitSignal,
+  type HistoryEntry,
   type PreviousRun,
 } from './schema.js';
 import type { Target } from './target.js';
@@ -52,24 +53,57 @@ export type OperationResult<S extends string> = OperationOk<S> | OperationConfli
 
 /** Input of a claim. */
 export interface ClaimInput {
+  /** The claiming run's id (any non-empty string; dev-loops uses its async run id). */
   runId: string;
-  /** `takeover` replaces a live owner; `claim` fails closed on one. @default 'claim' */
+  /**
+   * `takeover` replaces a live owner (dev-loops' takeover); `claim` fails
+   * closed on one with `active_run_exists`.
+   * @default 'claim'
+   */
   mode?: 'claim' | 'takeover';
-  /** The owning process, recorded so a dead owner can be claimed at once. */
+  /**
+   * The owning process (`captureIdentity()` of `@runwarden/process-identity`),
+   * recorded so that, on the same machine, a dead owner can be claimed at once.
+   * Without it only the lease frees the target.
+   * @default undefined
+   */
   owner?: ProcessIdentity;
-  /** Lease length in ms. @default 300000 */
+  /**
+   * Lease length in ms: another run may claim the target once `updatedAt +
+   * leaseMs` has passed without a refresh (Kubernetes Lease's
+   * `leaseDurationSeconds`). A positive integer of at most 30 days.
+   * @default 300000 (5 minutes)
+   */
   leaseMs?: number;
 }
 
-/** Facts a claim decides from: the current owner's identity verdict. */
+/**
+ * Facts a claim decides from: the current owner's identity verdict
+ * (`verifyIdentity` of `@runwarden/process-identity`, made by the store).
+ * Only `dead` and `reused` free a target at once; `alive`, `foreign-host` and
+ * `unknown` never do (fail closed).
+ */
 export interface ClaimFacts {
+  /** The verdict on `activeRun.owner`, when the record has an owner. @default undefined */
   ownerVerdict?: IdentityVerdict;
 }
+
+/** The longest lease accepted, in ms (30 days). */
+export const MAX_LEASE_MS = 30 * 24 * 3600_000;
+
+/** The default number of history entries (and exit signals) a record keeps. */
+export const DEFAULT_HISTORY_LIMIT = 200;
 
 /** The default lease, in ms (5 minutes, refreshed by the heartbeat). */
 export const DEFAULT_LEASE_MS = 300_000;
 
-/** Validates a run id. @throws {CoordinationError} `ERR_INVALID_RUN_ID` when empty. */
+/**
+ * Validates and trims a run id, as dev-loops does.
+ *
+ * @param runId - the run id given.
+ * @returns the trimmed run id.
+ * @throws {CoordinationError} `ERR_INVALID_RUN_ID` when it is not a non-empty string.
+ */
 export function normalizeRunId(runId: unknown): string {
   if (typeof runId !== 'string' || runId.trim().length === 0) {
     throw new CoordinationError('ERR_INVALID_RUN_ID', 'A non-empty run id is required.');
@@ -77,7 +111,35 @@ export function normalizeRunId(runId: unknown): string {
   return runId.trim();
 }
 
-/** A fresh record for a target with no owner. */
+/**
+ * Validates a lease length.
+ *
+ * @param leaseMs - the lease in ms, or `undefined` for the default.
+ * @returns the lease in ms.
+ * @throws {CoordinationError} `ERR_INVALID_OPTION` unless it is a positive integer of at most {@link MAX_LEASE_MS}.
+ */
+export function normalizeLeaseMs(leaseMs: unknown): number {
+  if (leaseMs === undefined) return DEFAULT_LEASE_MS;
+  if (
+    typeof leaseMs !== 'number' ||
+    !Number.isInteger(leaseMs) ||
+    leaseMs <= 0 ||
+    leaseMs > MAX_LEASE_MS
+  ) {
+    throw new CoordinationError(
+      'ERR_INVALID_OPTION',
+      `Invalid lease ${JSON.stringify(leaseMs)}: use a positive whole number of milliseconds up to 30 days.`,
+    );
+  }
+  return leaseMs;
+}
+
+/**
+ * A fresh record for a target with no owner.
+ *
+ * @param target - the parsed target.
+ * @returns a schema version 2 record with no active run and empty history.
+ */
 export function emptyRecord(target: Target): CoordinationRecord {
   return {
     schemaVersion: COORDINATION_SCHEMA_VERSION,
@@ -129,12 +191,32 @@ function conflict(
   };
 }
 
-/** The highest token ever issued for the record (counter or the active run's). */
-function highestToken(record: CoordinationRecord): number {
-  return Math.max(record.lastFencingToken ?? 0, record.activeRun?.fencingToken ?? 0);
+/**
+ * The highest fencing token ever issued for a record: its counter, its active
+ * run's token, or the highest in its history (dev-loops drops unknown
+ * top-level fields when it rewrites a record but keeps history entries, so a
+ * token survives there).
+ *
+ * @param record - the record.
+ * @returns the token, 0 when none was ever issued.
+ */
+export function highestToken(record: CoordinationRecord): number {
+  let highest = Math.max(record.lastFencingToken ?? 0, record.activeRun?.fencingToken ?? 0);
+  for (const entry of record.history) {
+    if (typeof entry.fencingToken === 'number' && entry.fencingToken > highest)
+      highest = entry.fencingToken;
+  }
+  return highest;
 }
 
-/** Is the active run's lease past `updatedAt + leaseMs`? */
+/**
+ * Is the active run's lease past `updatedAt + leaseMs`? A run without a lease
+ * (a dev-loops record) never expires.
+ *
+ * @param activeRun - the active run.
+ * @param nowMs - the time, Unix ms.
+ * @returns whether another run may claim the target as `claimed_expired`.
+ */
 export function leaseExpired(activeRun: ActiveRun, nowMs: number): boolean {
   if (activeRun.leaseMs === undefined || activeRun.updatedAt === null) return false;
   const updated = Date.parse(activeRun.updatedAt);
@@ -157,10 +239,10 @@ export function applyClaim(
   nowMs: number,
 ): { next: CoordinationRecord | null; result: OperationResult<ClaimStatus> } {
   const runId = normalizeRunId(input.runId);
+  const leaseMs = normalizeLeaseMs(input.leaseMs);
   const now = new Date(nowMs).toISOString();
   const record = current ?? emptyRecord(target);
   const active = record.activeRun;
-  const leaseMs = input.leaseMs ?? DEFAULT_LEASE_MS;
   const newActive = (token: number): ActiveRun => {
     const run: ActiveRun = { runId, claimedAt: now, updatedAt: now, leaseMs, fencingToken: token };
     if (input.owner) run.owner = input.owner;
@@ -177,6 +259,8 @@ export function applyClaim(
     return { next, result: ok('claimed_new', target, runId, next) };
   }
   if (active.runId === runId) {
+    const refreshEntry: HistoryEntry = { type: 'refresh', runId, at: now };
+    if (active.fencingToken !== undefined) refreshEntry.fencingToken = active.fencingToken;
     const next: CoordinationRecord = {
       ...record,
       activeRun: {
@@ -185,7 +269,7 @@ export function applyClaim(
         updatedAt: now,
         leaseMs: input.leaseMs ?? active.leaseMs ?? leaseMs,
       },
-      history: [...record.history, { type: 'refresh', runId, at: now }],
+      history: [...record.history, refreshEntry],
     };
     if (input.owner && !active.owner) next.activeRun!.owner = input.owner;
     return { next, result: ok('refreshed', target, runId, next) };
@@ -348,12 +432,15 @@ export function applyRelease(
     };
   }
   const now = new Date(nowMs).toISOString();
+  const releaseEntry: HistoryEntry = { type: 'release', runId, at: now };
+  if (current.activeRun.fencingToken !== undefined)
+    releaseEntry.fencingToken = current.activeRun.fencingToken;
   const next: CoordinationRecord = {
     ...current,
     activeRun: null,
     lastFencingToken: highestToken(current),
     previousRun: { runId, replacedAt: now, replacedByRunId: null },
-    history: [...current.history, { type: 'release', runId, at: now }],
+    history: [...current.history, releaseEntry],
   };
   return { next, result: ok('released', target, runId, next) };
 }
@@ -404,4 +491,38 @@ export function applyExitSignal(
     exitSignals: [...current.exitSignals, { runId, at: new Date(nowMs).toISOString(), reason }],
   };
   return { next, result: ok('exit_signal_recorded', target, runId, next) };
+}
+
+/**
+ * Keeps a record's history and exit signals to their last `limit` entries and
+ * returns the older ones, for the store to move to its archive (never dropped).
+ *
+ * @param record - the record about to be written.
+ * @param limit - entries kept of each list; {@link DEFAULT_HISTORY_LIMIT} by default.
+ * @returns the bounded record and what was moved out of it, oldest first.
+ * @throws {CoordinationError} `ERR_INVALID_OPTION` when `limit` is not a positive integer.
+ */
+export function boundRecord(
+  record: CoordinationRecord,
+  limit: number = DEFAULT_HISTORY_LIMIT,
+): { record: CoordinationRecord; history: HistoryEntry[]; exitSignals: ExitSignal[] } {
+  if (!Number.isInteger(limit) || limit <= 0) {
+    throw new CoordinationError(
+      'ERR_INVALID_OPTION',
+      `Invalid history limit ${JSON.stringify(limit)}: use a positive whole number.`,
+    );
+  }
+  const history = record.history.length > limit ? record.history.slice(0, -limit) : [];
+  const exitSignals = record.exitSignals.length > limit ? record.exitSignals.slice(0, -limit) : [];
+  if (history.length === 0 && exitSignals.length === 0) return { record, history, exitSignals };
+  return {
+    record: {
+      ...record,
+      lastFencingToken: highestToken(record),
+      history: record.history.slice(-limit),
+      exitSignals: record.exitSignals.slice(-limit),
+    },
+    history,
+    exitSignals,
+  };
 }
