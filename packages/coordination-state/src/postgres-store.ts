@@ -29,6 +29,7 @@ import {
   type CoordinationRecord,
   coordinationRecordSchema,
   type HistoryEntry,
+  SUPPORTED_SCHEMA_VERSIONS,
 } from './schema.js';
 import type {
   AssertOwnershipInput,
@@ -323,12 +324,16 @@ export class PostgresStore implements CoordinationStore {
       history,
       lastFencingToken: Number(row.fencing_token),
     };
+    const version = (candidate as { schemaVersion?: unknown }).schemaVersion;
     const parsed = coordinationRecordSchema.safeParse(candidate);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
+      const detail = !SUPPORTED_SCHEMA_VERSIONS.includes(version as 1 | 2)
+        ? `its schemaVersion ${JSON.stringify(version)} is not one of ${SUPPORTED_SCHEMA_VERSIONS.join(', ')}`
+        : `${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}`;
       throw new CoordinationError(
         'ERR_INVALID_STATE',
-        `Coordination row ${this.schema}.coordination_targets[${key}] is unusable: ${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}. It was left exactly as it was.`,
+        `Coordination row ${this.schema}.coordination_targets[${key}] is unusable: ${detail}. It was left exactly as it was.`,
         {
           path: `${this.schema}.coordination_targets/${key}`,
           hint: 'Inspect the row; delete it (or restore it from a backup) to let runs claim this target again.',
