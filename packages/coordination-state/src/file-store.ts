@@ -170,7 +170,9 @@ export class FileStore implements CoordinationStore {
   }
 
   private write(path: string, record: CoordinationRecord): void {
-    writeFileAtomic.sync(path, `${JSON.stringify(record, null, 2)}\n`, {
+    // Compact: a record with 200 history entries is 30% smaller than
+    // pretty-printed, and the fsync of its bytes is most of a write's cost.
+    writeFileAtomic.sync(path, `${JSON.stringify(record)}\n`, {
       mode: 0o600,
       fsync: true,
     });
@@ -228,19 +230,42 @@ export class FileStore implements CoordinationStore {
     }
   }
 
-  private async lock(path: string): Promise<LockHandle> {
+  private tryLock(path: string): Promise<LockHandle> {
     this.holder ??= captureIdentity(process.pid) ?? undefined;
-    const lockPath = `${path}.lock`;
+    return tryAcquire(`${path}.lock`, {
+      heartbeatMs: 0,
+      runnerToken: LOCK_RUNNER_TOKEN,
+      repoMarker: this.directory,
+      holder: this.holder,
+    });
+  }
+
+  /**
+   * Reads, decides, and writes under the target's lock. An outcome that writes
+   * nothing (a conflict, a no-op) needs no lock: the file is only ever replaced
+   * whole, so a read is one state the target really had during the call, and
+   * answering from it is linearizable. So the decision is first made on a
+   * plain read, and again after every wait for the lock: a contender that
+   * loses the race learns it from a read instead of queueing for the lock.
+   */
+  private async mutate<R>(
+    targetInput: string,
+    apply: (
+      current: CoordinationRecord | null,
+      target: Target,
+    ) => { next: CoordinationRecord | null; result: R },
+  ): Promise<R> {
+    const target = parseTarget(targetInput);
+    const path = this.pathOf(target);
     const deadline = Date.now() + this.lockWaitMs;
     let delayMs = FIRST_RETRY_MS;
-    for (;;) {
+    let lock: LockHandle | undefined;
+    while (!lock) {
+      const optimistic = apply(this.read(path, target), target);
+      if (!optimistic.next) return optimistic.result;
+      this.ensureDirectory(path);
       try {
-        return await tryAcquire(lockPath, {
-          heartbeatMs: 0,
-          runnerToken: LOCK_RUNNER_TOKEN,
-          repoMarker: this.directory,
-          holder: this.holder,
-        });
+        lock = await this.tryLock(path);
       } catch (error) {
         if (!LockHeldError.isInstance(error) || error.code !== 'ERR_LOCK_HELD') throw error;
         const left = deadline - Date.now();
@@ -251,28 +276,10 @@ export class FileStore implements CoordinationStore {
             { path, cause: error, hint: error.hint },
           );
         }
-        await waitForRemoval(lockPath, Math.min(left, jitter(delayMs)));
+        await waitForRemoval(`${path}.lock`, Math.min(left, jitter(delayMs)));
         delayMs = Math.min(MAX_RETRY_MS, delayMs * 2);
       }
     }
-  }
-
-  private async mutate<R>(
-    targetInput: string,
-    apply: (
-      current: CoordinationRecord | null,
-      target: Target,
-    ) => { next: CoordinationRecord | null; result: R },
-  ): Promise<R> {
-    const target = parseTarget(targetInput);
-    const path = this.pathOf(target);
-    // An outcome that writes nothing (a conflict, a no-op) needs no lock: the
-    // file is only ever replaced whole, so this read is one state the target
-    // really had during the call, and answering from it is linearizable.
-    const optimistic = apply(this.read(path, target), target);
-    if (!optimistic.next) return optimistic.result;
-    this.ensureDirectory(path);
-    const lock = await this.lock(path);
     try {
       const { next, result } = apply(this.read(path, target), target);
       if (next) {

@@ -1,5 +1,5 @@
 import { verifyIdentity } from '@runwarden/process-identity';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import { CoordinationError } from './errors.js';
 import {
   applyClaim,
@@ -304,14 +304,10 @@ export class PostgresStore implements CoordinationStore {
     });
   }
 
-  private async lockRow(client: PoolClient, key: string): Promise<TargetRow | undefined> {
-    const result = await client.query<TargetRow>(
-      `SELECT record, fencing_token, history_seq, archived_seq,
+  private selectForUpdate(client: PoolClient, key: string): string {
+    return `SELECT record, fencing_token, history_seq, archived_seq,
               (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms
-         FROM ${this.quoted}.coordination_targets WHERE target = $1 FOR UPDATE`,
-      [key],
-    );
-    return result.rows[0];
+         FROM ${this.quoted}.coordination_targets WHERE target = ${client.escapeLiteral(key)} FOR UPDATE`;
   }
 
   private toRecord(
@@ -343,6 +339,11 @@ export class PostgresStore implements CoordinationStore {
     return parsed.data;
   }
 
+  /**
+   * One operation, one transaction, two round trips: `BEGIN` and the row lock
+   * go together, and so do the write and `COMMIT` (simple-query batches, the
+   * values quoted by the driver's `escapeLiteral`). A first claim adds one.
+   */
   private async mutate<R>(
     targetInput: string,
     createRow: boolean,
@@ -354,67 +355,92 @@ export class PostgresStore implements CoordinationStore {
   ): Promise<R> {
     const target = parseTarget(targetInput);
     const s = this.quoted;
-    return this.transaction(async (client) => {
-      let row = await this.lockRow(client, target.key);
+    const client = await this.connect();
+    const lit = (value: string) => client.escapeLiteral(value);
+    let broken: Error | undefined;
+    try {
+      const locked = (await client.query(
+        `BEGIN; ${this.selectForUpdate(client, target.key)}`,
+      )) as unknown as QueryResult<TargetRow>[];
+      let row = locked[1]?.rows[0];
       if (!row && createRow) {
         // The first claim of a target: two of them queue on the new row's
         // unique key, and the loser then locks the winner's committed row.
-        await client.query(
-          `INSERT INTO ${s}.coordination_targets (target, record) VALUES ($1, $2) ON CONFLICT (target) DO NOTHING`,
-          [target.key, JSON.stringify(withoutHistory(emptyRecord(target)))],
-        );
-        row = await this.lockRow(client, target.key);
+        const inserted = (await client.query(
+          `INSERT INTO ${s}.coordination_targets (target, record)
+             VALUES (${lit(target.key)}, ${lit(JSON.stringify(withoutHistory(emptyRecord(target))))}::jsonb)
+             ON CONFLICT (target) DO NOTHING;
+           ${this.selectForUpdate(client, target.key)}`,
+        )) as unknown as QueryResult<TargetRow>[];
+        row = inserted[1]?.rows[0];
       }
       const current = row ? this.toRecord(target.key, row, []) : null;
       const nowMs = this.options.now ? this.options.now() : (row?.now_ms ?? Date.now());
       const { next, result } = apply(current, target, nowMs);
-      if (!next || !row) return result;
+      if (!next || !row) {
+        await client.query('COMMIT');
+        return result;
+      }
       const newEntries = next.history as HistoryEntry[];
-      const historySeq = Number(row.history_seq) + newEntries.length;
+      const previousSeq = Number(row.history_seq);
+      const historySeq = previousSeq + newEntries.length;
       const archivedSeq = Number(row.archived_seq);
       const moveUpTo =
         historySeq - this.historyLimit - archivedSeq >= ARCHIVE_BATCH
-          ? Math.min(historySeq - this.historyLimit, Number(row.history_seq))
+          ? Math.min(historySeq - this.historyLimit, previousSeq)
           : archivedSeq;
       const signals = next.exitSignals;
       const movedSignals =
         signals.length > this.historyLimit ? signals.slice(0, -this.historyLimit) : [];
       const record = { ...withoutHistory(next), exitSignals: signals.slice(-this.historyLimit) };
-      await client.query(
-        `WITH updated AS (
-           UPDATE ${s}.coordination_targets
-              SET record = $2, active_run_id = $3, fencing_token = $4, history_seq = $5,
-                  archived_seq = $6, updated_at = clock_timestamp()
-            WHERE target = $1
-         ), added AS (
-           INSERT INTO ${s}.coordination_history (target, seq, entry)
-           SELECT $1, $7 + e.ordinality, e.value FROM jsonb_array_elements($8::jsonb) WITH ORDINALITY AS e
-         ), moved AS (
-           DELETE FROM ${s}.coordination_history
-            WHERE target = $1 AND seq > $9 AND seq <= $6
-           RETURNING seq, entry
-         ), archived AS (
+      const key = lit(target.key);
+      const int = (value: number) => String(integer(value));
+      const statements = [
+        `UPDATE ${s}.coordination_targets
+            SET record = ${lit(JSON.stringify(record))}::jsonb,
+                active_run_id = ${next.activeRun ? lit(next.activeRun.runId) : 'NULL'},
+                fencing_token = ${int(highestToken({ ...next, history: newEntries }))},
+                history_seq = ${int(historySeq)}, archived_seq = ${int(moveUpTo)},
+                updated_at = clock_timestamp()
+          WHERE target = ${key}`,
+      ];
+      if (newEntries.length > 0) {
+        statements.push(
+          `INSERT INTO ${s}.coordination_history (target, seq, entry)
+           SELECT ${key}, ${int(previousSeq)} + e.ordinality, e.value
+             FROM jsonb_array_elements(${lit(JSON.stringify(newEntries))}::jsonb) WITH ORDINALITY AS e`,
+        );
+      }
+      if (moveUpTo > archivedSeq) {
+        statements.push(
+          `WITH moved AS (
+             DELETE FROM ${s}.coordination_history
+              WHERE target = ${key} AND seq > ${int(archivedSeq)} AND seq <= ${int(moveUpTo)}
+             RETURNING seq, entry)
            INSERT INTO ${s}.coordination_archive (target, kind, seq, entry)
-           SELECT $1, 'history', seq, entry FROM moved ORDER BY seq
-         )
-         INSERT INTO ${s}.coordination_archive (target, kind, entry)
-         SELECT $1, 'exitSignal', e.value FROM jsonb_array_elements($10::jsonb) WITH ORDINALITY AS e
-          ORDER BY e.ordinality`,
-        [
-          target.key,
-          JSON.stringify(record),
-          next.activeRun?.runId ?? null,
-          highestToken({ ...next, history: newEntries }),
-          historySeq,
-          moveUpTo,
-          Number(row.history_seq),
-          JSON.stringify(newEntries),
-          archivedSeq,
-          JSON.stringify(movedSignals),
-        ],
-      );
+           SELECT ${key}, 'history', seq, entry FROM moved ORDER BY seq`,
+        );
+      }
+      if (movedSignals.length > 0) {
+        statements.push(
+          `INSERT INTO ${s}.coordination_archive (target, kind, entry)
+           SELECT ${key}, 'exitSignal', e.value
+             FROM jsonb_array_elements(${lit(JSON.stringify(movedSignals))}::jsonb) WITH ORDINALITY AS e
+            ORDER BY e.ordinality`,
+        );
+      }
+      await client.query(`${statements.join(';\n')};\nCOMMIT`);
       return result;
-    });
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        broken = rollbackError as Error;
+      }
+      throw this.translate(error);
+    } finally {
+      client.release(broken);
+    }
   }
 
   /** {@inheritDoc CoordinationStore.claim} */
@@ -545,6 +571,11 @@ export class PostgresStore implements CoordinationStore {
     const pool = await this.poolPromise;
     await pool.end();
   }
+}
+
+function integer(value: number): number {
+  if (!Number.isSafeInteger(value)) throw new Error(`not an integer: ${value}`);
+  return value;
 }
 
 function withoutHistory(

@@ -11,9 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Bench, formatLine, type Measure, meets, round } from './harness.js';
 import { cliBench } from './measures/cli.js';
+import { coordinationStateBench } from './measures/coordination-state.js';
 
 const benches: Record<string, Bench> = {
   cli: cliBench,
+  'coordination-state': coordinationStateBench,
 };
 
 const { values } = parseArgs({
