@@ -10,7 +10,7 @@ import {
 } from './schema.js';
 import type { Target } from './target.js';
 
-/** Statuses of a successful claim. */
+/** Statuses of a successful claim (dev-loops' three plus `claimed_expired` and `claimed_dead_owner`). */
 export type ClaimStatus =
   | 'claimed_new'
   | 'claimed_expired'
@@ -24,14 +24,20 @@ export type ReleaseStatus = 'released' | 'release_noop';
 /** Conflict codes, as dev-loops names them. */
 export type ConflictCode = 'active_run_exists' | 'ownership_lost' | 'ownership_missing';
 
-/** A successful operation. */
+/** A successful operation, shaped like dev-loops' results. */
 export interface OperationOk<S extends string> {
   ok: true;
+  /** What happened, e.g. `claimed_new`. */
   status: S;
+  /** The normalised target key. */
   target: string;
+  /** The run that asked. */
   runId: string;
+  /** The owner after the operation (`null` when none). */
   activeRun: ActiveRun | null;
+  /** The run replaced or released last. */
   previousRun: PreviousRun | null;
+  /** The exit signals kept in the record. */
   exitSignals: ExitSignal[];
   /** The fencing token of the active run, when it has one. */
   fencingToken?: number;
@@ -40,11 +46,17 @@ export interface OperationOk<S extends string> {
 /** A refused operation: nothing was written. */
 export interface OperationConflict {
   ok: false;
+  /** Why, as dev-loops names it. */
   error: ConflictCode;
+  /** One line for people, e.g. `Target acme/widgets#12 is already owned by run run-a. Claim failed closed.` */
   message: string;
+  /** The normalised target key. */
   target: string;
+  /** The run that asked. */
   runId: string;
+  /** The current owner (`null` when none). */
   activeRun: ActiveRun | null;
+  /** The exit signals kept in the record. */
   exitSignals: ExitSignal[];
 }
 
@@ -228,8 +240,15 @@ export function leaseExpired(activeRun: ActiveRun, nowMs: number): boolean {
  * Outcomes: `claimed_new` (no owner), `refreshed` (same run), `claimed_expired`
  * (lease passed), `claimed_dead_owner` (owner proven dead on this machine; never
  * when `unknown`), `taken_over` (mode `takeover`), or `active_run_exists`.
+ * Every new owner gets a fencing token one higher than any before.
  *
+ * @param current - the record as read, `null` when the target has none.
+ * @param target - the parsed target.
+ * @param input - run id, mode, owner and lease.
+ * @param facts - the owner's identity verdict.
+ * @param nowMs - the time, Unix ms.
  * @returns the record to write (`null` when nothing changes) and the result.
+ * @throws {CoordinationError} `ERR_INVALID_RUN_ID` or `ERR_INVALID_OPTION` for bad input.
  */
 export function applyClaim(
   current: CoordinationRecord | null,
@@ -316,8 +335,14 @@ export function applyClaim(
 }
 
 /**
- * Refreshes the lease of the owning run (the heartbeat).
- * @returns `refreshed`, or `ownership_lost` / `ownership_missing`.
+ * Refreshes the lease of the owning run (the heartbeat): a new `updatedAt`.
+ *
+ * @param current - the record as read, `null` when the target has none.
+ * @param target - the parsed target.
+ * @param runIdInput - the owning run.
+ * @param nowMs - the time, Unix ms.
+ * @returns the record to write (`null` on a conflict) and `refreshed`, or `ownership_lost` / `ownership_missing`.
+ * @throws {CoordinationError} `ERR_INVALID_RUN_ID` for an empty run id.
  */
 export function applyRefresh(
   current: CoordinationRecord | null,
@@ -359,8 +384,13 @@ export function applyRefresh(
 
 /**
  * Checks that `runId` (and, when given, `fencingToken`) still owns the target.
+ *
+ * @param current - the record as read, `null` when the target has none.
+ * @param target - the parsed target.
+ * @param input - run id, optional fencing token, `requireExisting` (default false).
  * @returns `owner_confirmed`, `no_owner_record` (unless `requireExisting`), or
  *   `ownership_lost` (another run, or a newer token) / `ownership_missing`.
+ * @throws {CoordinationError} `ERR_INVALID_RUN_ID` for an empty run id.
  */
 export function assertOwnershipOn(
   current: CoordinationRecord | null,
@@ -405,7 +435,14 @@ export function assertOwnershipOn(
 
 /**
  * Releases the target when `runId` owns it.
- * @returns `released`, `release_noop` (no record), or `ownership_lost`.
+ *
+ * @param current - the record as read, `null` when the target has none.
+ * @param target - the parsed target.
+ * @param runIdInput - the owning run.
+ * @param nowMs - the time, Unix ms.
+ * @returns the record to write (`null` when nothing changes) and `released`,
+ *   `release_noop` (no record), or `ownership_lost`.
+ * @throws {CoordinationError} `ERR_INVALID_RUN_ID` for an empty run id.
  */
 export function applyRelease(
   current: CoordinationRecord | null,
@@ -446,8 +483,16 @@ export function applyRelease(
 }
 
 /**
- * Records why a run stopped. With `requireActiveOwner` (default) only the owner may.
- * @returns `exit_signal_recorded`, or `ownership_lost` / `ownership_missing`.
+ * Records why a run stopped (reason trimmed, at most 500 characters, as
+ * dev-loops does). With `requireActiveOwner` (default true) only the owner may.
+ *
+ * @param current - the record as read, `null` when the target has none.
+ * @param target - the parsed target.
+ * @param input - run id, reason, `requireActiveOwner`.
+ * @param nowMs - the time, Unix ms.
+ * @returns the record to write (`null` on a conflict) and `exit_signal_recorded`,
+ *   or `ownership_lost` / `ownership_missing`.
+ * @throws {CoordinationError} `ERR_INVALID_RUN_ID` for an empty run id.
  */
 export function applyExitSignal(
   current: CoordinationRecord | null,
