@@ -336,26 +336,10 @@ describe.skipIf(skipPostgres)(
     });
 
     it('migrates, then claims and lists through the database, with the URL from the environment', async () => {
-      const migrate = await runwarden([
-        'db',
-        'migrate',
-        '--database-url',
-        url,
-        '--schema',
-        'cli_test',
-        '--json',
-      ]);
-      expect(json(migrate.stdout)).toMatchObject({ ok: true, schema: 'cli_test', version: 1 });
-      const again = await runwarden([
-        'db',
-        'migrate',
-        '--database-url',
-        url,
-        '--schema',
-        'cli_test',
-      ]);
-      expect(again.stderr).toContain('schema cli_test is up to date (version 1)');
-      await runwarden(['db', 'migrate', '--database-url', url]);
+      const migrate = await runwarden(['db', 'migrate', '--database-url', url, '--json']);
+      expect(json(migrate.stdout)).toMatchObject({ ok: true, schema: 'runwarden', version: 1 });
+      const again = await runwarden(['db', 'migrate'], { RUNWARDEN_DATABASE_URL: url });
+      expect(again.stderr).toContain('schema runwarden is up to date (version 1)');
       const claim = await runwarden(
         ['claim', 'acme/widgets#5', '--run-id', 'pg-run', '--store', 'postgres'],
         {
@@ -382,6 +366,29 @@ describe.skipIf(skipPostgres)(
           ])
         ).exitCode,
       ).toBe(0);
+      // runwarden run --target through the database: owned while the command runs, released after.
+      const run = await runwarden([
+        'run',
+        '--target',
+        'acme/widgets#6',
+        '--database-url',
+        url,
+        '--state-dir',
+        stateDir,
+        '--max-resumes',
+        '0',
+        '--',
+        process.execPath,
+        cli,
+        'owner',
+        'acme/widgets#6',
+        '--require',
+        '--database-url',
+        url,
+      ]);
+      expect(run.exitCode).toBe(0);
+      const after = await runwarden(['owner', 'acme/widgets#6', '--database-url', url, '--json']);
+      expect(json(after.stdout)).toMatchObject({ status: 'no_owner_record', activeRun: null });
     });
 
     it('exits 1 (SERVICE_FAILED) with a clear line when the server is unreachable', async () => {

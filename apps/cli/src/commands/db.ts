@@ -7,13 +7,13 @@ import { printJson, say } from '../output.js';
 /** Raw flags of `runwarden db migrate`. */
 export interface DbFlags {
   databaseUrl?: string;
-  schema?: string;
   json?: boolean;
 }
 
 /**
  * `runwarden db migrate`: creates (or upgrades) the PostgreSQL tables of the
- * coordination store; safe to run again and from several machines at once.
+ * coordination store in schema `runwarden`; safe to run again and from
+ * several machines at once.
  *
  * @returns 0.
  */
@@ -22,7 +22,7 @@ export async function dbMigrateCommand(flags: DbFlags): Promise<number> {
   if (!url) throw usage(`db migrate needs --database-url URL or $${DATABASE_URL_ENV}`);
   let store: PostgresStore | undefined;
   try {
-    store = new PostgresStore({ connectionString: url, schema: flags.schema });
+    store = new PostgresStore({ connectionString: url });
     const result = await store.migrate();
     if (flags.json) printJson('OK', { ...result });
     else
@@ -45,7 +45,6 @@ export function registerDb(program: Command, exit: { code: number }): void {
   db.command('migrate')
     .description('create or upgrade the coordination tables (idempotent)')
     .option('--database-url <url>', `PostgreSQL URL (default: $${DATABASE_URL_ENV})`)
-    .option('--schema <name>', 'schema for the tables', 'runwarden')
     .option('--json', 'print one JSON object with ok, reason, exitCode and the data')
     .addHelpText(
       'after',

@@ -202,7 +202,7 @@ async function postgresMeasures(quick: boolean): Promise<Measure[]> {
  * operations as naive statements on one jsonb row per target.
  */
 export const coordinationStateBench: Bench = async ({ quick, workDir }) => {
-  const seconds = quick ? 1.5 : 3;
+  const seconds = quick ? 1 : 3;
   const rounds = quick ? 1 : 3;
   return [
     await fileMeasure({
