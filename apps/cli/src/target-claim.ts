@@ -26,7 +26,9 @@ export interface TargetClaim {
  * Claims `target` for a run before its command starts (the owner is this
  * `runwarden` process, so a SIGKILLed runwarden frees the target at once on
  * this machine), refreshes the lease every third of it (the heartbeat), and
- * calls `onLost` when a refresh finds that another run took the target over.
+ * calls `onLost` when a refresh finds that another run took the target over,
+ * or when no refresh has succeeded for two thirds of the lease (the store is
+ * unreachable: the lease is about to run out, so the run stops first).
  *
  * @throws {CliError} `LOCK_HELD` (exit 5) when another run owns the target, or the mapped store error.
  */
@@ -63,14 +65,25 @@ export async function claimTargetForRun(options: {
       { target: result.target, activeRun: result.activeRun },
     );
   }
+  // Kubernetes leader election's rule: a holder that cannot renew before its
+  // lease runs out steps down, since another machine may then claim the target.
+  let lastRefreshMs = Date.now();
   const timer = setInterval(
     () => {
       store
         .refresh(options.target, options.runId)
         .then((refreshed) => {
           if (!refreshed.ok) options.onLost(refreshed.message);
+          else lastRefreshMs = Date.now();
         })
-        .catch(() => undefined);
+        .catch((error: unknown) => {
+          const silentMs = Date.now() - lastRefreshMs;
+          if (silentMs > (leaseMs * 2) / 3) {
+            options.onLost(
+              `could not refresh the lease on ${options.target} for ${Math.round(silentMs / 1000)}s (${(error as Error).message}); another run may claim it`,
+            );
+          }
+        });
     },
     Math.max(1000, Math.floor(leaseMs / 3)),
   );
