@@ -1,1 +1,7 @@
-export { default } from '../../vitest.config';
+import { defineConfig, mergeConfig } from 'vitest/config';
+import base from '../../vitest.config';
+
+export default mergeConfig(
+  base,
+  defineConfig({ test: { globalSetup: ['./test/postgres-global-setup.ts'] } }),
+);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { EXIT_CODES } from '@runwarden/watchdog';
 import { Command, CommanderError, Option } from 'commander';
+import { registerCoordinationCommands } from './commands/coordination.js';
 import { killCommand } from './commands/kill.js';
 import { logsCommand } from './commands/logs.js';
 import { lockFailure, runCommand } from './commands/run.js';
@@ -41,6 +42,12 @@ export function buildProgram(exit: { code: number }): Command {
     .description('run a command under the watchdog, one run at a time')
     .argument('<command...>', 'the command and its arguments, after --')
     .option('--target <key>', 'claim a target (owner/repo#123, queue:item-7) for the run')
+    .option('--store <kind>', 'where --target ownership lives: file or postgres')
+    .option('--database-url <url>', 'PostgreSQL URL for --store postgres')
+    .option(
+      '--coordination-dir <dir>',
+      'file store directory for --target (e.g. dev-loops .pi/runner-coordination)',
+    )
     .option(
       '--mission-timeout <dur>',
       'wall clock over all attempts (150s, 15m, 2h, or ms); then exit 2',
@@ -150,6 +157,7 @@ Example:
       exit.code = await killCommand(flags);
     });
 
+  registerCoordinationCommands(program, exit);
   return program;
 }
 

@@ -1,16 +1,21 @@
 import {
   closeSync,
   constants,
+  type FSWatcher,
+  fstatSync,
   fsyncSync,
   lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
+  watch,
+  writeSync,
 } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import { acquire } from '@runwarden/lock-core';
-import { verifyIdentity } from '@runwarden/process-identity';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { type LockHandle, LockHeldError, tryAcquire } from '@runwarden/lock-core';
+import { captureIdentity, type ProcessIdentity, verifyIdentity } from '@runwarden/process-identity';
 import writeFileAtomic from 'write-file-atomic';
 import { CoordinationError } from './errors.js';
 import {
@@ -19,100 +24,120 @@ import {
   applyRefresh,
   applyRelease,
   assertOwnershipOn,
+  boundRecord,
   type ClaimInput,
   type ClaimStatus,
+  DEFAULT_HISTORY_LIMIT,
   type OperationResult,
   type OwnershipStatus,
   type ReleaseStatus,
 } from './operations.js';
 import {
+  type ArchivedEntry,
   type CoordinationRecord,
   coordinationRecordSchema,
   SUPPORTED_SCHEMA_VERSIONS,
 } from './schema.js';
+import type {
+  AssertOwnershipInput,
+  CoordinationStore,
+  ExitSignalInput,
+  ListedTarget,
+  StoreOptions,
+} from './store.js';
 import { decodeKey, parseTarget, type Target, targetFile } from './target.js';
 
-/** The operations every store offers (file and PostgreSQL), with the same statuses. */
-export interface CoordinationStore {
-  /** Claims a target for a run (`claimed_new`, `refreshed`, `claimed_expired`, `claimed_dead_owner`, `taken_over`). */
-  claim(target: string, input: ClaimInput): Promise<OperationResult<ClaimStatus>>;
-  /** Extends the owning run's lease. */
-  refresh(target: string, runId: string): Promise<OperationResult<'refreshed'>>;
-  /** Checks ownership, optionally against a fencing token. */
-  assertOwnership(
-    target: string,
-    input: { runId: string; fencingToken?: number; requireExisting?: boolean },
-  ): Promise<OperationResult<OwnershipStatus>>;
-  /** Gives the target up. */
-  release(target: string, runId: string): Promise<OperationResult<ReleaseStatus>>;
-  /** Records why a run stopped. */
-  recordExitSignal(
-    target: string,
-    input: { runId: string; reason?: string; requireActiveOwner?: boolean },
-  ): Promise<OperationResult<'exit_signal_recorded'>>;
-  /** The record of one target, or `null`. */
-  get(target: string): Promise<CoordinationRecord | null>;
-  /** Every target with a record. */
-  list(): Promise<{ target: string; record: CoordinationRecord }[]>;
-}
+export type { CoordinationStore } from './store.js';
 
 /** Options for {@link FileStore}. */
-export interface FileStoreOptions {
-  /** The coordination directory, e.g. `.runtime/coordination` or a dev-loops `.pi/runner-coordination`. */
-  directory: string;
-  /** Injected clock, Unix ms. @default Date.now */
-  now?: () => number;
+export interface FileStoreOptions extends StoreOptions {
   /**
-   * How long to wait for another writer of the same target, in ms.
+   * The coordination directory, e.g. `.runtime/coordination`, or an existing
+   * dev-loops `.pi/runner-coordination` (the same files are read and written).
+   * Created with mode 0700 when missing.
+   */
+  directory: string;
+  /**
+   * How long to wait for another writer of the same target, in ms, before
+   * failing with `ERR_STORE_BUSY`.
    * @default 30000
    */
   lockWaitMs?: number;
 }
 
+const LOCK_RUNNER_TOKEN = 'runwarden-coordination';
+const FIRST_RETRY_MS = 1;
+const MAX_RETRY_MS = 25;
+
 /**
- * The embedded store: one JSON file per target, each change made under a
- * lock-core lock (`<file>.lock`), written to a temp file, fsynced, renamed
- * (write-file-atomic), and the directory fsynced. A corrupt or unknown file is
- * a {@link CoordinationError} naming it; it is never overwritten.
+ * The embedded store, for one machine: one JSON file per target (dev-loops'
+ * layout), each change made under a lock-core lock (`<file>.lock`), written to
+ * a temp file, fsynced and renamed (write-file-atomic), then the directory
+ * fsynced. History beyond `historyLimit` is appended (fsynced) to
+ * `<file minus .json>.archive.jsonl` before the record is rewritten, so a crash
+ * in between duplicates entries at worst and never loses one. A corrupt or
+ * unknown file is a {@link CoordinationError} `ERR_INVALID_STATE` naming it; it
+ * is never overwritten. A symlink is never followed into state.
+ *
+ * @example
+ * ```ts
+ * const store = new FileStore({ directory: '.runtime/coordination' });
+ * const claim = await store.claim('acme/widgets#12', { runId: 'run-1', owner: captureIdentity() ?? undefined });
+ * ```
  */
 export class FileStore implements CoordinationStore {
+  /** The coordination directory, absolute. */
   readonly directory: string;
   private readonly now: () => number;
   private readonly lockWaitMs: number;
+  private readonly historyLimit: number;
+  private readonly verifyOwner: NonNullable<StoreOptions['verifyOwner']>;
+  private holder: ProcessIdentity | undefined;
 
+  /**
+   * @param options - the directory, and optionally the clock, lock wait, history limit and owner verifier.
+   * @throws {CoordinationError} `ERR_INVALID_OPTION` for a history limit that is not a positive integer.
+   */
   constructor(options: FileStoreOptions) {
     this.directory = resolve(options.directory);
     this.now = options.now ?? Date.now;
     this.lockWaitMs = options.lockWaitMs ?? 30_000;
+    this.historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+    this.verifyOwner = options.verifyOwner ?? verifyIdentity;
+    if (!Number.isInteger(this.historyLimit) || this.historyLimit <= 0) {
+      throw new CoordinationError(
+        'ERR_INVALID_OPTION',
+        `Invalid history limit ${JSON.stringify(options.historyLimit)}: use a positive whole number.`,
+      );
+    }
   }
 
-  /** Absolute path of a target's file. @throws {CoordinationError} `ERR_INVALID_TARGET`. */
+  /**
+   * Absolute path of a target's record file.
+   *
+   * @param target - a target key or a parsed target.
+   * @returns `<directory>/<owner>/<repo>/pr-<N>.json` or `<directory>/other/<encoded>.json`.
+   * @throws {CoordinationError} `ERR_INVALID_TARGET` for a bad key.
+   */
   pathOf(target: string | Target): string {
     const parsed = typeof target === 'string' ? parseTarget(target) : target;
     return join(this.directory, targetFile(parsed));
   }
 
-  private read(path: string): CoordinationRecord | null {
-    let raw: string;
-    let fd: number;
-    try {
-      fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return null;
-      if (code === 'ELOOP')
-        throw invalid(
-          path,
-          'it is a symlink, and runwarden never follows a symlink into state',
-          error,
-        );
-      throw error;
-    }
-    try {
-      raw = readFileSync(fd, 'utf8');
-    } finally {
-      closeSync(fd);
-    }
+  /**
+   * Absolute path of a target's archive (history moved out of the record), one JSON object a line.
+   *
+   * @param target - a target key or a parsed target.
+   * @returns the record's path with `.json` replaced by `.archive.jsonl`.
+   * @throws {CoordinationError} `ERR_INVALID_TARGET` for a bad key.
+   */
+  archivePathOf(target: string | Target): string {
+    return archivePath(this.pathOf(target));
+  }
+
+  private read(path: string, target?: Target): CoordinationRecord | null {
+    const raw = readPrivateFile(path);
+    if (raw === null) return null;
     let json: unknown;
     try {
       json = JSON.parse(raw);
@@ -135,37 +160,94 @@ export class FileStore implements CoordinationStore {
       const issue = parsed.error.issues[0];
       throw invalid(path, `${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}`);
     }
+    if (target) {
+      const recorded = targetKeyOf(parsed.data);
+      if (recorded !== undefined && recorded !== target.key) {
+        throw invalid(path, `it belongs to target ${JSON.stringify(recorded)}, not ${target.key}`);
+      }
+    }
     return parsed.data;
   }
 
-  private async write(path: string, record: CoordinationRecord): Promise<void> {
-    await writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`, {
+  private write(path: string, record: CoordinationRecord): void {
+    // Compact: a record with 200 history entries is 30% smaller than
+    // pretty-printed, and the fsync of its bytes is most of a write's cost.
+    writeFileAtomic.sync(path, `${JSON.stringify(record)}\n`, {
       mode: 0o600,
       fsync: true,
     });
-    let fd: number | undefined;
+    syncDirectory(dirname(path));
+  }
+
+  private archive(path: string, target: Target, moved: ReturnType<typeof boundRecord>): void {
+    const archivedAt = new Date(this.now()).toISOString();
+    const lines = [
+      ...moved.history.map((entry) => ({ kind: 'history', target: target.key, archivedAt, entry })),
+      ...moved.exitSignals.map((entry) => ({
+        kind: 'exitSignal',
+        target: target.key,
+        archivedAt,
+        entry,
+      })),
+    ];
+    if (lines.length === 0) return;
+    const fd = openSync(
+      archivePath(path),
+      constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+      0o600,
+    );
     try {
-      fd = openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
+      // A line cut short by a crash mid-append must not swallow the next one.
+      const size = fstatSync(fd).size;
+      const last = Buffer.alloc(1);
+      const separator = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 10;
+      writeSync(
+        fd,
+        `${separator ? '\n' : ''}${lines.map((line) => `${JSON.stringify(line)}\n`).join('')}`,
+      );
       fsyncSync(fd);
-    } catch {
-      // best effort on filesystems that refuse directory fsync
     } finally {
-      if (fd !== undefined) closeSync(fd);
+      closeSync(fd);
     }
   }
 
   private ensureDirectory(path: string): void {
     const directory = dirname(path);
     mkdirSync(directory, { recursive: true, mode: 0o700 });
-    if (!lstatSync(directory).isDirectory()) {
-      throw new CoordinationError(
-        'ERR_INVALID_STATE',
-        `${directory} is not a directory; a symlink is never followed into state.`,
-        { path: directory },
-      );
+    for (
+      let current = directory;
+      current.length >= this.directory.length;
+      current = dirname(current)
+    ) {
+      if (!lstatSync(current).isDirectory()) {
+        throw new CoordinationError(
+          'ERR_INVALID_STATE',
+          `${current} is not a directory; a symlink is never followed into state.`,
+          { path: current, hint: `Point the coordination directory at a real directory.` },
+        );
+      }
+      if (current === this.directory) break;
     }
   }
 
+  private tryLock(path: string): Promise<LockHandle> {
+    this.holder ??= captureIdentity(process.pid) ?? undefined;
+    return tryAcquire(`${path}.lock`, {
+      heartbeatMs: 0,
+      runnerToken: LOCK_RUNNER_TOKEN,
+      repoMarker: this.directory,
+      holder: this.holder,
+    });
+  }
+
+  /**
+   * Reads, decides, and writes under the target's lock. An outcome that writes
+   * nothing (a conflict, a no-op) needs no lock: the file is only ever replaced
+   * whole, so a read is one state the target really had during the call, and
+   * answering from it is linearizable. So the decision is first made on a
+   * plain read, and again after every wait for the lock: a contender that
+   * loses the race learns it from a read instead of queueing for the lock.
+   */
   private async mutate<R>(
     targetInput: string,
     apply: (
@@ -175,65 +257,93 @@ export class FileStore implements CoordinationStore {
   ): Promise<R> {
     const target = parseTarget(targetInput);
     const path = this.pathOf(target);
-    this.ensureDirectory(path);
-    const lock = await acquire(`${path}.lock`, {
-      waitMs: this.lockWaitMs,
-      retryMs: 2,
-      heartbeatMs: 0,
-      runnerToken: 'runwarden-coordination',
-    });
+    const deadline = Date.now() + this.lockWaitMs;
+    let delayMs = FIRST_RETRY_MS;
+    let lock: LockHandle | undefined;
+    while (!lock) {
+      const optimistic = apply(this.read(path, target), target);
+      if (!optimistic.next) return optimistic.result;
+      this.ensureDirectory(path);
+      try {
+        lock = await this.tryLock(path);
+      } catch (error) {
+        if (!LockHeldError.isInstance(error) || error.code !== 'ERR_LOCK_HELD') throw error;
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new CoordinationError(
+            'ERR_STORE_BUSY',
+            `Another writer held ${path} for more than ${this.lockWaitMs} ms: ${error.message}`,
+            { path, cause: error, hint: error.hint },
+          );
+        }
+        await waitForRemoval(`${path}.lock`, Math.min(left, jitter(delayMs)));
+        delayMs = Math.min(MAX_RETRY_MS, delayMs * 2);
+      }
+    }
     try {
-      const { next, result } = apply(this.read(path), target);
-      if (next) await this.write(path, next);
+      const { next, result } = apply(this.read(path, target), target);
+      if (next) {
+        const bounded = boundRecord(next, this.historyLimit);
+        this.archive(path, target, bounded);
+        this.write(path, bounded.record);
+      }
       return result;
     } finally {
       await lock.release();
     }
   }
 
+  /** {@inheritDoc CoordinationStore.claim} */
   async claim(target: string, input: ClaimInput): Promise<OperationResult<ClaimStatus>> {
     return this.mutate(target, (current, parsed) => {
       const owner = current?.activeRun?.owner;
-      const ownerVerdict = owner ? verifyIdentity(owner) : undefined;
+      const ownerVerdict = owner ? this.verifyOwner(owner) : undefined;
       return applyClaim(current, parsed, input, { ownerVerdict }, this.now());
     });
   }
 
+  /** {@inheritDoc CoordinationStore.refresh} */
   async refresh(target: string, runId: string): Promise<OperationResult<'refreshed'>> {
     return this.mutate(target, (current, parsed) =>
       applyRefresh(current, parsed, runId, this.now()),
     );
   }
 
+  /** {@inheritDoc CoordinationStore.assertOwnership} */
   async assertOwnership(
     target: string,
-    input: { runId: string; fencingToken?: number; requireExisting?: boolean },
+    input: AssertOwnershipInput,
   ): Promise<OperationResult<OwnershipStatus>> {
     const parsed = parseTarget(target);
-    return assertOwnershipOn(this.read(this.pathOf(parsed)), parsed, input);
+    return assertOwnershipOn(this.read(this.pathOf(parsed), parsed), parsed, input);
   }
 
+  /** {@inheritDoc CoordinationStore.release} */
   async release(target: string, runId: string): Promise<OperationResult<ReleaseStatus>> {
     return this.mutate(target, (current, parsed) =>
       applyRelease(current, parsed, runId, this.now()),
     );
   }
 
+  /** {@inheritDoc CoordinationStore.recordExitSignal} */
   async recordExitSignal(
     target: string,
-    input: { runId: string; reason?: string; requireActiveOwner?: boolean },
+    input: ExitSignalInput,
   ): Promise<OperationResult<'exit_signal_recorded'>> {
     return this.mutate(target, (current, parsed) =>
       applyExitSignal(current, parsed, input, this.now()),
     );
   }
 
+  /** {@inheritDoc CoordinationStore.get} */
   async get(target: string): Promise<CoordinationRecord | null> {
-    return this.read(this.pathOf(target));
+    const parsed = parseTarget(target);
+    return this.read(this.pathOf(parsed), parsed);
   }
 
-  async list(): Promise<{ target: string; record: CoordinationRecord }[]> {
-    const found: { target: string; record: CoordinationRecord }[] = [];
+  /** {@inheritDoc CoordinationStore.list} */
+  async list(): Promise<ListedTarget[]> {
+    const found: ListedTarget[] = [];
     const walk = (directory: string) => {
       let names: string[];
       try {
@@ -256,14 +366,111 @@ export class FileStore implements CoordinationStore {
       }
     };
     walk(this.directory);
-    return found;
+    return found.sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
+  }
+
+  /** {@inheritDoc CoordinationStore.archived} */
+  async archived(target: string): Promise<ArchivedEntry[]> {
+    const path = this.archivePathOf(target);
+    const raw = readPrivateFile(path);
+    if (raw === null) return [];
+    const entries: ArchivedEntry[] = [];
+    for (const line of raw.split('\n')) {
+      if (line.trim() === '') continue;
+      try {
+        entries.push(JSON.parse(line) as ArchivedEntry);
+      } catch {
+        // A line cut short by a crash mid-append: its entries were still in
+        // the record, which had not been rewritten, and were archived again.
+      }
+    }
+    return entries;
+  }
+
+  /** Nothing to free: the file store holds no open resources between operations. */
+  async close(): Promise<void> {}
+}
+
+function archivePath(recordPath: string): string {
+  return `${recordPath.replace(/\.json$/, '')}.archive.jsonl`;
+}
+
+/** Reads a state file without following a symlink; `null` when it does not exist. */
+function readPrivateFile(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ELOOP')
+      throw invalid(
+        path,
+        'it is a symlink, and runwarden never follows a symlink into state',
+        error,
+      );
+    throw error;
+  }
+  try {
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
   }
 }
 
-function targetOf(relativePath: string, record: CoordinationRecord): string {
+/** fsyncs a directory so a rename in it survives a power loss (best effort where refused). */
+function syncDirectory(directory: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(directory, constants.O_RDONLY | constants.O_DIRECTORY);
+    fsyncSync(fd);
+  } catch {
+    // filesystems that refuse a directory fsync (some network ones) keep the rename anyway
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function jitter(delayMs: number): number {
+  return delayMs / 2 + Math.random() * delayMs;
+}
+
+/**
+ * Waits until the lock file is removed or replaced (inotify through
+ * `fs.watch` on its directory), or `timeoutMs` passes, whichever is first: a
+ * waiter wakes as soon as the holder lets go instead of sleeping a backoff out.
+ */
+function waitForRemoval(lockPath: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolvePromise) => {
+    let watcher: FSWatcher | undefined;
+    const name = basename(lockPath);
+    const done = () => {
+      clearTimeout(timer);
+      watcher?.close();
+      resolvePromise();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    try {
+      watcher = watch(dirname(lockPath), { persistent: false }, (event, file) => {
+        if (event === 'rename' && (file === null || file === name)) done();
+      });
+      watcher.on('error', () => undefined);
+    } catch {
+      // no inotify (or too many watches): the timer alone wakes us
+    }
+  });
+}
+
+function targetKeyOf(record: CoordinationRecord): string | undefined {
   if ('repo' in record.target && typeof record.target.repo === 'string')
-    return `${record.target.repo}#${String(record.target.pr)}`;
+    return `${record.target.repo.toLowerCase()}#${String(record.target.pr)}`;
   if ('key' in record.target && typeof record.target.key === 'string') return record.target.key;
+  return undefined;
+}
+
+function targetOf(relativePath: string, record: CoordinationRecord): string {
+  const key = targetKeyOf(record);
+  if (key !== undefined) return key;
   const match = /^other\/(.+)\.json$/.exec(relativePath);
   return match ? decodeKey(match[1]!) : relativePath;
 }

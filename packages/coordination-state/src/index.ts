@@ -1,18 +1,24 @@
 export { CoordinationError, type CoordinationErrorCode } from './errors.js';
-export { type CoordinationStore, FileStore, type FileStoreOptions } from './file-store.js';
+export { FileStore, type FileStoreOptions } from './file-store.js';
 export {
   applyClaim,
   applyExitSignal,
   applyRefresh,
   applyRelease,
   assertOwnershipOn,
+  boundRecord,
   type ClaimFacts,
   type ClaimInput,
   type ClaimStatus,
   type ConflictCode,
+  DEFAULT_HISTORY_LIMIT,
   DEFAULT_LEASE_MS,
   emptyRecord,
+  highestToken,
   leaseExpired,
+  MAX_LEASE_MS,
+  normalizeLeaseMs,
+  normalizeRunId,
   type OperationConflict,
   type OperationOk,
   type OperationResult,
@@ -20,14 +26,37 @@ export {
   type ReleaseStatus,
 } from './operations.js';
 export {
+  DEFAULT_POSTGRES_SCHEMA,
+  POSTGRES_SCHEMA_VERSION,
+  postgresMigrations,
+  quoteSchema,
+} from './postgres-schema.js';
+export {
+  DATABASE_URL_ENV,
+  type MigrationResult,
+  PostgresStore,
+  type PostgresStoreOptions,
+} from './postgres-store.js';
+export {
   type ActiveRun,
+  type ArchivedEntry,
   activeRunSchema,
   COORDINATION_SCHEMA_VERSION,
   type CoordinationRecord,
   coordinationRecordSchema,
   type ExitSignal,
   exitSignalSchema,
+  type HistoryEntry,
+  historyEntrySchema,
   type PreviousRun,
+  previousRunSchema,
   SUPPORTED_SCHEMA_VERSIONS,
 } from './schema.js';
+export type {
+  AssertOwnershipInput,
+  CoordinationStore,
+  ExitSignalInput,
+  ListedTarget,
+  StoreOptions,
+} from './store.js';
 export { decodeKey, encodeKey, parseTarget, type Target, targetFile } from './target.js';

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { applyClaim, applyExitSignal, applyRelease, assertOwnershipOn } from './operations.js';
+import {
+  applyClaim,
+  applyExitSignal,
+  applyRelease,
+  assertOwnershipOn,
+  boundRecord,
+  emptyRecord,
+  highestToken,
+  normalizeLeaseMs,
+} from './operations.js';
 import { parseTarget } from './target.js';
 
 const target = parseTarget('acme/widgets#12');
@@ -136,5 +145,49 @@ describe('assertOwnershipOn, applyRelease and applyExitSignal', () => {
     expect(applyExitSignal(null, target, { runId: 'run-a' }, t0).result).toMatchObject({
       error: 'ownership_missing',
     });
+  });
+});
+
+describe('boundRecord, highestToken and normalizeLeaseMs', () => {
+  it('keeps the last entries and returns the older ones, oldest first', () => {
+    let record = applyClaim(null, target, { runId: 'run-a' }, {}, t0).next!;
+    record = applyRelease(record, target, 'run-a', t0).next!;
+    record = applyClaim(record, target, { runId: 'run-b' }, {}, t0).next!;
+    const bounded = boundRecord(record, 2);
+    expect(bounded.history.map((entry) => [entry.type, entry.runId])).toEqual([['claim', 'run-a']]);
+    expect(bounded.record.history.map((entry) => [entry.type, entry.runId])).toEqual([
+      ['release', 'run-a'],
+      ['claim', 'run-b'],
+    ]);
+    expect(bounded.record.lastFencingToken).toBe(2);
+    expect(boundRecord(record, 3)).toEqual({ record, history: [], exitSignals: [] });
+    expect(() => boundRecord(record, 0)).toThrow(
+      'Invalid history limit 0: use a positive whole number.',
+    );
+  });
+
+  it('finds the highest token in the counter, the active run or the history', () => {
+    const record = emptyRecord(target);
+    expect(highestToken(record)).toBe(0);
+    expect(
+      highestToken({
+        ...record,
+        lastFencingToken: undefined,
+        history: [{ type: 'claim', fencingToken: 7 }],
+      }),
+    ).toBe(7);
+  });
+
+  it.each([
+    [undefined, 300_000],
+    [1, 1],
+  ])('accepts lease %j as %j ms', (input, expected) => {
+    expect(normalizeLeaseMs(input)).toBe(expected);
+  });
+
+  it.each([0, -1, 1.5, 31 * 24 * 3600_000, '5'])('refuses lease %j', (input) => {
+    expect(() => normalizeLeaseMs(input)).toThrow(
+      `Invalid lease ${JSON.stringify(input)}: use a positive whole number of milliseconds up to 30 days.`,
+    );
   });
 });

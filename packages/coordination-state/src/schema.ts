@@ -33,21 +33,31 @@ export const previousRunSchema = z
   })
   .passthrough();
 
-/** One history entry (`claim`, `refresh`, `takeover`, `release`, …). */
+/**
+ * One history entry: `type` is `claim` (with `reason` `claimed_expired` or
+ * `claimed_dead_owner` when it replaced a run), `refresh`, `takeover` or
+ * `release`, as dev-loops writes them; runwarden adds the `fencingToken` of
+ * the run concerned (so tokens survive a rewrite by dev-loops, which keeps
+ * history entries as they are).
+ */
 export const historyEntrySchema = z
   .object({
     type: z.string(),
     runId: z.string().nullable().optional(),
     at: z.string().nullable().optional(),
+    fencingToken: z.number().int().positive().optional(),
   })
   .passthrough();
 
-/** One recorded exit signal. */
+/** One recorded exit signal: why a run stopped (dev-loops' `exitSignals[]`). */
 export const exitSignalSchema = z
   .object({ runId: z.string(), at: z.string().nullable(), reason: z.string().nullable() })
   .passthrough();
 
-/** zod schema of a coordination record (one per target). */
+/**
+ * zod schema of a coordination record (one per target): dev-loops' shape
+ * (versions 1 and 2) with runwarden's optional fields beside it.
+ */
 export const coordinationRecordSchema = z
   .object({
     schemaVersion: z.union([z.literal(1), z.literal(2)]),
@@ -72,3 +82,19 @@ export type ActiveRun = z.infer<typeof activeRunSchema>;
 export type PreviousRun = z.infer<typeof previousRunSchema>;
 /** An exit signal. */
 export type ExitSignal = z.infer<typeof exitSignalSchema>;
+/** A history entry. */
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+
+/**
+ * One line of a history archive (`<record>.archive.jsonl` next to a record, or
+ * the `coordination_archive` table): a history entry or an exit signal moved
+ * out of a record once it held more than the history limit.
+ */
+export interface ArchivedEntry {
+  kind: 'history' | 'exitSignal';
+  /** The target key. */
+  target: string;
+  /** When it was moved, ISO 8601. */
+  archivedAt: string;
+  entry: HistoryEntry | ExitSignal;
+}

@@ -12,6 +12,8 @@ const PR_PATTERN = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)#(\d+)$/;
  * lower-cased, number a positive integer), anything else of 1 to 200 printable
  * characters (`queue:item-7`) is an opaque key.
  *
+ * @param input - the key as given (surrounding spaces are trimmed).
+ * @returns the parsed target with its normalised `key`.
  * @throws {CoordinationError} `ERR_INVALID_TARGET` for an empty, too long or malformed key.
  */
 export function parseTarget(input: string): Target {
@@ -55,6 +57,9 @@ export function parseTarget(input: string): Target {
  * `<owner>/<repo>/pr-<N>.json` for a pull request (dev-loops'
  * `.pi/runner-coordination/` layout), `other/<encoded>.json` otherwise, where
  * the encoding is reversible (`encodeURIComponent`, with `.` and `*` escaped too).
+ *
+ * @param target - the parsed target.
+ * @returns the relative path, with `/` separators.
  */
 export function targetFile(target: Target): string {
   if (target.kind === 'pull-request') {
@@ -64,7 +69,13 @@ export function targetFile(target: Target): string {
   return `other/${encodeKey(target.key)}.json`;
 }
 
-/** Reversible file-name encoding of an opaque key. */
+/**
+ * Reversible file-name encoding of an opaque key: `encodeURIComponent` with
+ * `.`, `*`, `'` and `!` escaped too, so no name is `.`, `..` or hidden.
+ *
+ * @param key - the key.
+ * @returns a file-name-safe string.
+ */
 export function encodeKey(key: string): string {
   return encodeURIComponent(key)
     .replace(/\./g, '%2E')
@@ -73,7 +84,12 @@ export function encodeKey(key: string): string {
     .replace(/!/g, '%21');
 }
 
-/** Inverse of {@link encodeKey}. */
+/**
+ * Inverse of {@link encodeKey}.
+ *
+ * @param encoded - a name made by {@link encodeKey}.
+ * @returns the key.
+ */
 export function decodeKey(encoded: string): string {
   return decodeURIComponent(encoded);
 }

@@ -1,6 +1,14 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { captureIdentity } from '@runwarden/process-identity';
@@ -112,5 +120,91 @@ describe('FileStore', () => {
     writeFileSync(path, '{"schemaVersion": 9}');
     await expect(store.get('queue:future')).rejects.toThrow(/schemaVersion 9 is not one of 1, 2/);
     expect(readFileSync(path, 'utf8')).toBe('{"schemaVersion": 9}');
+  });
+});
+
+describe('FileStore and dev-loops', () => {
+  const devLoopsRecord = {
+    schemaVersion: 2,
+    target: { repo: 'acme/widgets', pr: 4 },
+    activeRun: null,
+    previousRun: {
+      runId: 'devloops-run',
+      replacedAt: '2026-01-01T00:00:00.000Z',
+      replacedByRunId: null,
+    },
+    history: [
+      { type: 'claim', runId: 'devloops-run', at: '2026-01-01T00:00:00.000Z', fencingToken: 5 },
+      { type: 'release', runId: 'devloops-run', at: '2026-01-01T00:00:01.000Z' },
+    ],
+    exitSignals: [{ runId: 'devloops-run', at: '2026-01-01T00:00:01.000Z', reason: 'done' }],
+    devLoopsNote: 'kept',
+  };
+
+  it("writes schemaVersion 2 with runwarden's fields beside dev-loops' own, which stay", async () => {
+    const path = store.pathOf('acme/widgets#4');
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, JSON.stringify(devLoopsRecord));
+    const owner = captureIdentity()!;
+    // dev-loops rewrote the file without lastFencingToken: the token in its history still counts.
+    expect(await store.claim('acme/widgets#4', { runId: 'run-b', owner })).toMatchObject({
+      status: 'claimed_new',
+      fencingToken: 6,
+    });
+    const written = JSON.parse(readFileSync(path, 'utf8'));
+    expect(written).toMatchObject({
+      schemaVersion: 2,
+      target: { repo: 'acme/widgets', pr: 4 },
+      activeRun: { runId: 'run-b', owner, leaseMs: 300_000, fencingToken: 6 },
+      exitSignals: devLoopsRecord.exitSignals,
+      devLoopsNote: 'kept',
+      lastFencingToken: 6,
+    });
+    expect(written.history.slice(0, 2)).toEqual(devLoopsRecord.history);
+    expect(typeof written.activeRun.claimedAt).toBe('string');
+    expect(typeof written.activeRun.updatedAt).toBe('string');
+  });
+
+  it('refuses a record that names another target, and a symlink, leaving both as they are', async () => {
+    const path = store.pathOf('acme/widgets#5');
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, JSON.stringify(devLoopsRecord));
+    await expect(store.claim('acme/widgets#5', { runId: 'run-a' })).rejects.toMatchObject({
+      code: 'ERR_INVALID_STATE',
+      message: `Coordination state ${path} is unusable: it belongs to target "acme/widgets#4", not acme/widgets#5. It was left exactly as it was.`,
+    });
+    const linked = store.pathOf('acme/widgets#6');
+    symlinkSync(path, linked);
+    await expect(store.get('acme/widgets#6')).rejects.toMatchObject({
+      code: 'ERR_INVALID_STATE',
+      message: `Coordination state ${linked} is unusable: it is a symlink, and runwarden never follows a symlink into state. It was left exactly as it was.`,
+    });
+    expect(readFileSync(path, 'utf8')).toBe(JSON.stringify(devLoopsRecord));
+  });
+
+  it('moves history past the limit to a private archive file beside the record', async () => {
+    const small = new FileStore({ directory: join(dir, 'coordination'), historyLimit: 2 });
+    for (let round = 1; round <= 3; round++) {
+      await small.claim('acme/widgets#8', { runId: `run-${round}` });
+      await small.release('acme/widgets#8', `run-${round}`);
+    }
+    const archive = join(dir, 'coordination', 'acme', 'widgets', 'pr-8.archive.jsonl');
+    expect(small.archivePathOf('acme/widgets#8')).toBe(archive);
+    expect(statSync(archive).mode & 0o777).toBe(0o600);
+    const lines = readFileSync(archive, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines.map((line) => [line.kind, line.entry.type, line.entry.runId])).toEqual([
+      ['history', 'claim', 'run-1'],
+      ['history', 'release', 'run-1'],
+      ['history', 'claim', 'run-2'],
+      ['history', 'release', 'run-2'],
+    ]);
+    expect((await small.get('acme/widgets#8'))?.history.map((entry) => entry.runId)).toEqual([
+      'run-3',
+      'run-3',
+    ]);
+    expect((await small.list()).map((entry) => entry.target)).toEqual(['acme/widgets#8']);
   });
 });

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Bench, formatLine, type Measure, meets, round } from './harness.js';
 import { cliBench } from './measures/cli.js';
+import { coordinationStateBench } from './measures/coordination-state.js';
 import { killTreeBench } from './measures/kill-tree.js';
 import { lockCoreBench } from './measures/lock-core.js';
 import { processIdentityBench } from './measures/process-identity.js';
@@ -20,8 +21,9 @@ const benches: Record<string, Bench> = {
   cli: cliBench,
   'process-identity': processIdentityBench,
   'kill-tree': killTreeBench,
-  watchdog: watchdogBench,
   'lock-core': lockCoreBench,
+  'coordination-state': coordinationStateBench,
+  watchdog: watchdogBench,
 };
 
 const { values } = parseArgs({

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { CoordinationError, FileStore } from '@runwarden/coordination-state';
+import { CoordinationError } from '@runwarden/coordination-state';
 import { writeEvidence } from '@runwarden/evidence-hasher';
 import {
   LockCorruptError,
@@ -27,11 +27,15 @@ import { CliError, usage } from '../errors.js';
 import { processesOfRun } from '../orphans.js';
 import { colors, printJson, say } from '../output.js';
 import { ensureStateDir, findRepoRoot, resolveStateDir, statePaths } from '../state-dir.js';
+import { claimTargetForRun, type TargetClaim } from '../target-claim.js';
 import { describeEvent } from './story.js';
 
 /** Raw flags of `runwarden run`, as commander gives them. */
 export interface RunFlags {
   target?: string;
+  store?: string;
+  databaseUrl?: string;
+  coordinationDir?: string;
   missionTimeout?: string;
   idleTimeout?: string;
   startupTimeout?: string;
@@ -326,8 +330,7 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const signal of signals) process.on(signal, onSignal);
 
-  let store: FileStore | undefined;
-  let leaseTimer: NodeJS.Timeout | undefined;
+  let targetClaim: TargetClaim | undefined;
   let result: RunResult | undefined;
   let reason: ReasonCode = 'INTERNAL';
   let evidence:
@@ -335,38 +338,19 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
     | undefined;
   try {
     if (settings.target) {
-      store = new FileStore({ directory: paths.coordination });
-      const owner = captureIdentity(process.pid) ?? undefined;
-      const leaseMs = 5 * 60_000;
-      const claim = await store.claim(settings.target, { runId, owner, leaseMs });
-      if (!claim.ok) {
-        throw new CliError(
-          'LOCK_HELD',
-          claim.message,
-          'Wait for that run, or take over with `runwarden claim --takeover`.',
-          {
-            target: claim.target,
-            activeRun: claim.activeRun,
-          },
-        );
-      }
+      targetClaim = await claimTargetForRun({
+        target: settings.target,
+        runId,
+        flags: { ...flags, stateDir },
+        onLost: (message) => {
+          lostBecause = message;
+          controller.abort();
+        },
+      });
       if (human)
         say(
-          `claimed target ${colors.bold(claim.target)} (${claim.status}, fencing token ${claim.fencingToken})`,
+          `claimed target ${colors.bold(targetClaim.claim.target)} (${targetClaim.claim.status}, fencing token ${targetClaim.claim.fencingToken})`,
         );
-      const target = settings.target;
-      leaseTimer = setInterval(() => {
-        store!
-          .refresh(target, runId)
-          .then((refreshed) => {
-            if (!refreshed.ok) {
-              lostBecause = refreshed.message;
-              controller.abort();
-            }
-          })
-          .catch(() => undefined);
-      }, leaseMs / 3);
-      leaseTimer.unref();
     }
 
     result = await superviseRun({
@@ -386,15 +370,9 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
     if (reason === 'INTERRUPTED' && lostBecause) reason = 'LOCK_HELD';
   } finally {
     for (const signal of signals) process.off(signal, onSignal);
-    if (leaseTimer) clearInterval(leaseTimer);
-    if (store && settings.target) {
-      await store
-        .recordExitSignal(settings.target, {
-          runId,
-          reason: result ? `${reason}: ${result.message}` : reason,
-        })
-        .catch(() => undefined);
-      await store.release(settings.target, runId).catch(() => undefined);
+    if (targetClaim) {
+      const problems = await targetClaim.finish(reason, result?.message);
+      if (human) for (const problem of problems) say(colors.yellow(`target: ${problem}`));
     }
     try {
       const written = writeEvidence(runDir);

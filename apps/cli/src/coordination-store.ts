@@ -1,0 +1,141 @@
+import { resolve } from 'node:path';
+import {
+  CoordinationError,
+  type CoordinationStore,
+  DATABASE_URL_ENV,
+  FileStore,
+  type OperationConflict,
+  PostgresStore,
+} from '@runwarden/coordination-state';
+import { type Command, Option } from 'commander';
+import { CliError, usage } from './errors.js';
+import { resolveStateDir, statePaths } from './state-dir.js';
+
+/** Flags every coordination command takes to pick its store. */
+export interface StoreFlags {
+  /** `file` (default) or `postgres`. */
+  store?: string;
+  /** PostgreSQL URL; implies `--store postgres`. */
+  databaseUrl?: string;
+  /** An existing coordination directory, e.g. dev-loops' `.pi/runner-coordination`. */
+  coordinationDir?: string;
+  /** The state directory (the file store lives in its `coordination/`). */
+  stateDir?: string;
+}
+
+/** Adds `--store`, `--database-url`, `--coordination-dir` and `--state-dir` to a command. */
+export function addStoreOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '--store <kind>',
+        'where ownership lives: file (one machine) or postgres (a fleet)',
+      )
+        .choices(['file', 'postgres'])
+        .env('RUNWARDEN_STORE'),
+    )
+    .addOption(
+      new Option(
+        '--database-url <url>',
+        `PostgreSQL URL for --store postgres (default: $${DATABASE_URL_ENV})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--coordination-dir <dir>',
+        'file store directory, e.g. an existing dev-loops .pi/runner-coordination (default: <state-dir>/coordination)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--state-dir <dir>',
+        'state directory (default: <repo>/.runtime or $RUNWARDEN_STATE_DIR)',
+      ),
+    );
+}
+
+/**
+ * Opens the store the flags name: `--store postgres` (or a `--database-url`)
+ * opens a {@link PostgresStore} on `--database-url` or `$RUNWARDEN_DATABASE_URL`;
+ * otherwise a {@link FileStore} on `--coordination-dir` or `<state-dir>/coordination`.
+ *
+ * @throws {CliError} `USAGE` for contradictory or missing flags.
+ */
+export function openCoordinationStore(flags: StoreFlags): {
+  store: CoordinationStore;
+  kind: 'file' | 'postgres';
+  where: string;
+} {
+  const kind = flags.store ?? (flags.databaseUrl ? 'postgres' : 'file');
+  if (kind !== 'file' && kind !== 'postgres') {
+    throw usage(`--store: '${kind}' is not one of file, postgres`);
+  }
+  if (kind === 'postgres') {
+    if (flags.coordinationDir) {
+      throw usage('--coordination-dir is for the file store; drop it or use --store file');
+    }
+    const url = flags.databaseUrl ?? process.env[DATABASE_URL_ENV];
+    if (!url) {
+      throw usage(`--store postgres needs --database-url URL or $${DATABASE_URL_ENV}`);
+    }
+    const store = new PostgresStore({ connectionString: url });
+    return { store, kind, where: 'postgres' };
+  }
+  if (flags.databaseUrl) throw usage('--database-url is for --store postgres');
+  const directory = flags.coordinationDir
+    ? resolve(flags.coordinationDir)
+    : statePaths(resolveStateDir(flags.stateDir)).coordination;
+  return { store: new FileStore({ directory }), kind, where: directory };
+}
+
+/**
+ * Maps a {@link CoordinationError} to the CLI's exit table: bad input → 64,
+ * corrupt state → 7, a writer that held the target too long → 5, PostgreSQL
+ * unreachable or failing → `SERVICE_FAILED` (1), its tables missing → 64 with
+ * the way out. Anything else is returned as it is.
+ */
+export function coordinationFailure(error: unknown): unknown {
+  if (!CoordinationError.isInstance(error)) return error;
+  const data = { code: error.code, path: error.path };
+  switch (error.code) {
+    case 'ERR_INVALID_STATE':
+      return new CliError('INVALID_STATE', error.message, error.hint, data);
+    case 'ERR_STORE_BUSY':
+      return new CliError('LOCK_HELD', error.message, error.hint, data);
+    case 'ERR_DATABASE_UNREACHABLE':
+    case 'ERR_DATABASE':
+      return new CliError('SERVICE_FAILED', error.message, error.hint, data);
+    default:
+      return new CliError('USAGE', error.message, error.hint, data);
+  }
+}
+
+/** The run id of a command: `--run-id`, else `$RUNWARDEN_RUN_ID` (set inside `runwarden run`). */
+export function runIdOf(flag: string | undefined, command: string): string {
+  const runId = flag ?? process.env.RUNWARDEN_RUN_ID;
+  if (!runId || runId.trim() === '') {
+    throw usage(`${command} needs --run-id ID (or $RUNWARDEN_RUN_ID)`);
+  }
+  return runId.trim();
+}
+
+/** The data of a conflict, for `--json` and the human line. */
+export function conflictData(conflict: OperationConflict): Record<string, unknown> {
+  const { ok: _ok, ...rest } = conflict;
+  return { ...rest, status: conflict.error };
+}
+
+/** Runs `work` with the store open, closes it, and maps store errors to the exit table. */
+export async function withStore<T>(
+  flags: StoreFlags,
+  work: (opened: ReturnType<typeof openCoordinationStore>) => Promise<T>,
+): Promise<T> {
+  const opened = openCoordinationStore(flags);
+  try {
+    return await work(opened);
+  } catch (error) {
+    throw coordinationFailure(error);
+  } finally {
+    await opened.store.close().catch(() => undefined);
+  }
+}
