@@ -64,8 +64,13 @@ type WorkerReply =
   | { kind: 'progress'; bytes: number }
   | { kind: 'done'; results: { index: number; outcome: HashOutcome }[]; bytes: number };
 
-/** The worker's entry point, run from source text (so bundling the package keeps it working). */
-function workerMain() {
+/**
+ * The worker's entry point, run from source text (so bundling the package
+ * keeps it working). It gets the hashing function as an argument: a bundler
+ * or test transform may rewrite references to imported names, never
+ * parameters.
+ */
+function workerMain(hashOne: typeof hashFileWithRetries) {
   const { parentPort, workerData } = process.getBuiltinModule(
     'node:worker_threads',
   ) as typeof import('node:worker_threads');
@@ -86,7 +91,7 @@ function workerMain() {
       }
     };
     for (const item of message.batch) {
-      const outcome = hashFileWithRetries(
+      const outcome = hashOne(
         modules,
         { path: item.path, expected: item.expected, retries: message.retries },
         buffer,
@@ -101,7 +106,7 @@ function workerMain() {
 let workerSource: string | undefined;
 /** The worker's source: the two hashing functions and its entry point. */
 function source(): string {
-  workerSource ??= `${hashFileWith.toString()}\n${hashFileWithRetries.toString()}\n(${workerMain.toString()})();\n`;
+  workerSource ??= `${hashFileWith.toString()}\n(${workerMain.toString()})(${hashFileWithRetries.toString()});\n`;
   return workerSource;
 }
 
