@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { EXIT_CODES } from '@runwarden/watchdog';
 import { Command, CommanderError, Option } from 'commander';
+import { registerEvidenceCommands } from './commands/evidence.js';
 import { killCommand } from './commands/kill.js';
 import { lockFailure, runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
@@ -96,6 +97,8 @@ Example:
     .action(async (flags) => {
       exit.code = await killCommand(flags);
     });
+
+  registerEvidenceCommands(program, exit);
 
   return program;
 }

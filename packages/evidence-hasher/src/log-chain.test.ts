@@ -110,7 +110,7 @@ describe('verifyLogChain', () => {
   it('detects one changed byte and names its chunk', () => {
     written().close();
     const bytes = readFileSync(log);
-    bytes[MiB + 17] ^= 1;
+    bytes.writeUInt8(bytes.readUInt8(MiB + 17) ^ 1, MiB + 17);
     writeFileSync(log, bytes);
     expect(verifyLogChain(log)).toMatchObject({
       ok: false,

@@ -264,7 +264,7 @@ describe('empty things and determinism', () => {
     const result = writeEvidence(root);
     const target = join(root, 'file-7.bin');
     const bytes = readFileSync(target);
-    bytes[1234] ^= 0b0001_0000;
+    bytes.writeUInt8(bytes.readUInt8(1234) ^ 0b0001_0000, 1234);
     writeFileSync(target, bytes);
     const report = await verifyEvidence(result.manifestPath);
     expect(report.ok).toBe(false);
