@@ -16,7 +16,7 @@ export interface FileDigest {
   sha256: string;
   /** Bytes read. */
   sizeBytes: number;
-  /** True when size, mtime or inode changed while the file was read, or the path now names another file. */
+  /** True when size, mtime, ctime or inode changed while the file was read, or the path now names another file. */
   changedWhileReading: boolean;
 }
 
@@ -66,7 +66,7 @@ export function hashFileWith(
     constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
   );
   try {
-    const before = modules.fs.fstatSync(fd, { bigint: true });
+    const before = modules.fs.fstatSync(fd);
     if (!before.isFile()) {
       const error = new Error(`${path} is not a regular file`) as NodeJS.ErrnoException;
       error.code = 'ENOTREG';
@@ -81,23 +81,23 @@ export function hashFileWith(
       size += read;
       if (onBytes) onBytes(read);
     }
-    const after = modules.fs.fstatSync(fd, { bigint: true });
-    let now: { dev: bigint; ino: bigint } | undefined;
+    const after = modules.fs.fstatSync(fd);
+    let now: { dev: number; ino: number } | undefined;
     try {
-      now = modules.fs.lstatSync(path, { bigint: true });
+      now = modules.fs.lstatSync(path);
     } catch {
       now = undefined;
     }
     const changedWhileReading =
       after.size !== before.size ||
-      after.mtimeNs !== before.mtimeNs ||
+      after.mtimeMs !== before.mtimeMs ||
+      after.ctimeMs !== before.ctimeMs ||
       after.ino !== before.ino ||
-      BigInt(size) !== after.size ||
+      size !== after.size ||
       now === undefined ||
       now.ino !== after.ino ||
       now.dev !== after.dev ||
-      (expected !== undefined &&
-        (BigInt(expected.ino) !== before.ino || BigInt(expected.dev) !== before.dev));
+      (expected !== undefined && (expected.ino !== before.ino || expected.dev !== before.dev));
     return { sha256: hash.digest('hex'), sizeBytes: size, changedWhileReading };
   } finally {
     modules.fs.closeSync(fd);

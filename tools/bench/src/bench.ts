@@ -11,9 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Bench, formatLine, type Measure, meets, round } from './harness.js';
 import { cliBench } from './measures/cli.js';
+import { evidenceHasherBench } from './measures/evidence-hasher.js';
 
 const benches: Record<string, Bench> = {
   cli: cliBench,
+  'evidence-hasher': evidenceHasherBench,
 };
 
 const { values } = parseArgs({

@@ -75,7 +75,10 @@ function startProgress(enabled: boolean): {
   let latest: HashProgress | undefined;
   let bar: SingleBar | undefined;
   const started = Date.now();
-  const timer = setTimeout(() => {
+  // Shown from a timer, or from a progress report once the delay has passed
+  // (a report may arrive while the event loop is busy hashing).
+  const show = () => {
+    if (bar) return;
     bar = new SingleBar({
       stream: process.stderr,
       format: `${colors.dim('runwarden ▸')} hashing {bar} {percentage}% | {value}/{total} MiB | {files}/{filesTotal} files | {speed} MiB/s | ETA {eta_formatted}`,
@@ -83,17 +86,18 @@ function startProgress(enabled: boolean): {
       clearOnComplete: true,
       barsize: 24,
     });
-    const total = latest ? Math.ceil(latest.bytesTotal / MiB) : 0;
-    bar.start(total, latest ? Math.floor(latest.bytesDone / MiB) : 0, {
-      files: latest?.filesDone ?? 0,
+    bar.start(latest ? Math.ceil(latest.bytesTotal / MiB) : 0, 0, {
+      files: 0,
       filesTotal: latest?.filesTotal ?? 0,
       speed: 0,
     });
-  }, PROGRESS_DELAY_MS);
+  };
+  const timer = setTimeout(show, PROGRESS_DELAY_MS);
   timer.unref();
   return {
     onProgress(progress) {
       latest = progress;
+      if (!bar && Date.now() - started >= PROGRESS_DELAY_MS) show();
       if (!bar) return;
       const seconds = Math.max(0.001, (Date.now() - started) / 1000);
       bar.setTotal(Math.ceil(progress.bytesTotal / MiB));
@@ -205,7 +209,7 @@ async function hashCommand(rootArgument: string, flags: HashFlags): Promise<numb
         collisions: summary.collisions,
       });
     say(
-      `hashed ${manifest.fileCount} files (${manifest.totalBytes} bytes) in ${(durationMs / 1000).toFixed(2)} s: ${colors.bold(manifest.rootDigest)}`,
+      `hashed ${manifest.fileCount} file${manifest.fileCount === 1 ? '' : 's'} (${manifest.totalBytes} bytes) in ${(durationMs / 1000).toFixed(2)} s: ${colors.bold(manifest.rootDigest)}`,
     );
     for (const path of result.written) say(`wrote ${shown(path)}`);
     for (const entry of summary.incomplete)
