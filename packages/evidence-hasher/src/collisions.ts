@@ -16,8 +16,11 @@ export interface CollisionGroup {
  * @returns The path in Unicode Normalization Form C.
  */
 export function nfcKey(path: string): string {
-  return path.normalize('NFC');
+  return ASCII.test(path) ? path : path.normalize('NFC');
 }
+
+/** Printable ASCII and controls: NFC leaves it alone and case folding is `toLowerCase`. */
+const ASCII = /^[\x00-\x7F]*$/;
 
 /**
  * The key under which two paths collide on a case-insensitive file system:
@@ -31,6 +34,7 @@ export function nfcKey(path: string): string {
  * @returns The caseless key, in NFC for readability.
  */
 export function caseKey(path: string): string {
+  if (ASCII.test(path)) return path.toLowerCase();
   return path.normalize('NFD').toUpperCase().toLowerCase().normalize('NFD').normalize('NFC');
 }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import { findCollisions } from './collisions.js';
 import {
   EVIDENCE_FILES,
   EVIDENCE_FORMATS,
@@ -42,7 +43,10 @@ export interface WriteEvidenceOptions extends CollectOptions {
    * @default all: `['sums', 'json', 'intoto', 'md']`
    */
   formats?: EvidenceFormat[];
-  /** The run's data for the in-toto predicate and the review packet (command, timeouts, reason, exit code, times, processes). */
+  /**
+   * The run's data for the in-toto predicate and the review packet (command, timeouts, reason, exit code, times, processes).
+   * @default none: the statement's predicate then holds only the evidence summary
+   */
   predicate?: RunPredicate;
 }
 
@@ -72,9 +76,15 @@ export type EvidenceTexts = Record<EvidenceFormat, string>;
 
 /** Options for {@link renderEvidence}. */
 export interface RenderOptions {
-  /** Where the root lies relative to the evidence directory, and what was left out. */
+  /**
+   * Where the root lies relative to the evidence directory, and what was left out.
+   * @default none: the manifest then has no `root`, and verify needs one given
+   */
   location?: { root?: string; exclude?: string[] };
-  /** The run's data. */
+  /**
+   * The run's data.
+   * @default none
+   */
   predicate?: RunPredicate;
   /**
    * `SHA256SUMS` relative to the root, for the review packet's "check it" line.
@@ -102,8 +112,10 @@ export function renderEvidence(
   const manifest = buildManifest(entries, options.location);
   const sums = formatSha256Sums(manifest.entries);
   const json = serializeManifest(manifest);
+  const collisions = findCollisions(manifest.entries.map((entry) => entry.path));
   const statement = buildStatement(manifest, {
     run: options.predicate,
+    collisions,
     documents: {
       [EVIDENCE_FILES.manifest]: sha256Hex(json),
       [EVIDENCE_FILES.sums]: sha256Hex(sums),
@@ -112,6 +124,7 @@ export function renderEvidence(
   const md = formatReviewPacket(manifest, {
     run: options.predicate,
     sumsPathFromRoot: options.sumsPathFromRoot,
+    collisions,
   });
   return { manifest, statement, texts: { sums, json, intoto: serializeStatement(statement), md } };
 }

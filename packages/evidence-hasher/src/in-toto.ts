@@ -82,11 +82,14 @@ export interface InTotoStatement {
  *
  * @param manifest The manifest.
  * @param documents Hex SHA-256 of the other documents, by file name.
+ * @param collisions The manifest's collision groups, when already computed.
+ * @default collisions computed with `findCollisions`
  * @returns The summary.
  */
 export function summarizeManifest(
   manifest: EvidenceManifest,
   documents: Record<string, string> = {},
+  collisions: CollisionGroup[] = findCollisions(manifest.entries.map((entry) => entry.path)),
 ): EvidenceSummary {
   const incomplete: EvidenceSummary['incomplete'] = [];
   for (const entry of manifest.entries)
@@ -97,7 +100,7 @@ export function summarizeManifest(
     fileCount: manifest.fileCount,
     totalBytes: manifest.totalBytes,
     incomplete,
-    collisions: findCollisions(manifest.entries.map((entry) => entry.path)),
+    collisions,
     documents,
   };
 }
@@ -109,12 +112,16 @@ export function summarizeManifest(
  * evidence summary (in-toto/attestation `spec/v1/statement.md`).
  *
  * @param manifest The manifest.
- * @param options The run's data and the digests of the other documents.
+ * @param options The run's data, the digests of the other documents, and the collision groups when already computed.
  * @returns The statement.
  */
 export function buildStatement(
   manifest: EvidenceManifest,
-  options: { run?: RunPredicate; documents?: Record<string, string> } = {},
+  options: {
+    run?: RunPredicate;
+    documents?: Record<string, string>;
+    collisions?: CollisionGroup[];
+  } = {},
 ): InTotoStatement {
   const subject: InTotoStatement['subject'] = [];
   for (const entry of manifest.entries) {
@@ -122,7 +129,7 @@ export function buildStatement(
       subject.push({ name: entry.path, digest: { sha256: entry.sha256 } });
   }
   const predicate: InTotoStatement['predicate'] = {
-    evidence: summarizeManifest(manifest, options.documents),
+    evidence: summarizeManifest(manifest, options.documents, options.collisions),
   };
   if (options.run) predicate.run = options.run;
   return { _type: STATEMENT_TYPE, subject, predicateType: RUN_PREDICATE_TYPE, predicate };

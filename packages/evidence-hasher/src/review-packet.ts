@@ -1,4 +1,4 @@
-import { findCollisions } from './collisions.js';
+import { type CollisionGroup, findCollisions } from './collisions.js';
 import { type EvidenceManifest, escapeSumsName } from './formats.js';
 import type { RunPredicate } from './in-toto.js';
 import type { EvidenceEntry } from './walk.js';
@@ -12,6 +12,8 @@ import type { EvidenceEntry } from './walk.js';
  * @returns The code span.
  */
 export function markdownCode(text: string): string {
+  if (!/[\\\n\r|`]/.test(text) && !text.startsWith(' ') && !text.endsWith(' '))
+    return `\`${text}\``;
   const shown = escapeSumsName(text).replace(/\|/g, '\\|');
   const longest = Math.max(0, ...(shown.match(/`+/g) ?? []).map((run) => run.length));
   const fence = '`'.repeat(longest + 1);
@@ -41,13 +43,21 @@ function digestCell(entry: EvidenceEntry): string {
 
 /** Options for {@link formatReviewPacket}. */
 export interface ReviewPacketOptions {
-  /** The run's data, shown above the table. */
+  /**
+   * The run's data, shown above the table.
+   * @default none
+   */
   run?: RunPredicate;
   /**
    * Where `SHA256SUMS` lies relative to the root, for the "check it" line.
    * @default 'evidence/SHA256SUMS'
    */
   sumsPathFromRoot?: string;
+  /**
+   * The manifest's collision groups, when already computed.
+   * @default computed with `findCollisions`
+   */
+  collisions?: CollisionGroup[];
 }
 
 /**
@@ -102,7 +112,9 @@ export function formatReviewPacket(
       'Not verifiable',
       incomplete.map((entry) => `${markdownCode(entry.path)} (${entry.status})`).join(', '),
     ]);
-  for (const group of findCollisions(manifest.entries.map((entry) => entry.path)))
+  const collisions =
+    options.collisions ?? findCollisions(manifest.entries.map((entry) => entry.path));
+  for (const group of collisions)
     rows.push([
       group.kind === 'nfc' ? 'Names equal after NFC' : 'Names equal ignoring case',
       group.paths.map(markdownCode).join(', '),

@@ -30,7 +30,10 @@ export interface EvidenceEntry {
 
 /** Options for {@link collectEntries}. */
 export interface CollectOptions {
-  /** Relative paths (files or directories) to leave out, e.g. `['evidence']`. */
+  /**
+   * Relative paths (files or directories) to leave out, e.g. `['evidence']`.
+   * @default []
+   */
   exclude?: string[];
   /**
    * Times to re-read a file that changed while it was hashed before marking it `unstable`.
@@ -46,13 +49,21 @@ export interface CollectAsyncOptions extends CollectOptions, Omit<HashFilesOptio
  * Compares two relative paths by their UTF-8 bytes, the order of `LC_ALL=C sort`
  * (not JavaScript's UTF-16 order, which puts U+1F600 before U+FF5E).
  *
+ * @param a A path.
+ * @param b Another path.
  * @returns A negative number, zero or a positive number, as `Array.prototype.sort` wants.
  */
 export function compareUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-/** Sorts entries by the UTF-8 bytes of their paths (keys encoded once). */
+/**
+ * Sorts entries by the UTF-8 bytes of their paths, encoding each key once
+ * (the order of {@link compareUtf8}).
+ *
+ * @param entries Anything with a `path`.
+ * @returns A new sorted array.
+ */
 export function sortEntries<T extends { path: string }>(entries: T[]): T[] {
   const keyed = entries.map((entry) => ({ entry, key: Buffer.from(entry.path, 'utf8') }));
   keyed.sort((a, b) => Buffer.compare(a.key, b.key));

@@ -114,7 +114,13 @@ function startProgress(enabled: boolean): {
   };
 }
 
-/** Parses `--format sums,json` (repeatable) into formats. @throws {CliError} `USAGE`. */
+/**
+ * Parses `--format sums,json` (commas, repeatable) into formats, each once.
+ *
+ * @param values The raw option values.
+ * @returns The formats in the order given, or `undefined` when none were given.
+ * @throws {CliError} `USAGE` naming an unknown format.
+ */
 export function parseFormats(values: string[] | undefined): EvidenceFormat[] | undefined {
   if (!values || values.length === 0) return undefined;
   const formats = values.flatMap((value) => value.split(',')).map((value) => value.trim());
