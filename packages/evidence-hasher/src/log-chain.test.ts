@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   appendFileSync,
+  createWriteStream,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -69,6 +70,23 @@ describe('createLogChain', () => {
     tee(chain, Buffer.from('more\n'));
     chain.close();
     expect(verifyLogChain(log)).toMatchObject({ status: 'ok', chainedBytes: MiB + 10 });
+  });
+});
+
+describe('wired to a WriteStream as the watchdog would', () => {
+  it('feeds bytes from the write callbacks and closes after the stream ends', async () => {
+    const chain = createLogChain(log, { fsync: false });
+    const stream = createWriteStream(log, { flags: 'a', mode: 0o600 });
+    for (let i = 0; i < 9; i++) {
+      const chunk = block(300 * 1024 + i, i);
+      stream.write(chunk, () => chain.update(chunk));
+    }
+    const summary = await new Promise<ReturnType<typeof chain.close>>((resolve) =>
+      stream.end(() => resolve(chain.close())),
+    );
+    expect(summary.bytes).toBe(9 * 300 * 1024 + 36);
+    expect(summary.chunks).toBe(3);
+    expect(verifyLogChain(log)).toMatchObject({ ok: true, status: 'ok', logBytes: summary.bytes });
   });
 });
 

@@ -62,7 +62,10 @@ export interface LogChain {
   readonly chunks: number;
   /**
    * Feeds bytes just appended to the log, in the order they were written.
-   * Each completed chunk is recorded in the sidecar before `update` returns.
+   * Each completed chunk is recorded in the sidecar before `update` returns,
+   * so feed bytes once they have reached the log (with a `fs.WriteStream`:
+   * `stream.write(chunk, () => chain.update(chunk))`, whose callbacks run in
+   * order); then a crash never leaves the sidecar ahead of the log.
    *
    * @param chunk The bytes (a string is taken as UTF-8).
    * @throws {EvidenceError} `ERR_EVIDENCE_LOG_CHAIN` after `close()` or when the sidecar cannot be written.
@@ -96,6 +99,8 @@ const headerLine = (chunkBytes: number) => `${MAGIC} 1 sha256 ${chunkBytes}`;
  * first, so the chain always covers the file from byte 0. The chain has no
  * secret: it proves integrity against accidents and later edits once its
  * head (or the sidecar) is recorded elsewhere, e.g. in the run's evidence.
+ *
+ * Create it before the first byte is written to the log.
  *
  * @param logPath The log file (need not exist yet).
  * @param options Sidecar path, chunk size, fsync.
