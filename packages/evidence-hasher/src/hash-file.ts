@@ -26,7 +26,7 @@ export interface FileIdentity {
   ino: number;
 }
 
-/** The outcome of hashing one file with retries (see {@link hashFileWithRetries}). */
+/** The outcome of hashing one file with retries (see {@link hashRetrySteps}). */
 export interface HashOutcome {
   /** Hex SHA-256; absent when the file was `unreadable` or `unstable`. */
   sha256?: string;
@@ -39,27 +39,27 @@ export interface HashOutcome {
 }
 
 /**
- * Hashes one regular file with the given modules and buffer. Self-contained
- * (no module-scope references) so the same source runs in the worker pool.
- * Opens with `O_NOFOLLOW | O_NONBLOCK`: a symlink or FIFO swapped in can
- * neither redirect nor block it.
+ * Hashes one regular file with the given modules and buffer, as a generator
+ * that yields the bytes of each read (so a caller can report progress, or
+ * let its event loop run between reads) and returns the digest.
+ * Self-contained (no module-scope references) so the same source runs in the
+ * worker pool. Opens with `O_NOFOLLOW | O_NONBLOCK`: a symlink or FIFO
+ * swapped in can neither redirect nor block it.
  *
  * @param modules `node:fs` and `node:crypto`.
  * @param path Absolute path of the file.
  * @param buffer The reused read buffer.
  * @param expected Device and inode the walk saw; a different file at the path counts as a change.
- * @param onBytes Called after each read with the bytes read.
  * @returns The digest, the bytes read and whether the file changed while read.
  * @throws the `open`/`read` error as Node reports it (`EACCES`, `ELOOP`, …), or `ENOTREG` when the path is not a regular file.
  * @internal
  */
-export function hashFileWith(
+export function* hashFileSteps(
   modules: { fs: typeof fs; crypto: typeof crypto },
   path: string,
   buffer: Buffer,
   expected: FileIdentity | undefined,
-  onBytes: ((bytes: number) => void) | undefined,
-): FileDigest {
+): Generator<number, FileDigest, undefined> {
   const { constants } = modules.fs;
   const fd = modules.fs.openSync(
     path,
@@ -79,7 +79,7 @@ export function hashFileWith(
       if (read === 0) break;
       hash.update(read === buffer.length ? buffer : buffer.subarray(0, read));
       size += read;
-      if (onBytes) onBytes(read);
+      yield read;
     }
     const after = modules.fs.fstatSync(fd);
     let now: { dev: number; ino: number } | undefined;
@@ -107,21 +107,21 @@ export function hashFileWith(
 /**
  * Hashes one file, re-reading it up to `retries` times while it changes; then
  * marks it `unstable`. A file that cannot be opened or read is `unreadable`
- * with its `errno` code. Self-contained like {@link hashFileWith}.
+ * with its `errno` code. A generator like {@link hashFileSteps}, and
+ * self-contained like it.
  *
  * @internal
  */
-export function hashFileWithRetries(
+export function* hashRetrySteps(
   modules: { fs: typeof fs; crypto: typeof crypto },
   request: { path: string; expected?: FileIdentity; retries: number },
   buffer: Buffer,
-  onBytes: ((bytes: number) => void) | undefined,
-): HashOutcome {
+): Generator<number, HashOutcome, undefined> {
   let sizeBytes = 0;
   for (let attempt = 0; ; attempt++) {
     let digest: FileDigest;
     try {
-      digest = hashFileWith(modules, request.path, buffer, request.expected, onBytes);
+      digest = yield* hashFileSteps(modules, request.path, buffer, request.expected);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
       // A path that is no longer a regular file (replaced by a symlink or a FIFO) changed under us.
@@ -134,6 +134,18 @@ export function hashFileWithRetries(
     sizeBytes = digest.sizeBytes;
     if (!digest.changedWhileReading) return { sha256: digest.sha256, sizeBytes };
     if (attempt >= request.retries) return { sizeBytes, status: 'unstable' };
+  }
+}
+
+/** Runs a hashing generator to its end on the calling thread. */
+function drainSync<T>(
+  steps: Generator<number, T, undefined>,
+  onBytes?: (bytes: number) => void,
+): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    onBytes?.(step.value);
   }
 }
 
@@ -151,11 +163,11 @@ let shared: Buffer | undefined;
  */
 export function hashFileSync(path: string): FileDigest {
   shared ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  return hashFileWith({ fs, crypto }, path, shared, undefined, undefined);
+  return drainSync(hashFileSteps({ fs, crypto }, path, shared, undefined));
 }
 
 /**
- * {@link hashFileWithRetries} on the calling thread with the shared buffer.
+ * {@link hashRetrySteps} run to its end on the calling thread with the shared buffer.
  * @internal
  */
 export function hashWithRetriesSync(
@@ -163,5 +175,5 @@ export function hashWithRetriesSync(
   onBytes?: (bytes: number) => void,
 ): HashOutcome {
   shared ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  return hashFileWithRetries({ fs, crypto }, request, shared, onBytes);
+  return drainSync(hashRetrySteps({ fs, crypto }, request, shared), onBytes);
 }

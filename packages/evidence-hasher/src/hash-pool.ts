@@ -1,12 +1,14 @@
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { EvidenceError } from './errors.js';
 import {
   type FileIdentity,
   type HashOutcome,
-  hashFileWith,
-  hashFileWithRetries,
-  hashWithRetriesSync,
+  hashFileSteps,
+  hashRetrySteps,
   READ_BUFFER_BYTES,
 } from './hash-file.js';
 
@@ -14,7 +16,7 @@ import {
 export interface HashRequest {
   /** Absolute path. */
   path: string;
-  /** Size the walk saw, in bytes (used to balance the workers and for progress). */
+  /** Size the walk saw, in bytes (used to balance the threads and for progress). */
   sizeBytes: number;
   /** Device and inode the walk saw. */
   expected?: FileIdentity;
@@ -31,7 +33,7 @@ export interface HashProgress {
 /** Options for {@link hashFiles}. */
 export interface HashFilesOptions {
   /**
-   * Worker threads to hash with; `1` hashes on the calling thread.
+   * Threads that hash: the calling thread plus `concurrency - 1` worker threads.
    * @default `min(os.availableParallelism(), 4)`
    */
   concurrency?: number;
@@ -41,26 +43,27 @@ export interface HashFilesOptions {
    */
   retries?: number;
   /**
-   * Below this many bytes in all, the files are hashed on the calling thread
-   * (starting workers costs more than it saves).
-   * @default 67108864 (64 MiB: two workers cost ~100 ms of CPU to start)
+   * Below this many bytes in all, or for a single file, no worker is started
+   * (a worker costs ~50 ms of CPU to start); the calling thread hashes alone.
+   * @default 67108864 (64 MiB)
    */
   poolThresholdBytes?: number;
   /**
-   * Called as bytes are hashed (at most every 8 MiB per worker, and after each batch).
+   * Called as bytes are hashed (about every 8 MiB per thread, and after each batch).
    * @default none
    */
   onProgress?: (progress: HashProgress) => void;
 }
 
-/** Bytes a worker hashes between two progress messages. */
-const PROGRESS_STEP_BYTES = 8 * 1024 * 1024;
+/** Bytes a thread hashes between two progress reports (and, on the calling thread, between two yields to the event loop). */
+const STEP_BYTES = 8 * 1024 * 1024;
 /** A batch closes at this many bytes or {@link BATCH_MAX_FILES} files. */
 const BATCH_MAX_BYTES = 8 * 1024 * 1024;
 const BATCH_MAX_FILES = 256;
 
+type Batch = { index: number; path: string; expected?: FileIdentity }[];
 interface BatchMessage {
-  batch: { index: number; path: string; expected?: FileIdentity }[];
+  batch: Batch;
   retries: number;
 }
 type WorkerReply =
@@ -69,11 +72,11 @@ type WorkerReply =
 
 /**
  * The worker's entry point, run from source text (so bundling the package
- * keeps it working). It gets the hashing function as an argument: a bundler
+ * keeps it working). It gets the hashing generator as an argument: a bundler
  * or test transform may rewrite references to imported names, never
  * parameters.
  */
-function workerMain(hashOne: typeof hashFileWithRetries) {
+function workerMain(steps: typeof hashRetrySteps) {
   const { parentPort, workerData } = process.getBuiltinModule(
     'node:worker_threads',
   ) as typeof import('node:worker_threads');
@@ -82,39 +85,42 @@ function workerMain(hashOne: typeof hashFileWithRetries) {
     crypto: process.getBuiltinModule('node:crypto') as typeof import('node:crypto'),
   };
   const buffer = Buffer.allocUnsafe(workerData.bufferBytes as number);
-  const step = workerData.progressStepBytes as number;
+  const step = workerData.stepBytes as number;
   parentPort!.on('message', (message: BatchMessage) => {
     const results: { index: number; outcome: HashOutcome }[] = [];
     let pending = 0;
-    const onBytes = (bytes: number) => {
-      pending += bytes;
-      if (pending >= step) {
-        parentPort!.postMessage({ kind: 'progress', bytes: pending });
-        pending = 0;
-      }
-    };
     for (const item of message.batch) {
-      const outcome = hashOne(
+      const run = steps(
         modules,
         { path: item.path, expected: item.expected, retries: message.retries },
         buffer,
-        onBytes,
       );
-      results.push({ index: item.index, outcome });
+      for (;;) {
+        const next = run.next();
+        if (next.done) {
+          results.push({ index: item.index, outcome: next.value });
+          break;
+        }
+        pending += next.value;
+        if (pending >= step) {
+          parentPort!.postMessage({ kind: 'progress', bytes: pending });
+          pending = 0;
+        }
+      }
     }
     parentPort!.postMessage({ kind: 'done', results, bytes: pending });
   });
 }
 
 let workerSource: string | undefined;
-/** The worker's source: the two hashing functions and its entry point. */
+/** The worker's source: the two hashing generators and its entry point. */
 function source(): string {
-  workerSource ??= `${hashFileWith.toString()}\n(${workerMain.toString()})(${hashFileWithRetries.toString()});\n`;
+  workerSource ??= `${hashFileSteps.toString()}\n(${workerMain.toString()})(${hashRetrySteps.toString()});\n`;
   return workerSource;
 }
 
 /**
- * The default worker count: the cores there are (`os.availableParallelism()`), at most four.
+ * The default thread count: the cores there are (`os.availableParallelism()`), at most four.
  *
  * @returns A count of at least 1.
  */
@@ -122,12 +128,15 @@ export function defaultConcurrency(): number {
   return Math.max(1, Math.min(availableParallelism(), 4));
 }
 
+let mainBuffer: Buffer | undefined;
+
 /**
- * Hashes files with SHA-256, on a `worker_threads` pool when there is enough
- * work (each worker streams with its own {@link READ_BUFFER_BYTES} buffer; the
- * largest files go first so the workers finish together), otherwise on the
- * calling thread. Results come back in the order of `files`, whatever order
- * the workers finished in.
+ * Hashes files with SHA-256 on the calling thread and, when there is enough
+ * work, on `worker_threads` too (each thread streams with its own
+ * {@link READ_BUFFER_BYTES} buffer; the largest files go first, small files in
+ * batches, so the threads finish together). The calling thread yields to its
+ * event loop every 8 MiB, so timers and progress bars keep running. Results
+ * come back in the order of `files`, whatever order the threads finished in.
  *
  * @param files The files to hash.
  * @param options Concurrency, retries and a progress callback.
@@ -151,31 +160,13 @@ export async function hashFiles(
   const outcomes: HashOutcome[] = new Array(files.length);
   if (files.length === 0) return outcomes;
 
-  if (concurrency === 1 || bytesTotal < (options.poolThresholdBytes ?? 64 * 1024 * 1024)) {
-    let last = 0;
-    for (const [index, file] of files.entries()) {
-      outcomes[index] = hashWithRetriesSync(
-        { path: file.path, expected: file.expected, retries },
-        (bytes) => {
-          progress.bytesDone += bytes;
-        },
-      );
-      progress.filesDone++;
-      if (progress.bytesDone - last >= PROGRESS_STEP_BYTES || index === files.length - 1) {
-        last = progress.bytesDone;
-        report();
-      }
-    }
-    return outcomes;
-  }
-
   // Largest first (LPT scheduling), in batches so small files do not cost a message each.
   const order = files
     .map((_, index) => index)
     .sort((a, b) => files[b]!.sizeBytes - files[a]!.sizeBytes);
   let next = 0;
-  const takeBatch = (): BatchMessage['batch'] => {
-    const batch: BatchMessage['batch'] = [];
+  const takeBatch = (): Batch => {
+    const batch: Batch = [];
     let bytes = 0;
     while (next < order.length && batch.length < BATCH_MAX_FILES && bytes < BATCH_MAX_BYTES) {
       const index = order[next++]!;
@@ -186,52 +177,97 @@ export async function hashFiles(
     return batch;
   };
 
-  const workerCount = Math.min(concurrency, files.length);
+  const enough = bytesTotal >= (options.poolThresholdBytes ?? 64 * 1024 * 1024);
+  const workerCount = enough ? Math.min(concurrency - 1, files.length - 1) : 0;
   const workers: Worker[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let running = 0;
-      const fail = (cause: unknown) =>
-        reject(
-          new EvidenceError(
-            'ERR_EVIDENCE_WORKER',
-            files[0]!.path,
-            `A hashing worker failed: ${(cause as Error)?.message ?? String(cause)}`,
-            { cause, hint: 'This is a bug in @runwarden/evidence-hasher; please report it.' },
-          ),
+  let failure: EvidenceError | undefined;
+
+  /** The calling thread's share: batches until none are left, yielding every 8 MiB. */
+  const hashHere = async () => {
+    mainBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    let sinceYield = 0;
+    for (let batch = takeBatch(); batch.length > 0 && !failure; batch = takeBatch()) {
+      for (const item of batch) {
+        const run = hashRetrySteps(
+          { fs, crypto },
+          { path: item.path, expected: item.expected, retries },
+          mainBuffer,
         );
-      const feed = (worker: Worker) => {
-        const batch = takeBatch();
-        if (batch.length === 0) {
-          running--;
-          if (running === 0) resolve();
-          return;
-        }
-        worker.postMessage({ batch, retries } satisfies BatchMessage);
-      };
-      for (let i = 0; i < workerCount; i++) {
-        const worker = new Worker(source(), {
-          eval: true,
-          workerData: { bufferBytes: READ_BUFFER_BYTES, progressStepBytes: PROGRESS_STEP_BYTES },
-        });
-        workers.push(worker);
-        running++;
-        worker.on('error', fail);
-        worker.on('exit', (code) => {
-          if (code !== 0) fail(new Error(`worker exited with code ${code}`));
-        });
-        worker.on('message', (reply: WorkerReply) => {
-          progress.bytesDone += reply.bytes;
-          if (reply.kind === 'done') {
-            for (const result of reply.results) outcomes[result.index] = result.outcome;
-            progress.filesDone += reply.results.length;
+        for (;;) {
+          const step = run.next();
+          if (step.done) {
+            outcomes[item.index] = step.value;
+            break;
+          }
+          progress.bytesDone += step.value;
+          sinceYield += step.value;
+          if (sinceYield >= STEP_BYTES) {
+            sinceYield = 0;
             report();
-            feed(worker);
-          } else report();
-        });
-        feed(worker);
+            await yieldToEventLoop();
+          }
+        }
+        progress.filesDone++;
       }
-    });
+      report();
+      // Let worker replies in between batches, too.
+      await yieldToEventLoop();
+    }
+  };
+
+  const workersDone = new Promise<void>((resolve, reject) => {
+    if (workerCount === 0) {
+      resolve();
+      return;
+    }
+    let running = 0;
+    const fail = (cause: unknown) => {
+      failure ??= new EvidenceError(
+        'ERR_EVIDENCE_WORKER',
+        files[0]!.path,
+        `A hashing worker failed: ${(cause as Error)?.message ?? String(cause)}`,
+        { cause, hint: 'This is a bug in @runwarden/evidence-hasher; please report it.' },
+      );
+      reject(failure);
+    };
+    const feed = (worker: Worker) => {
+      const batch = failure ? [] : takeBatch();
+      if (batch.length === 0) {
+        running--;
+        if (running === 0) resolve();
+        return;
+      }
+      worker.postMessage({ batch, retries } satisfies BatchMessage);
+    };
+    for (let i = 0; i < workerCount; i++) {
+      const worker = new Worker(source(), {
+        eval: true,
+        workerData: { bufferBytes: READ_BUFFER_BYTES, stepBytes: STEP_BYTES },
+      });
+      workers.push(worker);
+      running++;
+      worker.on('error', fail);
+      worker.on('exit', (code) => {
+        if (code !== 0) fail(new Error(`worker exited with code ${code}`));
+      });
+      worker.on('message', (reply: WorkerReply) => {
+        progress.bytesDone += reply.bytes;
+        if (reply.kind === 'done') {
+          for (const result of reply.results) outcomes[result.index] = result.outcome;
+          progress.filesDone += reply.results.length;
+          report();
+          feed(worker);
+        } else report();
+      });
+      // Workers take batches as soon as they are up; the calling thread starts at once.
+      worker.once('online', () => feed(worker));
+    }
+  });
+  // Never leave the workers' promise unobserved while the calling thread hashes.
+  workersDone.catch(() => undefined);
+  try {
+    await hashHere();
+    await workersDone;
   } finally {
     await Promise.all(workers.map((worker) => worker.terminate()));
   }

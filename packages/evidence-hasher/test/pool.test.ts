@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectEntries, collectEntriesAsync, hashFiles } from '../src/index.js';
@@ -47,5 +47,20 @@ describe('the worker pool', () => {
     );
     expect(outcomes.map((outcome) => outcome.sizeBytes)).toEqual([1, 0, 2 * 1024 * 1024]);
     expect(outcomes[1]).toEqual({ sizeBytes: 0, status: 'unstable', errorCode: 'ENOENT' });
+  });
+
+  it('keeps the event loop running while the calling thread hashes a large file', async () => {
+    const path = join(root, 'sparse');
+    writeFileSync(path, '');
+    truncateSync(path, 128 * 1024 * 1024);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    try {
+      const [outcome] = await hashFiles([{ path, sizeBytes: 128 * 1024 * 1024 }]);
+      expect(outcome?.sizeBytes).toBe(128 * 1024 * 1024);
+    } finally {
+      clearInterval(timer);
+    }
+    expect(ticks).toBeGreaterThan(0);
   });
 });
