@@ -11,6 +11,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type Bench, type Measure, median } from '../harness.js';
 
@@ -18,16 +19,16 @@ const require = createRequire(import.meta.url);
 const MiB = 1024 * 1024;
 const GNU_TIME = '/usr/bin/time';
 
-/** One timed run: wall time in ms and, when GNU time is there, peak RSS in KiB. */
+/** One timed run: wall time in ms and, when GNU time is there, peak RSS in KiB and CPU time in ms. */
 function timed(
   command: string,
   args: string[],
   options: { input?: string } = {},
-): { ms: number; rssKiB?: number } {
+): { ms: number; rssKiB?: number; cpuMs?: number } {
   const measured = existsSync(GNU_TIME);
   const start = performance.now();
   const result = measured
-    ? spawnSync(GNU_TIME, ['-f', 'RSS_KIB=%M', command, ...args], {
+    ? spawnSync(GNU_TIME, ['-f', 'RSS_KIB=%M CPU_S=%U+%S', command, ...args], {
         stdio: [options.input ? 'pipe' : 'ignore', 'ignore', 'pipe'],
         input: options.input,
         encoding: 'utf8',
@@ -40,8 +41,12 @@ function timed(
   const ms = performance.now() - start;
   if (result.status !== 0 && result.status !== 1)
     throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
-  const rss = /RSS_KIB=(\d+)/.exec(result.stderr ?? '');
-  return { ms, rssKiB: rss ? Number(rss[1]) : undefined };
+  const rss = /RSS_KIB=(\d+) CPU_S=([\d.]+)\+([\d.]+)/.exec(result.stderr ?? '');
+  return {
+    ms,
+    rssKiB: rss ? Number(rss[1]) : undefined,
+    cpuMs: rss ? (Number(rss[2]) + Number(rss[3])) * 1000 : undefined,
+  };
 }
 
 /** Writes `totalBytes` of incompressible data split over `count` files (100 per directory). */
@@ -90,6 +95,9 @@ export const evidenceHasherBench: Bench = async ({ quick, workDir }) => {
     for (const scenario of scenarios) {
       const root = join(base, scenario.name);
       const paths = makeTree(root, totalBytes, scenario.count);
+      // Settle the fresh data on disk: otherwise the first fsync of an evidence
+      // document waits for the writeback of the whole tree (ext4 data=ordered).
+      spawnSync('sync');
       const list = join(base, `${scenario.name}.list`);
       writeFileSync(list, `${paths.join('\0')}\0`);
       const out = join(base, `${scenario.name}-evidence`);
@@ -101,14 +109,22 @@ export const evidenceHasherBench: Bench = async ({ quick, workDir }) => {
       // (no SHA-NI path, ~5x slower) runs once in quick mode to stay within its time.
       openssl();
       const times = { ours: [] as number[], sha256sum: [] as number[], openssl: [] as number[] };
+      const cpu = { ours: [] as number[], sha256sum: [] as number[], openssl: [] as number[] };
+      const record = (name: keyof typeof times, run: { ms: number; cpuMs?: number }) => {
+        times[name].push(run.ms);
+        if (run.cpuMs !== undefined) cpu[name].push(run.cpuMs);
+      };
       for (let round = 0; round < rounds; round++) {
         const run = ours();
-        times.ours.push(run.ms);
+        record('ours', run);
         peakRssKiB = Math.max(peakRssKiB, run.rssKiB ?? 0);
-        times.openssl.push(openssl().ms);
-        if (!quick || round === 0) times.sha256sum.push(sha256sum().ms);
+        record('openssl', openssl());
+        if (!quick || round === 0) record('sha256sum', sha256sum());
       }
       const throughput = (ms: number) => totalBytes / MiB / (ms / 1000);
+      const cpuNote = (name: keyof typeof cpu) =>
+        cpu[name].length > 0 ? `${(median(cpu[name]) / 1000).toFixed(2)} s` : 'n/a';
+      const load = loadavg()[0]!.toFixed(1);
       const size = `${totalBytes / MiB} MiB in ${scenario.count} file${scenario.count === 1 ? '' : 's'}`;
       for (const peer of ['openssl', 'sha256sum'] as const) {
         const informational = (scenario.name === 'one-file') !== (peer === 'openssl');
@@ -121,7 +137,7 @@ export const evidenceHasherBench: Bench = async ({ quick, workDir }) => {
           },
           unit: 'MiB/s',
           target: scenario.targets[peer],
-          notes: `${size}${quick ? ' (quick)' : ''}, cache warm, median of ${times[peer].length} (ours ${rounds}); ours = runwarden evidence hash --out (node start-up + walk + pool + 4 documents)${informational ? '; no target in issue 7: at least as fast' : ''}`,
+          notes: `${size}${quick ? ' (quick)' : ''}, cache warm, median of ${times[peer].length} (ours ${rounds}); ours = runwarden evidence hash --out (node start-up + walk + pool + 4 documents); CPU user+sys ours ${cpuNote('ours')}, ${peer} ${cpuNote(peer)}; load average ${load}${informational ? '; no target in issue 7: at least as fast' : ''}`,
         });
       }
       rmSync(root, { recursive: true, force: true });
