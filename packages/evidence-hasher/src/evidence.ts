@@ -175,8 +175,9 @@ function prepare(root: string, options: WriteEvidenceOptions): Layout {
   }
   const exclude = [...(options.exclude ?? [])];
   const inside = relative(absoluteRoot, outDir);
-  if (inside !== '' && !inside.startsWith('..') && !inside.startsWith(sep))
-    exclude.push(toPosix(inside));
+  // The evidence never hashes itself: its directory, or its files when written into the root.
+  if (inside === '') exclude.push(...Object.values(EVIDENCE_FILES));
+  else if (!inside.startsWith('..') && !inside.startsWith(sep)) exclude.push(toPosix(inside));
   const normalized = [
     ...new Set(exclude.map((path) => path.replace(/^\.\//, '').replace(/\/+$/, ''))),
   ]

@@ -137,7 +137,8 @@ export async function verifyEvidence(
 
   const exclude = [...(manifest.exclude ?? [])];
   const inside = relative(root, evidenceDir);
-  if (inside !== '' && !inside.startsWith('..') && !inside.startsWith(sep))
+  if (inside === '') exclude.push(...Object.values(EVIDENCE_FILES));
+  else if (!inside.startsWith('..') && !inside.startsWith(sep))
     exclude.push(inside.split(sep).join('/'));
   let actual: EvidenceEntry[];
   try {

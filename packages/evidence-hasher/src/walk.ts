@@ -117,7 +117,7 @@ function resolveRoot(root: string): string {
  * Walks the tree with `lstat` (never following a link) and returns the entries
  * plus the regular files still to hash. A directory that cannot be listed is
  * an `unreadable` entry; one replaced while it was listed is `unstable` and is
- * not descended into.
+ * not descended into; a name that is not valid UTF-8 is an `unreadable` entry.
  */
 function walk(
   root: string,
@@ -131,9 +131,10 @@ function walk(
     seen: Stats,
     self: EvidenceEntry | undefined,
   ) => {
-    let names: string[];
+    let names: Buffer[];
     try {
-      names = readdirSync(absoluteDir);
+      // As bytes: a name that is not UTF-8 must not be mangled into one that does not exist.
+      names = readdirSync(absoluteDir, { encoding: 'buffer' });
     } catch (error) {
       if (!self) {
         throw new EvidenceError(
@@ -157,9 +158,30 @@ function walk(
       if (self) self.status = 'unstable';
       return;
     }
-    for (const name of names) {
+    for (const raw of names) {
+      const name = raw.toString('utf8');
       const relative = relativeDir === '' ? name : `${relativeDir}/${name}`;
       if (exclude.has(relative)) continue;
+      if (!Buffer.from(name, 'utf8').equals(raw)) {
+        // Not UTF-8: JSON and SHA256SUMS-as-text cannot name it faithfully. Listed
+        // (with U+FFFD in its path) as unreadable, never read, never skipped.
+        const bytesPath = Buffer.concat([Buffer.from(`${absoluteDir}/`, 'utf8'), raw]);
+        let type: EvidenceEntry['type'] = 'other';
+        try {
+          const stat = lstatSync(bytesPath);
+          type = stat.isDirectory()
+            ? 'dir'
+            : stat.isSymbolicLink()
+              ? 'symlink'
+              : stat.isFile()
+                ? 'file'
+                : 'other';
+        } catch {
+          continue;
+        }
+        entries.push({ path: relative, type, exec: false, size: 0, status: 'unreadable' });
+        continue;
+      }
       const absolute = join(absoluteDir, name);
       let stat: Stats;
       try {

@@ -133,6 +133,31 @@ describe('content and names', () => {
   });
 });
 
+describe('names that are not UTF-8', () => {
+  it('lists a non-UTF-8 name as unreadable (with U+FFFD), never mangled into another file or skipped', () => {
+    writeFileSync(Buffer.concat([Buffer.from(`${root}/bad-`), Buffer.from([0xff, 0xfe])]), 'x');
+    writeFileSync(join(root, 'good'), 'y');
+    const result = writeEvidence(root);
+    expect(result.manifest.entries).toEqual([
+      { path: 'bad-\uFFFD\uFFFD', type: 'file', exec: false, size: 0, status: 'unreadable' },
+      { path: 'good', type: 'file', exec: false, size: 1, sha256: sha256('y') },
+    ]);
+    expect(shell('sha256sum -c evidence/SHA256SUMS', root)).toBe('good: OK\n');
+  });
+});
+
+describe('evidence written into the root itself', () => {
+  it('leaves its own four files out, so hashing again and verifying both agree', async () => {
+    writeFileSync(join(root, 'a.txt'), 'a');
+    const first = writeEvidence(root, { outDir: root });
+    expect(first.manifest.entries.map((entry) => entry.path)).toEqual(['a.txt']);
+    const second = writeEvidence(root, { outDir: root });
+    expect(readFileSync(second.manifestPath).equals(readFileSync(first.manifestPath))).toBe(true);
+    expect((await verifyEvidence(root)).ok).toBe(true);
+    expect(shell('sha256sum -c SHA256SUMS', root)).toBe('a.txt: OK\n');
+  });
+});
+
 describe('links and special files', () => {
   it('records symlink loops, dangling and escaping links without following them', () => {
     symlinkSync('loop-b', join(root, 'loop-a'));
