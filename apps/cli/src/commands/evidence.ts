@@ -303,7 +303,14 @@ async function verifyCommand(target: string, flags: VerifyFlags): Promise<number
 export function registerEvidenceCommands(program: Command, exit: { code: number }): void {
   const evidence = program
     .command('evidence')
-    .description('hash a tree into evidence anyone can check with sha256sum -c, and verify it');
+    .description('hash a tree into evidence anyone can check with sha256sum -c, and verify it')
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ runwarden evidence hash artifacts --out artifacts/evidence
+  $ runwarden evidence verify artifacts/evidence`,
+    );
   evidence
     .command('hash')
     .description(
