@@ -2,6 +2,7 @@
 import { EXIT_CODES } from '@runwarden/watchdog';
 import { Command, CommanderError, Option } from 'commander';
 import { registerCoordinationCommands } from './commands/coordination.js';
+import { registerEvidenceCommands } from './commands/evidence.js';
 import { killCommand } from './commands/kill.js';
 import { logsCommand } from './commands/logs.js';
 import { lockFailure, runCommand } from './commands/run.js';
@@ -158,6 +159,8 @@ Example:
     });
 
   registerCoordinationCommands(program, exit);
+  registerEvidenceCommands(program, exit);
+
   return program;
 }
 

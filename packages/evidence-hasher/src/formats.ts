@@ -1,65 +1,169 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical-json.js';
 import type { EvidenceEntry } from './walk.js';
 
 /**
  * Formats one `sha256sum` line in GNU coreutils' format: `<hex>  <name>`; a
  * name holding `\`, newline or CR is escaped (`\\`, `\n`, `\r`) and the line
- * starts with `\` (coreutils `sha256sum` manual, "--tag" and escaping).
+ * starts with `\` (GNU coreutils manual, "md5sum invocation": file names with
+ * backslash or newline; coreutils 9 also escapes CR).
+ *
+ * @param sha256 Hex digest.
+ * @param name The name as `sha256sum -c` should open it.
+ * @returns The line, with its newline.
  */
 export function formatSumsLine(sha256: string, name: string): string {
   if (/[\\\n\r]/.test(name)) {
-    const escaped = name.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-    return `\\${sha256}  ${escaped}\n`;
+    return `\\${sha256}  ${escapeSumsName(name)}\n`;
   }
   return `${sha256}  ${name}\n`;
 }
 
 /**
+ * A name as GNU `sha256sum` prints it: `\` → `\\`, newline → `\n`, CR → `\r`.
+ *
+ * @param name A file name.
+ * @returns The escaped name (unchanged when it holds none of the three).
+ */
+export function escapeSumsName(name: string): string {
+  return name.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+}
+
+/**
  * `SHA256SUMS` text for every hashed regular file, in the list's order; paths
  * are relative to `prefix` (default the root itself), so `sha256sum -c` passes
- * when run from there.
+ * when run from there. Files without a digest (`unreadable`, `unstable`) are
+ * left out: the manifest lists them with their status.
+ *
+ * @param entries The canonical list.
+ * @param prefix Prepended to every path.
+ * @default prefix ''
+ * @returns The file's text.
  */
-export function formatSha256Sums(entries: EvidenceEntry[], prefix = ''): string {
+export function formatSha256Sums(entries: readonly EvidenceEntry[], prefix = ''): string {
   let text = '';
   for (const entry of entries) {
-    if (entry.type === 'file' && entry.sha256)
+    if (entry.type === 'file' && entry.sha256 && !entry.status)
       text += formatSumsLine(entry.sha256, `${prefix}${entry.path}`);
   }
   return text;
 }
 
+/** One parsed line of a `SHA256SUMS` file. */
+export interface SumsLine {
+  sha256: string;
+  /** The name, unescaped. */
+  path: string;
+  /** 1-based line number. */
+  lineNumber: number;
+}
+
+/** What {@link parseSha256Sums} found. */
+export interface ParsedSums {
+  lines: SumsLine[];
+  /** Lines that are not GNU `sha256sum` lines, with their 1-based numbers. */
+  problems: { lineNumber: number; message: string }[];
+}
+
+/**
+ * Parses GNU `sha256sum` output (text ` ` or binary `*` mode, escaped names
+ * after a leading `\`), the inverse of {@link formatSumsLine}.
+ *
+ * @param text The file's text.
+ * @returns The lines, and the numbers of lines that are not in that format.
+ */
+export function parseSha256Sums(text: string): ParsedSums {
+  const parsed: ParsedSums = { lines: [], problems: [] };
+  const rows = text.split('\n');
+  if (rows.at(-1) === '') rows.pop();
+  for (const [index, row] of rows.entries()) {
+    const match = /^(\\?)([0-9a-fA-F]{64}) [ *](.*)$/s.exec(row);
+    if (!match) {
+      parsed.problems.push({
+        lineNumber: index + 1,
+        message: 'not a GNU sha256sum line (<64 hex>  <name>)',
+      });
+      continue;
+    }
+    const path = match[1]
+      ? match[3]!.replace(/\\(.)/g, (whole, next: string) =>
+          next === 'n' ? '\n' : next === 'r' ? '\r' : next === '\\' ? '\\' : whole,
+        )
+      : match[3]!;
+    parsed.lines.push({ sha256: match[2]!.toLowerCase(), path, lineNumber: index + 1 });
+  }
+  return parsed;
+}
+
 /**
  * The root digest of a tree: Go's `dirhash.Hash1` over `./<path>` for every
- * regular file, i.e. SHA-256 of the lines `"<hex>  ./<path>\n"` in byte order.
+ * hashed regular file, i.e. SHA-256 of the `sha256sum` lines
+ * `"<hex>  ./<path>\n"` in UTF-8 byte order (golang.org/x/mod/sumdb/dirhash).
  * `find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum` prints the
- * same digest in hex.
+ * same digest in hex; for names holding `\`, newline or CR (which Go refuses)
+ * the line is GNU-escaped, as `find -print0 | sort -z | xargs -0 sha256sum` writes it.
  *
+ * @param entries The canonical list (sorted).
  * @returns `h1` (`h1:` + base64, as Go prints it) and `hex`.
  */
-export function rootDigest(entries: EvidenceEntry[]): { h1: string; hex: string } {
+export function rootDigest(entries: readonly EvidenceEntry[]): { h1: string; hex: string } {
   const hash = createHash('sha256');
+  // Lines are gathered and hashed in large pieces: one update per line costs more than the hash.
+  let pending = '';
   for (const entry of entries) {
-    if (entry.type === 'file' && entry.sha256) hash.update(`${entry.sha256}  ./${entry.path}\n`);
+    if (entry.type === 'file' && entry.sha256 && !entry.status) {
+      pending += formatSumsLine(entry.sha256, `./${entry.path}`);
+      if (pending.length >= 1 << 20) {
+        hash.update(pending);
+        pending = '';
+      }
+    }
   }
+  hash.update(pending);
   const digest = hash.digest();
   return { h1: `h1:${digest.toString('base64')}`, hex: digest.toString('hex') };
 }
 
 /** The JSON manifest: canonical key order and no timestamps, so the same tree gives the same bytes. */
 export interface EvidenceManifest {
+  /** Version of this shape; readers refuse other versions. */
   schemaVersion: 1;
   algorithm: 'sha256';
-  /** Go `h1:` dirhash over the regular files. */
+  /** Go `h1:` dirhash over the hashed regular files (see {@link rootDigest}). */
   rootDigest: string;
   /** The same digest in hex. */
   rootSha256: string;
+  /** Regular files in the tree (hashed or not). */
   fileCount: number;
+  /** Sum of the regular files' sizes, in bytes. */
   totalBytes: number;
+  /** The root, relative to the manifest's directory (`..` for `<root>/evidence/manifest.json`); absent when unknown. */
+  root?: string;
+  /** Relative paths left out of the hash (the evidence directory itself when it lies inside the root). */
+  exclude?: string[];
+  /** The canonical list, sorted by the UTF-8 bytes of the paths. */
   entries: EvidenceEntry[];
 }
 
-/** Builds the {@link EvidenceManifest} for a list. */
-export function buildManifest(entries: EvidenceEntry[]): EvidenceManifest {
+/** Where the root lies and what was left out, for {@link buildManifest}. */
+export interface ManifestLocation {
+  /** The root relative to the manifest's directory, `/`-separated. */
+  root?: string;
+  /** Relative paths left out of the hash. */
+  exclude?: string[];
+}
+
+/**
+ * Builds the {@link EvidenceManifest} for a list.
+ *
+ * @param entries The canonical list (sorted).
+ * @param location Where the root lies relative to the manifest, and what was left out.
+ * @returns The manifest.
+ */
+export function buildManifest(
+  entries: readonly EvidenceEntry[],
+  location: ManifestLocation = {},
+): EvidenceManifest {
   const digest = rootDigest(entries);
   let fileCount = 0;
   let totalBytes = 0;
@@ -69,7 +173,7 @@ export function buildManifest(entries: EvidenceEntry[]): EvidenceManifest {
       totalBytes += entry.size;
     }
   }
-  return {
+  const manifest: EvidenceManifest = {
     schemaVersion: 1,
     algorithm: 'sha256',
     rootDigest: digest.h1,
@@ -77,21 +181,31 @@ export function buildManifest(entries: EvidenceEntry[]): EvidenceManifest {
     fileCount,
     totalBytes,
     entries: entries.map((entry) => {
-      const ordered: EvidenceEntry = {
+      const copy: EvidenceEntry = {
         path: entry.path,
         type: entry.type,
         exec: entry.exec,
         size: entry.size,
       };
-      if (entry.sha256 !== undefined) ordered.sha256 = entry.sha256;
-      if (entry.linkTarget !== undefined) ordered.linkTarget = entry.linkTarget;
-      if (entry.status !== undefined) ordered.status = entry.status;
-      return ordered;
+      if (entry.sha256 !== undefined) copy.sha256 = entry.sha256;
+      if (entry.linkTarget !== undefined) copy.linkTarget = entry.linkTarget;
+      if (entry.status !== undefined) copy.status = entry.status;
+      if (entry.collision !== undefined) copy.collision = entry.collision;
+      return copy;
     }),
   };
+  if (location.root !== undefined) manifest.root = location.root;
+  if (location.exclude && location.exclude.length > 0) manifest.exclude = [...location.exclude];
+  return manifest;
 }
 
-/** Serialises a manifest deterministically (two-space JSON, trailing newline). */
+/**
+ * Serialises a manifest canonically (sorted keys, two-space indent, trailing
+ * newline; see {@link canonicalJson}): the same tree gives the same bytes.
+ *
+ * @param manifest The manifest.
+ * @returns The file's text.
+ */
 export function serializeManifest(manifest: EvidenceManifest): string {
-  return `${JSON.stringify(manifest, null, 2)}\n`;
+  return canonicalJson(manifest);
 }

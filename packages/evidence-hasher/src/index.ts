@@ -1,12 +1,103 @@
+export { canonicalJson } from './canonical-json.js';
+export {
+  type CollisionGroup,
+  type CollisionKind,
+  caseKey,
+  findCollisions,
+  nfcKey,
+} from './collisions.js';
+export {
+  compareEntry,
+  compareTrees,
+  countStatuses,
+  ENTRY_STATUSES,
+  type EntryReport,
+  type EntryStatus,
+} from './compare.js';
+export {
+  crossCheck,
+  type DocumentProblem,
+  EVIDENCE_FILES,
+  EVIDENCE_FORMATS,
+  type EvidenceDocuments,
+  type EvidenceFormat,
+  FORMAT_FILES,
+  parseManifest,
+} from './documents.js';
 export { EvidenceError, type EvidenceErrorCode } from './errors.js';
-export { type EvidenceResult, type WriteEvidenceOptions, writeEvidence } from './evidence.js';
+export {
+  type EvidenceResult,
+  type EvidenceTexts,
+  type RenderOptions,
+  renderEvidence,
+  type WriteEvidenceAsyncOptions,
+  type WriteEvidenceOptions,
+  writeEvidence,
+  writeEvidenceAsync,
+} from './evidence.js';
 export {
   buildManifest,
   type EvidenceManifest,
+  escapeSumsName,
   formatSha256Sums,
   formatSumsLine,
+  type ManifestLocation,
+  type ParsedSums,
+  parseSha256Sums,
   rootDigest,
+  type SumsLine,
   serializeManifest,
 } from './formats.js';
-export { type FileDigest, hashFileSync, READ_BUFFER_BYTES } from './hash-file.js';
-export { type CollectOptions, collectEntries, compareUtf8, type EvidenceEntry } from './walk.js';
+export {
+  type FileDigest,
+  type FileIdentity,
+  type HashOutcome,
+  hashFileSync,
+  READ_BUFFER_BYTES,
+} from './hash-file.js';
+export {
+  defaultConcurrency,
+  type HashFilesOptions,
+  type HashProgress,
+  type HashRequest,
+  hashFiles,
+} from './hash-pool.js';
+export {
+  buildStatement,
+  type EvidenceSummary,
+  type InTotoStatement,
+  type ProcessRecord,
+  RUN_PREDICATE_TYPE,
+  type RunPredicate,
+  STATEMENT_TYPE,
+  serializeStatement,
+  summarizeManifest,
+} from './in-toto.js';
+export {
+  createLogChain,
+  LOG_CHAIN_CHUNK_BYTES,
+  LOG_CHAIN_SUFFIX,
+  type LogChain,
+  type LogChainOptions,
+  type LogChainStatus,
+  type LogChainSummary,
+  type LogChainVerification,
+  verifyLogChain,
+} from './log-chain.js';
+export { formatReviewPacket, markdownCode, type ReviewPacketOptions } from './review-packet.js';
+export {
+  type DocumentsSeen,
+  readEvidence,
+  type VerifyOptions,
+  type VerifyReport,
+  verifyEvidence,
+} from './verify.js';
+export {
+  type CollectAsyncOptions,
+  type CollectOptions,
+  collectEntries,
+  collectEntriesAsync,
+  compareUtf8,
+  type EvidenceEntry,
+  sortEntries,
+} from './walk.js';

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { type Bench, formatLine, type Measure, meets, round } from './harness.js';
 import { cliBench } from './measures/cli.js';
 import { coordinationStateBench } from './measures/coordination-state.js';
+import { evidenceHasherBench } from './measures/evidence-hasher.js';
 import { killTreeBench } from './measures/kill-tree.js';
 import { lockCoreBench } from './measures/lock-core.js';
 import { processIdentityBench } from './measures/process-identity.js';
@@ -24,6 +25,7 @@ const benches: Record<string, Bench> = {
   'lock-core': lockCoreBench,
   'coordination-state': coordinationStateBench,
   watchdog: watchdogBench,
+  'evidence-hasher': evidenceHasherBench,
 };
 
 const { values } = parseArgs({
