@@ -165,3 +165,46 @@ describe('runwarden run', () => {
     expect(verify.exitCode).toBe(0);
   });
 });
+
+describe('the evidence of runwarden run', () => {
+  it("carries the run's own predicate and a hash chain for each log", async () => {
+    const result = await runwarden([
+      'run',
+      '--state-dir',
+      join(dir, 'state'),
+      '--json',
+      '--',
+      process.execPath,
+      '-e',
+      'setTimeout(() => console.log("done"), 100)',
+    ]);
+    expect(result.exitCode).toBe(0);
+    const { runDir, runId } = JSON.parse(result.stdout);
+    const statement = JSON.parse(
+      readFileSync(join(runDir, 'evidence', 'statement.intoto.json'), 'utf8'),
+    );
+    expect(statement._type).toBe('https://in-toto.io/Statement/v1');
+    expect(statement.predicate.run).toMatchObject({
+      runId,
+      command: [process.execPath, '-e', 'setTimeout(() => console.log("done"), 100)'],
+      reason: 'OK',
+      exitCode: 0,
+      attempts: 1,
+      lastExit: { code: 0, signal: null },
+    });
+    const roles = statement.predicate.run.processes.map(
+      (process: { role: string }) => process.role,
+    );
+    expect(roles).toEqual(['runwarden', 'attempt-1']);
+    expect(statement.predicate.run.processes[1].startTimeMs).toBeGreaterThan(0);
+    const { verifyLogChain } = await import('@runwarden/evidence-hasher');
+    expect(verifyLogChain(join(runDir, 'stdout.log'))).toMatchObject({
+      ok: true,
+      status: 'ok',
+      logBytes: 5,
+    });
+    expect(statement.subject.map((subject: { name: string }) => subject.name)).toContain(
+      'stdout.log.sha256chain',
+    );
+  });
+});

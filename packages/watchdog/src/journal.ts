@@ -61,10 +61,19 @@ const eventData = {
     code: z.number().int().nullable(),
     signal: z.string().nullable(),
   },
-  spawned: { pid: z.number().int(), command: z.string(), args: z.array(z.string()) },
+  spawned: {
+    pid: z.number().int(),
+    /** Clock ticks since boot and Unix ms of the child's start, for evidence. */
+    startTicks: z.number().int().optional(),
+    startTimeMs: z.number().optional(),
+    command: z.string(),
+    args: z.array(z.string()),
+  },
   adopted: { pid: z.number().int(), startTicks: z.number().int() },
   resumed: {
     pid: z.number().int(),
+    startTicks: z.number().int().optional(),
+    startTimeMs: z.number().optional(),
     command: z.string(),
     args: z.array(z.string()),
     checkpoint: checkpoint.optional(),

@@ -1,6 +1,15 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { verifyLogChain } from '@runwarden/evidence-hasher';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RotatingLog } from './rotating-log.js';
 
@@ -71,5 +80,33 @@ describe('RotatingLog', () => {
     log.close();
     expect(statSync(path).size).toBe(100_000);
     expect(log.rotations).toBe(0);
+  });
+
+  it('keeps a hash chain beside every file, rotated with it, that verifies', () => {
+    const path = join(dir, 'stdout.log');
+    const log = new RotatingLog(path, { maxBytes: 10, backups: 2 });
+    for (let index = 0; index < 5; index++) log.write(Buffer.from(`${index}`.repeat(8)));
+    log.close();
+    for (const file of [path, `${path}.1`, `${path}.2`]) {
+      expect(verifyLogChain(file)).toMatchObject({ ok: true, status: 'ok', closed: true });
+    }
+    expect(existsSync(`${path}.3.sha256chain`)).toBe(false);
+  });
+
+  it('lets the chain catch a log cut short after the run', () => {
+    const path = join(dir, 'stdout.log');
+    const log = new RotatingLog(path);
+    log.write(Buffer.alloc(3 * 1024 * 1024, 'y'));
+    log.close();
+    truncateSync(path, 1024 * 1024 + 5);
+    expect(verifyLogChain(path)).toMatchObject({ ok: false, status: 'truncated' });
+  });
+
+  it('writes no chain when asked not to', () => {
+    const path = join(dir, 'stdout.log');
+    const log = new RotatingLog(path, { chain: false });
+    log.write(Buffer.from('x'));
+    log.close();
+    expect(existsSync(`${path}.sha256chain`)).toBe(false);
   });
 });

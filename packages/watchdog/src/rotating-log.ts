@@ -7,6 +7,7 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
+import { createLogChain, LOG_CHAIN_SUFFIX, type LogChain } from '@runwarden/evidence-hasher';
 import { WatchdogError } from './errors.js';
 
 /** Size cap and rotation of one log stream, as supervisord's `stdout_logfile_maxbytes` / `stdout_logfile_backups`. */
@@ -23,6 +24,14 @@ export interface LogRotationOptions {
    * @default 5
    */
   backups?: number;
+  /**
+   * Keep a SHA-256 chunk chain beside each file (`<file>.sha256chain`, per
+   * 1 MiB, from `@runwarden/evidence-hasher`), fed as bytes are written, so a
+   * crash still leaves evidence up to the last chunk and a truncation or edit
+   * is detected by `verifyLogChain`. Rotated with its file.
+   * @default true
+   */
+  chain?: boolean;
 }
 
 /** Default cap per stream: 50 MB. */
@@ -41,6 +50,8 @@ export class RotatingLog {
   private size: number;
   private readonly maxBytes: number;
   private readonly backups: number;
+  private readonly chained: boolean;
+  private chain: LogChain | undefined;
   /** Rotations done so far. */
   rotations = 0;
   private closed = false;
@@ -56,17 +67,21 @@ export class RotatingLog {
   ) {
     this.maxBytes = options.maxBytes ?? DEFAULT_LOG_MAX_BYTES;
     this.backups = options.backups ?? DEFAULT_LOG_BACKUPS;
+    this.chained = options.chain ?? true;
     this.fd = this.open();
     this.size = fstatSync(this.fd).size;
   }
 
   private open(): number {
     try {
-      return openSync(
+      const fd = openSync(
         this.path,
         constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
         0o600,
       );
+      // The chain starts from what the file already holds, then follows every write.
+      if (this.chained) this.chain = createLogChain(this.path);
+      return fd;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ELOOP')
         throw new WatchdogError('ERR_UNSAFE_PATH', `Log ${this.path} is a symlink; refusing it.`, {
@@ -93,6 +108,8 @@ export class RotatingLog {
         room = Math.min(room, this.maxBytes - this.size);
       }
       const written = writeSync(this.fd, chunk, offset, room);
+      // After the write, never before: the chain is never ahead of the log.
+      this.chain?.update(chunk.subarray(offset, offset + written));
       offset += written;
       this.size += written;
     }
@@ -100,15 +117,21 @@ export class RotatingLog {
 
   /** Moves `<file>` to `<file>.1` (and each `.i` to `.i+1`, dropping the oldest) and starts a new live file. */
   rotate(): void {
+    this.chain?.close();
     closeSync(this.fd);
+    const chain = (path: string) => `${path}${LOG_CHAIN_SUFFIX}`;
     if (this.backups === 0) {
       unlinkQuietly(this.path);
+      unlinkQuietly(chain(this.path));
     } else {
       unlinkQuietly(`${this.path}.${this.backups}`);
+      unlinkQuietly(chain(`${this.path}.${this.backups}`));
       for (let index = this.backups - 1; index >= 1; index--) {
         renameQuietly(`${this.path}.${index}`, `${this.path}.${index + 1}`);
+        renameQuietly(chain(`${this.path}.${index}`), chain(`${this.path}.${index + 1}`));
       }
       renameQuietly(this.path, `${this.path}.1`);
+      renameQuietly(chain(this.path), chain(`${this.path}.1`));
     }
     this.fd = this.open();
     this.size = 0;
@@ -119,6 +142,7 @@ export class RotatingLog {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.chain?.close();
     closeSync(this.fd);
   }
 }

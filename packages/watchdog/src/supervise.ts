@@ -912,6 +912,9 @@ class Supervisor {
         identity = captureIdentity(child.pid, { token: this.runId, tokenSource: 'env' });
         this.emit(this.attempt === 1 ? 'spawned' : 'resumed', {
           pid: child.pid,
+          ...(identity
+            ? { startTicks: identity.startTicks, startTimeMs: identity.startTimeMs }
+            : {}),
           command: spec.command,
           args: spec.args ?? [],
           ...(this.attempt > 1 ? { checkpoint: this.watcher.lastCheckpoint() } : {}),

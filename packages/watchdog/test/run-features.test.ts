@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { verifyLogChain } from '@runwarden/evidence-hasher';
 import { inspect, LockHeldError, tryAcquire } from '@runwarden/lock-core';
 import { getProcessInfoSync } from '@runwarden/process-identity';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -157,9 +158,10 @@ describe('logs', () => {
     expect(result.reason).toBe('OK');
     const runDir = join(dir, 'run');
     const logs = readdirSync(runDir)
-      .filter((name) => name.startsWith('stdout.log'))
+      .filter((name) => name.startsWith('stdout.log') && !name.endsWith('.sha256chain'))
       .sort();
     expect(logs).toEqual(['stdout.log', 'stdout.log.1', 'stdout.log.2']);
+    for (const name of logs) expect(verifyLogChain(join(runDir, name)).status).toBe('ok');
     for (const name of logs) expect(statSync(join(runDir, name)).size).toBeLessThanOrEqual(100_000);
     expect(statSync(join(runDir, 'stdout.log.2')).size).toBe(100_000);
     expect(seen).toBeGreaterThan(300_000);

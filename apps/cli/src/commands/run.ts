@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { CoordinationError } from '@runwarden/coordination-state';
-import { writeEvidence } from '@runwarden/evidence-hasher';
+import { type RunPredicate, writeEvidence } from '@runwarden/evidence-hasher';
 import {
   LockCorruptError,
   LockError,
@@ -16,6 +16,7 @@ import {
   newRunId,
   type ReasonCode,
   type RunResult,
+  readJournal,
   type SuperviseOptions,
   superviseRun,
   validateOptions,
@@ -268,6 +269,76 @@ function superviseOptionsOf(settings: RunSettings): Omit<SuperviseOptions, 'runD
   };
 }
 
+/**
+ * The run's own in-toto predicate: what ran, with which limits, how it ended,
+ * and the identities of runwarden and of each attempt's process (from the journal).
+ */
+function runPredicate(input: {
+  runId: string;
+  runDir: string;
+  settings: RunSettings;
+  reason: ReasonCode;
+  result: RunResult | undefined;
+  startedAt: string;
+  self: ReturnType<typeof captureIdentity>;
+}): RunPredicate {
+  const { settings, result, self } = input;
+  const processes: NonNullable<RunPredicate['processes']> = [];
+  if (self) {
+    processes.push({
+      role: 'runwarden',
+      pid: self.pid,
+      startTimeMs: self.startTimeMs,
+      bootId: self.bootId,
+      machineId: self.machineId,
+      hostname: self.hostname,
+    });
+  }
+  try {
+    for (const event of readJournal(`${input.runDir}/journal.jsonl`)) {
+      if (event.type !== 'spawned' && event.type !== 'resumed') continue;
+      const data = event as JournalEvent & {
+        pid: number;
+        startTimeMs?: number;
+        startTicks?: number;
+      };
+      processes.push({
+        role: `attempt-${event.attempt}`,
+        pid: data.pid,
+        ...(data.startTimeMs !== undefined ? { startTimeMs: data.startTimeMs } : {}),
+        ...(data.startTicks !== undefined ? { startTicks: data.startTicks } : {}),
+        ...(self
+          ? { bootId: self.bootId, machineId: self.machineId, hostname: self.hostname }
+          : {}),
+      });
+    }
+  } catch {
+    // no journal: the run never started
+  }
+  return {
+    runId: input.runId,
+    command: [settings.command, ...settings.args],
+    cwd: process.cwd(),
+    timeouts: {
+      missionMs: settings.missionTimeoutMs,
+      idleMs: settings.idleTimeoutMs,
+      startupMs: settings.startupTimeoutMs,
+      progressMs: settings.progressIdleMs,
+      killGraceMs: settings.killGraceMs,
+    },
+    maxResumes: settings.maxResumes,
+    reason: input.reason,
+    exitCode: EXIT_CODES[input.reason],
+    lastExit: result?.lastExit ?? null,
+    startedAt: input.startedAt,
+    finishedAt: new Date().toISOString(),
+    durationMs: result?.durationMs,
+    attempts: result?.attempts,
+    resumes: result?.resumes,
+    processes,
+  };
+}
+
 /** Maps a watchdog error to the CLI's exit table (a bad option is a bad flag: exit 64). */
 function watchdogFailure(error: unknown): unknown {
   if (!WatchdogError.isInstance(error)) return error;
@@ -303,6 +374,8 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
   const paths = statePaths(stateDir);
   const runId = newRunId();
   const runDir = paths.runDir(runId);
+  const startedAt = new Date().toISOString();
+  const self = captureIdentity(process.pid);
   const human = !settings.json;
 
   let lock: LockHandle;
@@ -375,7 +448,9 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
       if (human) for (const problem of problems) say(colors.yellow(`target: ${problem}`));
     }
     try {
-      const written = writeEvidence(runDir);
+      const written = writeEvidence(runDir, {
+        predicate: runPredicate({ runId, runDir, settings, reason, result, startedAt, self }),
+      });
       evidence = {
         sumsPath: written.sumsPath,
         manifestPath: written.manifestPath,
