@@ -57,6 +57,22 @@ describe('createLogChain', () => {
     });
   });
 
+  it('with wholeFileDigest off hashes each byte once and still verifies, catching an edit', () => {
+    const chain = createLogChain(log, { fsync: false, wholeFileDigest: false });
+    tee(chain, block(MiB + 7, 4));
+    const summary = chain.close();
+    expect(summary.sha256).toBeUndefined();
+    const lines = readFileSync(`${log}.sha256chain`, 'utf8').trimEnd().split('\n');
+    expect(lines.at(-1)).toBe(`end ${MiB + 7} - ${summary.head}`);
+    expect(verifyLogChain(log)).toMatchObject({ ok: true, status: 'ok', closed: true });
+    writeFileSync(log, Buffer.concat([block(MiB, 4), block(7, 5)]));
+    expect(verifyLogChain(log)).toMatchObject({
+      ok: false,
+      status: 'modified',
+      firstBadChunk: { index: 1 },
+    });
+  });
+
   it('refuses bytes after close', () => {
     const chain = createLogChain(log, { fsync: false });
     chain.close();

@@ -38,6 +38,15 @@ export interface LogChainOptions {
    * @default true
    */
   fsync?: boolean;
+  /**
+   * Also hash the whole log as it is fed and record its SHA-256 in the end
+   * line. Off, the end line says `-` there: the chain still commits to every
+   * byte, and each byte is hashed once instead of twice (what the watchdog's
+   * hot path wants; the run's `SHA256SUMS` has the whole-file digest anyway).
+   * Only for {@link createLogChain}.
+   * @default true
+   */
+  wholeFileDigest?: boolean;
 }
 
 /** What {@link LogChain.close} returns. */
@@ -46,8 +55,8 @@ export interface LogChainSummary {
   bytes: number;
   /** Chunk lines written. */
   chunks: number;
-  /** Hex SHA-256 of the whole log, the same as `sha256sum <log>` prints. */
-  sha256: string;
+  /** Hex SHA-256 of the whole log, the same as `sha256sum <log>` prints; `undefined` with `wholeFileDigest: false`. */
+  sha256: string | undefined;
   /** Hex of the last link of the chain (commits to the whole log). */
   head: string;
 }
@@ -142,7 +151,7 @@ export function createLogChain(logPath: string, options: LogChainOptions = {}): 
   const header = headerLine(chunkBytes);
   let link = genesis(header);
   let chunkHash: Hash = createHash('sha256');
-  const fileHash = createHash('sha256');
+  const fileHash = (options.wholeFileDigest ?? true) ? createHash('sha256') : undefined;
   let inChunk = 0;
   let bytes = 0;
   let chunks = 0;
@@ -173,7 +182,7 @@ export function createLogChain(logPath: string, options: LogChainOptions = {}): 
       const part =
         offset === 0 && take === data.length ? data : data.subarray(offset, offset + take);
       chunkHash.update(part);
-      fileHash.update(part);
+      fileHash?.update(part);
       inChunk += take;
       bytes += take;
       offset += take;
@@ -231,8 +240,8 @@ export function createLogChain(logPath: string, options: LogChainOptions = {}): 
     close() {
       if (summary) return summary;
       if (inChunk > 0) endChunk();
-      const sha256 = fileHash.digest('hex');
-      writeLine(`end ${bytes} ${sha256} ${link.toString('hex')}`);
+      const sha256 = fileHash?.digest('hex');
+      writeLine(`end ${bytes} ${sha256 ?? '-'} ${link.toString('hex')}`);
       try {
         closeSync(fd);
       } catch (error) {
@@ -357,7 +366,7 @@ export function verifyLogChain(
       chained += length;
       continue;
     }
-    const last = /^end (\d+) ([0-9a-f]{64}) ([0-9a-f]{64})$/.exec(line);
+    const last = /^end (\d+) ([0-9a-f]{64}|-) ([0-9a-f]{64})$/.exec(line);
     if (last && Number(last[1]) === chained && last[3] === link.toString('hex')) {
       end = { bytes: chained, sha256: last[2]!, head: last[3]! };
       continue;
@@ -414,7 +423,7 @@ export function verifyLogChain(
       verified += chunk.length;
     }
     if (end) {
-      if (whole.digest('hex') !== end.sha256)
+      if (end.sha256 !== '-' && whole.digest('hex') !== end.sha256)
         return result(
           'corrupt',
           `${sidecarPath}: the end line's SHA-256 does not match its chunks.`,

@@ -79,8 +79,11 @@ export class RotatingLog {
         constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
         0o600,
       );
-      // The chain starts from what the file already holds, then follows every write.
-      if (this.chained) this.chain = createLogChain(this.path);
+      // The chain starts from what the file already holds, then follows every
+      // write. Like the log itself it is not fsynced: a crash of any process
+      // loses no written line; only a power loss could, and then the log too.
+      if (this.chained)
+        this.chain = createLogChain(this.path, { wholeFileDigest: false, fsync: false });
       return fd;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ELOOP')
