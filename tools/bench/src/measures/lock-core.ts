@@ -270,7 +270,7 @@ async function contention(
 
 async function contended(workDir: string, quick: boolean): Promise<Measure[]> {
   const dir = mkdtempSync(join(workDir, 'lock-contended-'));
-  const durationMs = quick ? 1500 : 10_000;
+  const durationMs = quick ? 3000 : 10_000;
   const contenders = 8;
   const target = join(dir, 'peer-target');
   writeFileSync(target, '');
