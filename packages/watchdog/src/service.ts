@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { type KillTreeResult, killTree } from '@runwarden/kill-tree';
 import { captureIdentity, type ProcessIdentity, RUN_ID_ENV } from '@runwarden/process-identity';
-import type { Agent } from 'undici';
 import { type LogRotationOptions, RotatingLog } from './rotating-log.js';
 
 /**
@@ -141,30 +142,52 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', done, { once: true });
   });
 
-/** One HTTP probe with separate connect and read timeouts (undici). */
-async function probeUrl(
-  request: typeof import('undici')['request'],
+/**
+ * One HTTP GET with separate connect and read timeouts, through Node's own
+ * `http`/`https` client on a fresh socket (no keep-alive, so the connect phase
+ * is always measured): the connect timer stops at the socket's `connect`, the
+ * read timeout is the socket's inactivity limit after it.
+ *
+ * @returns `true` for a 2xx or 3xx answer, else why not (`connect-timeout`,
+ *   `read-timeout`, `HTTP 503`, `ECONNREFUSED`, …).
+ */
+function probeUrl(
   url: string,
-  dispatcher: Agent,
+  connectTimeoutMs: number,
   readTimeoutMs: number,
   signal: AbortSignal,
 ): Promise<string | true> {
-  try {
-    const response = await request(url, {
-      method: 'GET',
-      dispatcher,
-      headersTimeout: readTimeoutMs,
-      bodyTimeout: readTimeoutMs,
-      signal,
+  return new Promise((settle) => {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      settle('invalid-url');
+      return;
+    }
+    const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    let finished = false;
+    const connectTimer = setTimeout(() => finish('connect-timeout'), connectTimeoutMs);
+    const req = request(target, { method: 'GET', agent: false, signal, timeout: readTimeoutMs });
+    function finish(outcome: string | true): void {
+      if (finished) return;
+      finished = true;
+      clearTimeout(connectTimer);
+      req.destroy();
+      settle(outcome);
+    }
+    req.once('socket', (socket) => socket.once('connect', () => clearTimeout(connectTimer)));
+    req.once('timeout', () => finish('read-timeout'));
+    req.once('error', (error: NodeJS.ErrnoException) =>
+      finish(error.name === 'AbortError' ? 'aborted' : (error.code ?? error.message)),
+    );
+    req.once('response', (response) => {
+      const status = response.statusCode ?? 0;
+      response.resume();
+      finish(status >= 200 && status < 400 ? true : `HTTP ${status}`);
     });
-    await response.body.dump();
-    return response.statusCode >= 200 && response.statusCode < 400
-      ? true
-      : `HTTP ${response.statusCode}`;
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause;
-    return (error as { code?: string }).code ?? cause?.code ?? (error as Error).message;
-  }
+    req.end();
+  });
 }
 
 /** One TCP probe: connected within `connectTimeoutMs`. */
@@ -188,7 +211,7 @@ function probePort(host: string, port: number, connectTimeoutMs: number): Promis
 }
 
 /**
- * Waits until a service is ready: probes its URL (HTTP GET through undici,
+ * Waits until a service is ready: probes its URL (HTTP GET through Node's `http` client,
  * with a connect timeout and a separate read timeout per probe) or its port
  * (TCP connect), every `probeIntervalMs`, under the startup deadline. Stops
  * early when the service dies or `signal` aborts. With neither a URL nor a
@@ -215,11 +238,6 @@ export async function waitReady(
       ? { ready: false, why: 'died', waitedMs: 0, detail: 'exited at once' }
       : { ready: true, waitedMs: 0, via: 'started' };
   }
-  // Loaded only when a URL is probed: undici costs ~20 MB of RSS.
-  const undici = spec.readyUrl !== undefined ? await import('undici') : undefined;
-  const dispatcher = undici
-    ? new undici.Agent({ connect: { timeout: connectTimeoutMs }, pipelining: 0 })
-    : undefined;
   let last = 'not probed';
   // One listener on the caller's signal for the whole wait, aborting the probe in flight.
   let probe: AbortController | undefined;
@@ -239,7 +257,12 @@ export async function waitReady(
       const probeSignal = probe.signal;
       const outcome =
         spec.readyUrl !== undefined
-          ? await probeUrl(undici!.request, spec.readyUrl, dispatcher!, readTimeoutMs, probeSignal)
+          ? await probeUrl(
+              spec.readyUrl,
+              Math.min(connectTimeoutMs, Math.max(1, Math.round(remaining))),
+              readTimeoutMs,
+              probeSignal,
+            )
           : await probePort(
               spec.readyHost ?? '127.0.0.1',
               spec.readyPort!,
@@ -252,12 +275,13 @@ export async function waitReady(
           waitedMs: waited(),
           via: spec.readyUrl ?? `tcp://${spec.readyHost ?? '127.0.0.1'}:${spec.readyPort}`,
         };
-      last = outcome;
+      // A probe cut short by the deadline says nothing new about the service.
+      if (outcome !== 'aborted') last = outcome;
+      else if (last === 'not probed') last = 'no answer before the deadline';
       await sleep(Math.min(interval, Math.max(0, deadline - performance.now())), signal);
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    await dispatcher?.close().catch(() => undefined);
   }
 }
 
