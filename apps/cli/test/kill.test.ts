@@ -111,10 +111,14 @@ describe('runwarden kill', () => {
     const lines = result.stdout.split('\n');
     expect(lines[0]).toBe('     PID  OUTCOME     FOUND BY    COMMAND');
     expect(lines).toContainEqual(
-      expect.stringMatching(new RegExp(`^\\s+${agentPid}  \\w+\\s+token\\s+node$`)),
+      expect.stringMatching(new RegExp(`^\\s+${agentPid}  \\w+\\s+token\\s+node \\S*fake-agent`)),
     );
     expect(lines).toContainEqual(
-      expect.stringMatching(new RegExp(`^\\s+${grandchildPid}  (killed|zombie)\\s+token\\s+node$`)),
+      expect.stringMatching(
+        new RegExp(
+          `^\\s+${grandchildPid}  (killed|zombie)\\s+token\\s+node \\S*fake-agent\\.js --role gra`,
+        ),
+      ),
     );
     expect(result.stderr).toMatch(/run \S+: \d process\(es\) ended \(SIGKILL needed\)/);
     expect(result.stderr).toContain('run ended; lock is free');

@@ -33,6 +33,11 @@ export interface PosixSystem {
    * microseconds; absent where a read costs a child process (macOS).
    */
   recheck?(pid: number): { startTicks: number; state: string } | null;
+  /**
+   * The command line of a new member, for the report, when the scan did not
+   * read command lines (Linux scans skip them for speed: one read per member instead).
+   */
+  commandOf?(pid: number): string[];
 }
 
 function send(pid: number, signal: NodeJS.Signals): 'ok' | 'gone' | 'eperm' {
@@ -74,6 +79,7 @@ export function defaultPosixSystem(platform: NodeJS.Platform = process.platform)
     tokenOf: (pid) => readEnvironVariable(pid, RUN_ID_ENV),
     signal: send,
     recheck: (pid) => getProcessInfoSync(pid, { cmdline: false }),
+    commandOf: (pid) => getProcessInfoSync(pid)?.cmdline ?? [],
   };
 }
 
@@ -88,6 +94,7 @@ interface Member {
   pid: number;
   startTicks: number;
   comm: string;
+  command: string;
   via: KillLink;
   pgid: number;
   sid: number;
@@ -165,6 +172,7 @@ export async function killPosixTree(
         pid,
         startTicks: row.startTicks,
         comm: row.comm,
+        command: (row.cmdline.length > 0 ? row.cmdline : (system.commandOf?.(pid) ?? [])).join(' '),
         via,
         pgid: row.pgid,
         sid: row.sid,
@@ -311,6 +319,7 @@ export async function killPosixTree(
       via: member.via,
       signals: member.signals,
     };
+    if (member.command) report.command = member.command;
     if (state !== undefined) report.state = state;
     processes.push(report);
     if (isSurvivorReason(reason)) {

@@ -68,8 +68,10 @@ export type KillMechanism = 'proc-snapshot' | 'ps-snapshot' | 'taskkill';
 /** What happened to one process of the tree. */
 export interface KillProcessReport {
   pid: number;
-  /** Executable name when it was first seen. */
+  /** Executable name when it was first seen (the kernel's `comm`: Node.js 24 names its main thread `MainThread`). */
   comm: string;
+  /** Its command line when it was first seen, for people; absent when it read empty. */
+  command?: string;
   /** What happened to it; see {@link KillReason}. */
   reason: KillReason;
   /** How it was tied to the tree when first seen. */

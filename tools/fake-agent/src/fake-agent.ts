@@ -82,6 +82,22 @@ const { values } = parseArgs({
 
 const number = (value: string | undefined): number | undefined =>
   value === undefined ? undefined : Number(value);
+/**
+ * Exits once stdout and stderr have flushed: on a pipe that the reader drains
+ * slowly, Node.js queues writes, and a bare `process.exit` drops what is queued.
+ */
+function exitAfterFlush(code: number): Promise<never> {
+  process.exitCode = code;
+  let pending = 2;
+  const done = () => {
+    pending -= 1;
+    if (pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+  // Nothing after the call runs: the caller awaits this until the exit.
+  return new Promise<never>(() => undefined);
+}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const forever = () => setInterval(() => undefined, 1 << 30);
 
@@ -112,7 +128,7 @@ async function serve(): Promise<void> {
   if (dieAfter !== undefined)
     setTimeout(() => {
       process.stderr.write('fake-agent: service dying\n');
-      process.exit(1);
+      void exitAfterFlush(1);
     }, dieAfter);
 }
 
@@ -169,14 +185,14 @@ async function main(): Promise<void> {
   const quotaLives = number(values['quota-lives']);
   if (values['quota-message'] && (quotaLives === undefined || state.lives <= quotaLives)) {
     process.stdout.write(`${values['quota-message']}\n`);
-    process.exit(0);
+    await exitAfterFlush(0);
   }
   process.stdout.write(
     `fake-agent: life ${state.lives}, ${state.totalTurns} turn(s) done before\n`,
   );
   if (values['crash-at-start']) {
     process.stderr.write(`fake-agent: crashing at start with code ${values['crash-code']}\n`);
-    process.exit(Number(values['crash-code']));
+    await exitAfterFlush(Number(values['crash-code']));
   }
   const outputBytes = number(values['output-bytes']);
   if (outputBytes) {
@@ -224,7 +240,7 @@ async function main(): Promise<void> {
     if (values['done-file'] && state.totalTurns >= doneAfter) {
       writeFileSync(values['done-file'], `## DONE after ${state.totalTurns} turns\n`);
       process.stdout.write('fake-agent: ## DONE\n');
-      process.exit(0);
+      await exitAfterFlush(0);
     }
     if (
       crashAfter !== undefined &&
@@ -232,7 +248,7 @@ async function main(): Promise<void> {
       (crashLives === undefined || state.lives <= crashLives)
     ) {
       process.stderr.write(`fake-agent: crashing with code ${values['crash-code']}\n`);
-      process.exit(Number(values['crash-code']));
+      await exitAfterFlush(Number(values['crash-code']));
     }
     if (
       hangAfter !== undefined &&
@@ -245,5 +261,5 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write('fake-agent: turn ended; exiting like `opencode run` does\n');
-  process.exit(0);
+  await exitAfterFlush(0);
 }

@@ -50,8 +50,12 @@ function printProcesses(summary: KillSummary): void {
     const alive = summary.survivors.some((survivor) => survivor.pid === entry.pid);
     const outcome = entry.reason.padEnd(10);
     const note = alive ? `  ${colors.dim(describeReason(entry.reason))}` : '';
+    // The command line says more than the kernel's name (`node`, or `MainThread` on Node.js 24).
+    // The program's directory is dropped, the way ps's COMMAND column reads best.
+    const full = entry.command ? entry.command.replace(/^\S*\//, '') : entry.comm;
+    const command = full.length > 72 ? `${full.slice(0, 71)}…` : full;
     write(
-      `${String(entry.pid).padStart(8)}  ${alive ? colors.red(outcome) : outcome}  ${entry.via.padEnd(10)}  ${entry.comm}${note}`,
+      `${String(entry.pid).padStart(8)}  ${alive ? colors.red(outcome) : outcome}  ${entry.via.padEnd(10)}  ${command}${note}`,
     );
   }
 }
