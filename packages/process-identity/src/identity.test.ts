@@ -76,6 +76,33 @@ describe('judgeIdentity', () => {
     });
   });
 
+  describe('with the executable path recorded', () => {
+    const withExe: ProcessIdentity = { ...identity, exe: '/usr/bin/node' };
+    const renamed = { state: 'S', startTicks: 5000, comm: 'MainThread' };
+
+    it('is alive when the process renamed itself but runs the same executable', () => {
+      expect(judgeIdentity(withExe, { stat: renamed, exe: '/usr/bin/node' }, host)).toEqual({
+        status: 'alive',
+        reason: 'identity-matches',
+      });
+    });
+
+    it('is reused when another executable runs under the pid at the same start tick', () => {
+      expect(judgeIdentity(withExe, { stat: renamed, exe: '/usr/bin/bash' }, host)).toEqual({
+        status: 'reused',
+        reason: 'executable-differs',
+      });
+    });
+
+    it('is unknown, never reused, when the name changed and the path cannot be read', () => {
+      expect(judgeIdentity(withExe, { stat: renamed, exe: null }, host)).toEqual({
+        status: 'unknown',
+        reason: 'executable-unreadable',
+      });
+      expect(judgeIdentity(withExe, { stat: alive.stat, exe: null }, host).status).toBe('alive');
+    });
+  });
+
   it('is unknown when /proc cannot be read', () => {
     expect(judgeIdentity(identity, { stat: { unreadable: 'EACCES' } }, host).status).toBe(
       'unknown',

@@ -1,3 +1,4 @@
+import { readlinkSync } from 'node:fs';
 import { z } from 'zod';
 import { ProcessIdentityError } from './errors.js';
 import { getHostFacts, type HostFacts } from './host-facts.js';
@@ -27,6 +28,13 @@ export const processIdentitySchema = z.object({
   hostname: z.string(),
   /** Executable name (`comm`) at capture time (Linux and Windows; not recorded on macOS). */
   comm: z.string().optional(),
+  /**
+   * The executable's path at capture time (Linux: `readlink /proc/<pid>/exe`,
+   * without a ` (deleted)` suffix). Unlike `comm`, a process cannot rename it:
+   * `process.title`, `prctl(PR_SET_NAME)` and Node.js 24 naming its main thread
+   * `MainThread` all change `comm` but not this.
+   */
+  exe: z.string().optional(),
   /** Run token: `RUNWARDEN_RUN_ID` from the environment, or a command-line substring. */
   token: z.string().min(1).optional(),
   tokenSource: z.enum(['env', 'cmdline']).optional(),
@@ -81,6 +89,8 @@ export interface ObservedProcess {
   environ?: EnvironRead;
   /** The command line, when the identity has a `cmdline` token. */
   cmdline?: string[];
+  /** The executable's path now, when the identity has one; `null` when unreadable. */
+  exe?: string | null;
 }
 
 /** True when a command line reads empty: no argv, or only empty strings (`execve` with `argc == 0` reads as one NUL). */
@@ -101,8 +111,11 @@ function isEmptyCmdline(cmdline: string[]): boolean {
  *    command line that reads empty (right after spawn, mid-exec) → `unknown`,
  *    never `reused`; token missing or different → `reused`; token present →
  *    `alive`, even when the executable changed (the process ran `exec`);
- * 7. without a token, a different executable name at the same start tick →
+ * 7. without a token, a different executable path at the same start tick →
  *    `reused` (a pid reused within one tick; the issue this package exists for);
+ *    the same path with another `comm` is a rename (`process.title`, Node.js 24's
+ *    `MainThread`) → `alive`; a path that cannot be read while `comm` differs →
+ *    `unknown`; an identity recorded without a path falls back to `comm`;
  * 8. otherwise `alive`.
  *
  * @param identity - what was recorded.
@@ -157,10 +170,28 @@ export function judgeIdentity(
     }
     return { status: 'alive', reason: 'identity-matches' };
   }
+  if (identity.exe !== undefined) {
+    if (observed.exe === undefined || observed.exe === null) {
+      if (identity.comm !== undefined && identity.comm !== stat.comm)
+        return { status: 'unknown', reason: 'executable-unreadable' };
+    } else if (observed.exe !== identity.exe) {
+      return { status: 'reused', reason: 'executable-differs' };
+    }
+    return { status: 'alive', reason: 'identity-matches' };
+  }
   if (identity.comm !== undefined && identity.comm !== stat.comm) {
     return { status: 'reused', reason: 'executable-differs' };
   }
   return { status: 'alive', reason: 'identity-matches' };
+}
+
+/** `readlink /proc/<pid>/exe` without the ` (deleted)` a replaced binary gets; `null` when unreadable. */
+function readExe(pid: number): string | null {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
+  } catch {
+    return null;
+  }
 }
 
 function observeLinux(identity: ProcessIdentity): ObservedProcess {
@@ -175,6 +206,14 @@ function observeLinux(identity: ProcessIdentity): ObservedProcess {
     stat = code === 'ENOENT' || code === 'ESRCH' ? null : { unreadable: code };
   }
   const observed: ObservedProcess = { stat };
+  if (
+    identity.exe !== undefined &&
+    identity.token === undefined &&
+    stat !== null &&
+    !('unreadable' in stat)
+  ) {
+    observed.exe = readExe(identity.pid);
+  }
   if (identity.token !== undefined && stat !== null && !('unreadable' in stat)) {
     if ((identity.tokenSource ?? 'env') === 'env') {
       observed.environ = readEnvironVariable(identity.pid, RUN_ID_ENV);
@@ -255,6 +294,8 @@ export function captureIdentity(
       hostname: host.hostname,
       comm: stat.comm,
     };
+    const exe = readExe(pid);
+    if (exe !== null) identity.exe = exe;
   } else {
     const info = getProcessInfoSync(pid);
     if (!info || info.state === 'Z') return null;

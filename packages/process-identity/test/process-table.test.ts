@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { accessSync, constants, existsSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, realpathSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCommandSync } from '../src/command.js';
 import {
@@ -277,5 +277,28 @@ describe('currentTicks', () => {
     const startTicks = getProcessInfoSync(child.pid!)!.startTicks;
     expect(startTicks).toBeGreaterThanOrEqual(before);
     expect(startTicks).toBeLessThanOrEqual(currentTicks());
+  });
+});
+
+describe('an identity across a rename', () => {
+  it('stays alive when the process sets process.title (comm changes, exe does not)', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        'process.stdin.once("data", () => { process.title = "renamed-agent"; console.log("renamed"); }); setInterval(() => {}, 1000)',
+      ],
+      {
+        stdio: ['pipe', 'pipe', 'ignore'],
+      },
+    );
+    children.push(child);
+    await until(() => getProcessInfoSync(child.pid!)?.cmdline[0] === process.execPath);
+    const identity = captureIdentity(child.pid!, { tokenSource: 'cmdline', token: undefined })!;
+    expect(identity.exe).toBe(realpathSync(process.execPath));
+    child.stdin!.write('go\n');
+    await once(child.stdout!, 'data');
+    expect(getProcessInfoSync(child.pid!)?.comm).not.toBe(identity.comm);
+    expect(verifyIdentity(identity)).toEqual({ status: 'alive', reason: 'identity-matches' });
   });
 });
