@@ -8,6 +8,7 @@ export function colorsEnabled(stream: NodeJS.WriteStream = process.stderr): bool
   return Boolean(stream.isTTY) && process.env.TERM !== 'dumb';
 }
 
+/** picocolors, on only where {@link colorsEnabled} says so (a terminal, not CI, no NO_COLOR). */
 export const colors = createColors(colorsEnabled());
 
 /** Writes one human line to stderr, prefixed `runwarden ▸`. */
