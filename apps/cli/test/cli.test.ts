@@ -1,16 +1,18 @@
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { getProcessInfoSync } from '@runwarden/process-identity';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  agent,
+  alive,
+  cli,
+  killAll,
+  runwarden as run,
+  startLiveRun as startRun,
+} from './helpers.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
-const agent = createRequire(import.meta.url).resolve('@runwarden/fake-agent');
 let dir: string;
 let stateDir: string;
 const spawned: number[] = [];
@@ -20,26 +22,12 @@ beforeEach(() => {
   stateDir = join(dir, 'state');
 });
 afterEach(() => {
-  for (const pid of spawned.splice(0)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
+  killAll(spawned.splice(0));
   rmSync(dir, { recursive: true, force: true });
 });
 
 const runwarden = (args: string[], options: { cwd?: string } = {}) =>
-  execa(process.execPath, [cli, ...args], {
-    reject: false,
-    cwd: options.cwd ?? dir,
-    env: { CI: '1' },
-  });
-const alive = (pid: number) => {
-  const info = getProcessInfoSync(pid, { cmdline: false });
-  return info !== null && info.state !== 'Z';
-};
+  run(args, { cwd: options.cwd ?? dir });
 const pidsIn = (file: string) =>
   readFileSync(file, 'utf8')
     .trim()
@@ -48,35 +36,9 @@ const pidsIn = (file: string) =>
 
 /** Starts `runwarden run` in the background and resolves once its child is running. */
 async function startLiveRun(extra: string[] = [], runFlags: string[] = []) {
-  const pidFile = join(dir, 'pids');
-  const child = spawn(
-    process.execPath,
-    [
-      cli,
-      'run',
-      '--state-dir',
-      stateDir,
-      ...runFlags,
-      '--',
-      process.execPath,
-      agent,
-      '--turns',
-      '100000',
-      '--turn-ms',
-      '50',
-      '--pid-file',
-      pidFile,
-      ...extra,
-    ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } },
-  );
-  spawned.push(child.pid!);
-  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
-  const lines = createInterface({ input: child.stdout! });
-  await new Promise<void>((resolve) =>
-    lines.on('line', (line) => line.includes('turn 1 done') && resolve()),
-  );
-  return { child, pidFile, exited };
+  const live = await startRun({ dir, stateDir, extra, runFlags });
+  spawned.push(live.child.pid!);
+  return live;
 }
 
 describe('runwarden run', () => {

@@ -6,15 +6,14 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   findPostgresBinaries,
   type PostgresCluster,
   startPostgresCluster,
 } from '../../../packages/coordination-state/test/postgres-cluster.js';
+import { cli, runwarden as run } from './helpers.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
 let dir: string;
 let stateDir: string;
 
@@ -25,7 +24,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const runwarden = (args: string[], env: Record<string, string> = {}) =>
-  execa(process.execPath, [cli, ...args], { reject: false, cwd: dir, env: { CI: '1', ...env } });
+  run(args, { cwd: dir, env });
 const json = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>;
 
 describe('runwarden claim, release, owner, signal, targets (file store)', () => {

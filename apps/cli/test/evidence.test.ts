@@ -10,10 +10,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runwarden as run } from './helpers.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
 let dir: string;
 let artifacts: string;
 
@@ -27,8 +26,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const runwarden = (args: string[]) =>
-  execa(process.execPath, [cli, ...args], { reject: false, cwd: dir, env: { CI: '1' } });
+const runwarden = (args: string[]) => run(args, { cwd: dir });
 
 describe('runwarden evidence hash', () => {
   it('writes the four documents into --out, and sha256sum -c passes on them', async () => {

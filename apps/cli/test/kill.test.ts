@@ -1,20 +1,19 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import {
-  descendantsOf,
-  getProcessInfoSync,
-  readEnvironVariable,
-} from '@runwarden/process-identity';
-import { execa } from 'execa';
+import { descendantsOf, readEnvironVariable } from '@runwarden/process-identity';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  alive,
+  cli,
+  killAll,
+  runwarden as run,
+  startLiveRun as startRun,
+  until,
+} from './helpers.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
-const agent = createRequire(import.meta.url).resolve('@runwarden/fake-agent');
 let dir: string;
 let stateDir: string;
 const spawned = new Set<number>();
@@ -24,23 +23,12 @@ beforeEach(() => {
   stateDir = join(dir, 'state');
 });
 afterEach(() => {
-  for (const pid of spawned) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
+  killAll(spawned);
   spawned.clear();
   rmSync(dir, { recursive: true, force: true });
 });
 
-const runwarden = (args: string[]) =>
-  execa(process.execPath, [cli, ...args], { reject: false, cwd: dir, env: { CI: '1' } });
-const alive = (pid: number) => {
-  const info = getProcessInfoSync(pid, { cmdline: false });
-  return info !== null && info.state !== 'Z';
-};
+const runwarden = (args: string[]) => run(args, { cwd: dir });
 /** The pids fake-agent wrote to its pid file, by role (`agent`, `grandchild`). */
 const pidsByRole = (file: string): Record<string, number> =>
   existsSync(file)
@@ -53,45 +41,10 @@ const pidsByRole = (file: string): Record<string, number> =>
       )
     : {};
 
-async function until<T>(probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** Starts `runwarden run` with fake-agent and resolves once the agent has done a turn. */
 async function startLiveRun(extra: string[]) {
-  const pidFile = join(dir, 'pids');
-  const child = spawn(
-    process.execPath,
-    [
-      cli,
-      'run',
-      '--state-dir',
-      stateDir,
-      '--',
-      process.execPath,
-      agent,
-      '--turns',
-      '100000',
-      '--turn-ms',
-      '50',
-      '--pid-file',
-      pidFile,
-      ...extra,
-    ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } },
-  );
+  const { child, exited, pidFile } = await startRun({ dir, stateDir, extra });
   spawned.add(child.pid!);
-  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
-  const lines = createInterface({ input: child.stdout! });
-  await new Promise<void>((resolve) =>
-    lines.on('line', (line) => line.includes('turn 1 done') && resolve()),
-  );
   const pids = await until(() => {
     const roles = pidsByRole(pidFile);
     return roles.agent && roles.grandchild ? roles : undefined;
