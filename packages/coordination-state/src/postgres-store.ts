@@ -93,6 +93,20 @@ interface TargetRow {
 const ARCHIVE_BATCH = 20;
 
 /**
+ * Rolls a failed transaction back. A rollback that fails too leaves the
+ * connection in an unknown state: its error is returned so the caller
+ * releases the connection as broken (the pool then discards it).
+ */
+async function rollback(client: PoolClient): Promise<Error | undefined> {
+  try {
+    await client.query('ROLLBACK');
+    return undefined;
+  } catch (rollbackError) {
+    return rollbackError as Error;
+  }
+}
+
+/**
  * The store for fleets: a PostgreSQL database (driver `pg`) that many machines
  * share. One row per target (`coordination_targets`) plus a history table;
  * every operation is one transaction that locks the target's row
@@ -248,11 +262,7 @@ export class PostgresStore implements CoordinationStore {
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackError) {
-        broken = rollbackError as Error;
-      }
+      broken = await rollback(client);
       throw this.translate(error);
     } finally {
       client.release(broken);
@@ -432,11 +442,7 @@ export class PostgresStore implements CoordinationStore {
       await client.query(`${statements.join(';\n')};\nCOMMIT`);
       return result;
     } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackError) {
-        broken = rollbackError as Error;
-      }
+      broken = await rollback(client);
       throw this.translate(error);
     } finally {
       client.release(broken);
