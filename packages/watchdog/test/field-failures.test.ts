@@ -5,44 +5,20 @@
  * the pure decision tests in `src/`.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getProcessInfoSync } from '@runwarden/process-identity';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type JournalEvent,
-  readJournal,
-  type SuperviseOptions,
-  superviseRun,
-} from '../src/index.js';
+import type { SuperviseOptions } from '../src/index.js';
+import { agent, alive, runAgent, typesOf } from './helpers.js';
 
-const agent = createRequire(import.meta.url).resolve('@runwarden/fake-agent');
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'field-'));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const fast = { initialMs: 10, maxMs: 40, jitter: 0 };
-const journalOf = (runDir: string) => readJournal(join(runDir, 'journal.jsonl'));
-const typesOf = (events: JournalEvent[]) => events.map((event) => event.type);
-const alive = (pid: number) => {
-  const info = getProcessInfoSync(pid, { cmdline: false });
-  return info !== null && info.state !== 'Z';
-};
-const run = (agentArgs: string[], options: Partial<SuperviseOptions> = {}) => {
-  const runDir = join(dir, 'run');
-  return superviseRun({
-    command: process.execPath,
-    args: [agent, ...agentArgs],
-    runDir,
-    cwd: dir,
-    killGraceMs: 1000,
-    backoff: fast,
-    ...options,
-  }).then((result) => ({ result, events: journalOf(runDir) }));
-};
+const run = (agentArgs: string[], options: Partial<SuperviseOptions> = {}) =>
+  runAgent(dir, agentArgs, options);
 
 describe('field failures', () => {
   it('silent hang: output stops, the process stays → IDLE_TIMEOUT, exit 3', async () => {

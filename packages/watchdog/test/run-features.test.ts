@@ -9,24 +9,20 @@ import {
   statSync,
   unlinkSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyLogChain } from '@runwarden/evidence-hasher';
 import { inspect, LockHeldError, tryAcquire } from '@runwarden/lock-core';
-import { getProcessInfoSync } from '@runwarden/process-identity';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  type JournalEvent,
-  readJournal,
   runCheckCommand,
   type SuperviseOptions,
   superviseRun,
   WatchdogError,
 } from '../src/index.js';
+import { agent, alive, runAgent, typesOf } from './helpers.js';
 
-const agent = createRequire(import.meta.url).resolve('@runwarden/fake-agent');
 let dir: string;
 const started: number[] = [];
 beforeEach(() => {
@@ -43,12 +39,6 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const fast = { initialMs: 10, maxMs: 40, jitter: 0 };
-const typesOf = (events: JournalEvent[]) => events.map((event) => event.type);
-const alive = (pid: number) => {
-  const info = getProcessInfoSync(pid, { cmdline: false });
-  return info !== null && info.state !== 'Z';
-};
 const freePort = async () => {
   const server = createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -57,19 +47,8 @@ const freePort = async () => {
   await once(server, 'close');
   return port;
 };
-const run = (agentArgs: string[], options: Partial<SuperviseOptions> = {}) => {
-  const runDir = join(dir, 'run');
-  return superviseRun({
-    command: process.execPath,
-    args: [agent, ...agentArgs],
-    runDir,
-    cwd: dir,
-    killGraceMs: 1000,
-    backoff: fast,
-    idleTimeoutMs: 10_000,
-    ...options,
-  }).then((result) => ({ result, events: readJournal(join(runDir, 'journal.jsonl')) }));
-};
+const run = (agentArgs: string[], options: Partial<SuperviseOptions> = {}) =>
+  runAgent(dir, agentArgs, { idleTimeoutMs: 10_000, ...options });
 const service = (port: number, extra: string[] = []) => ({
   name: 'api',
   command: process.execPath,
