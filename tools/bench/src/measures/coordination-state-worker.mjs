@@ -13,6 +13,38 @@ const require = createRequire(`${settings.benchDir}/`);
 const stats = { pairs: 0, conflicts: 0 };
 
 /** One claim+release per loop before the clock runs: connections made, directories created. */
+/**
+ * The peer's claim and release, as a user would write them over any
+ * read-change-write `mutate(target, change)`: claim fails closed on another
+ * owner, release only by the owner.
+ */
+function peerOperations(mutate, { keepPreviousRun }) {
+  return {
+    claim: (target, runId) =>
+      mutate(target, (record) => {
+        if (record.activeRun && record.activeRun.runId !== runId) return null;
+        const at = new Date().toISOString();
+        return {
+          ...record,
+          activeRun: { runId, claimedAt: at, updatedAt: at },
+          history: [...record.history, { type: 'claim', runId, at }],
+        };
+      }),
+    release: (target, runId) =>
+      mutate(target, (record) => {
+        if (record.activeRun?.runId !== runId) return null;
+        const at = new Date().toISOString();
+        const next = {
+          ...record,
+          activeRun: null,
+          history: [...record.history, { type: 'release', runId, at }],
+        };
+        if (keepPreviousRun) next.previousRun = { runId, replacedAt: at, replacedByRunId: null };
+        return next;
+      }),
+  };
+}
+
 async function warmUp(store) {
   await Promise.all(
     Array.from({ length: settings.clients }, async (_, client) => {
@@ -71,27 +103,7 @@ function peerFileStore(directory) {
     }
   };
   return {
-    claim: (target, runId) =>
-      mutate(target, (record) => {
-        if (record.activeRun && record.activeRun.runId !== runId) return null;
-        const at = new Date().toISOString();
-        return {
-          ...record,
-          activeRun: { runId, claimedAt: at, updatedAt: at },
-          history: [...record.history, { type: 'claim', runId, at }],
-        };
-      }),
-    release: (target, runId) =>
-      mutate(target, (record) => {
-        if (record.activeRun?.runId !== runId) return null;
-        const at = new Date().toISOString();
-        return {
-          ...record,
-          activeRun: null,
-          previousRun: { runId, replacedAt: at, replacedByRunId: null },
-          history: [...record.history, { type: 'release', runId, at }],
-        };
-      }),
+    ...peerOperations(mutate, { keepPreviousRun: true }),
     close: async () => {},
   };
 }
@@ -139,26 +151,7 @@ async function peerPostgres(url, clients) {
     }
   };
   return {
-    claim: (target, runId) =>
-      mutate(target, (record) => {
-        if (record.activeRun && record.activeRun.runId !== runId) return null;
-        const at = new Date().toISOString();
-        return {
-          ...record,
-          activeRun: { runId, claimedAt: at, updatedAt: at },
-          history: [...record.history, { type: 'claim', runId, at }],
-        };
-      }),
-    release: (target, runId) =>
-      mutate(target, (record) => {
-        if (record.activeRun?.runId !== runId) return null;
-        const at = new Date().toISOString();
-        return {
-          ...record,
-          activeRun: null,
-          history: [...record.history, { type: 'release', runId, at }],
-        };
-      }),
+    ...peerOperations(mutate, { keepPreviousRun: false }),
     close: () => pool.end(),
   };
 }
