@@ -21,6 +21,8 @@ export {
   type CommandSpec,
   type QuotaOptions,
   type RunLockOption,
+  readyPortSchema,
+  readyUrlSchema,
   type SuperviseOptions,
   superviseOptionsSchema,
   validateOptions,

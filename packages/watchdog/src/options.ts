@@ -219,6 +219,19 @@ const regexLike = z.union([z.instanceof(RegExp), z.string()]).superRefine((value
   }
 });
 
+/** zod schema of a service's readiness URL: `http://` or `https://` only. */
+export const readyUrlSchema = z.url({
+  protocol: /^https?$/,
+  error: 'must be an http:// or https:// URL',
+});
+
+/** zod schema of a service's readiness TCP port: 1 to 65535. */
+export const readyPortSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(65_535, { error: 'must be a port from 1 to 65535' });
+
 const serviceSchema = z
   .object({
     name: z
@@ -227,15 +240,8 @@ const serviceSchema = z
       .optional(),
     command: nonEmpty,
     args: z.array(z.string()).optional(),
-    readyUrl: z
-      .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
-      .optional(),
-    readyPort: z
-      .number()
-      .int()
-      .min(1)
-      .max(65_535, { error: 'must be a port from 1 to 65535' })
-      .optional(),
+    readyUrl: readyUrlSchema.optional(),
+    readyPort: readyPortSchema.optional(),
     readyHost: nonEmpty.optional(),
     startupTimeoutMs: ms('startupTimeoutMs').optional(),
     connectTimeoutMs: ms('connectTimeoutMs').min(1).optional(),

@@ -17,6 +17,8 @@ import {
   type ReasonCode,
   type RunResult,
   readJournal,
+  readyPortSchema,
+  readyUrlSchema,
   type SuperviseOptions,
   superviseRun,
   validateOptions,
@@ -129,15 +131,8 @@ const runSettingsSchema = z
       .optional(),
     quotaWaitMs: z.number().int().nonnegative(),
     service: z.string().min(1).optional(),
-    readyUrl: z
-      .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
-      .optional(),
-    readyPort: z
-      .number()
-      .int()
-      .min(1)
-      .max(65_535, { error: 'must be a port from 1 to 65535' })
-      .optional(),
+    readyUrl: readyUrlSchema.optional(),
+    readyPort: readyPortSchema.optional(),
     readyTimeoutMs: z.number().int().positive({ error: 'must be more than 0' }),
     connectTimeoutMs: z.number().int().positive({ error: 'must be more than 0' }),
     readTimeoutMs: z.number().int().positive({ error: 'must be more than 0' }),
