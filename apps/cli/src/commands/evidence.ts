@@ -114,6 +114,18 @@ function startProgress(enabled: boolean): {
   };
 }
 
+/** A progress bar on a terminal only: never with `--json`, in CI, or on a dumb terminal. */
+function progressFor(json: boolean) {
+  return startProgress(
+    shouldShowProgress({
+      isTTY: Boolean(process.stderr.isTTY),
+      json,
+      ci: Boolean(process.env.CI),
+      term: process.env.TERM,
+    }),
+  );
+}
+
 /**
  * Parses `--format sums,json` (commas, repeatable) into formats, each once.
  *
@@ -159,14 +171,7 @@ async function hashCommand(rootArgument: string, flags: HashFlags): Promise<numb
     throw usage('--format: without --out, name one format to print (or add --out DIR)');
   if (!flags.out && formats && json)
     throw usage('--format prints a document and --json the result object: add --out DIR');
-  const progress = startProgress(
-    shouldShowProgress({
-      isTTY: Boolean(process.stderr.isTTY),
-      json,
-      ci: Boolean(process.env.CI),
-      term: process.env.TERM,
-    }),
-  );
+  const progress = progressFor(json);
   const started = performance.now();
   try {
     if (!flags.out) {
@@ -245,14 +250,7 @@ interface VerifyFlags {
 
 async function verifyCommand(target: string, flags: VerifyFlags): Promise<number> {
   const json = flags.json ?? false;
-  const progress = startProgress(
-    shouldShowProgress({
-      isTTY: Boolean(process.stderr.isTTY),
-      json,
-      ci: Boolean(process.env.CI),
-      term: process.env.TERM,
-    }),
-  );
+  const progress = progressFor(json);
   let report: Awaited<ReturnType<typeof verifyEvidence>>;
   try {
     report = await verifyEvidence(target, { root: flags.root, onProgress: progress.onProgress });
