@@ -372,9 +372,11 @@ describe('pid reuse and pid namespaces', () => {
       expect(handle.takeover?.reason).toBe('holder-reused');
       await handle.release();
       // The process that got the pid is untouched: still running sleep, not stopped, not signalled.
+      // Its state is R (on its way into nanosleep) or S (in it), never T (stopped) or Z (ended).
       expect(reuser!.exitCode).toBe(null);
       expect(reuser!.signalCode).toBe(null);
-      expect(readFileSync(`/proc/${pid}/stat`, 'utf8')).toMatch(/^\d+ \(sleep\) S /);
+      expect(readFileSync(`/proc/${pid}/stat`, 'utf8')).toMatch(/^\d+ \(sleep\) [RS] /);
+      expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^SigPnd:\s+0+$/m);
     },
   );
 
