@@ -80,15 +80,28 @@ function lineAt(root: Node | null, path: Path, counter: LineCounter, atKey: bool
   return counter.linePos(offset).line;
 }
 
-function describe(issue: z.core.$ZodIssue): { path: Path; detail: string; atKey: boolean } {
+/** The key path of an issue, where to point (a key, or its parent when it is missing), and the detail. */
+function describe(
+  issue: z.core.$ZodIssue,
+  raw: unknown,
+): {
+  path: Path;
+  at: Path;
+  detail: string;
+  atKey: boolean;
+} {
   if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0]!;
-    return { path: [...issue.path, key], detail: 'unknown key', atKey: true };
+    const path = [...issue.path, issue.keys[0]!];
+    return { path, at: path, detail: 'unknown key', atKey: true };
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined)
-    return { path: issue.path, detail: 'is required', atKey: true };
+  const value = issue.path.reduce<unknown>(
+    (node, step) => (node as Record<PropertyKey, unknown> | undefined)?.[step],
+    raw,
+  );
+  if (value === undefined && issue.path.length > 0 && issue.code !== 'custom')
+    return { path: issue.path, at: issue.path.slice(0, -1), detail: 'is required', atKey: true };
   const atKey = issue.path.length === 2 && issue.path[0] === 'loops' && issue.code === 'custom';
-  return { path: issue.path, detail: issue.message, atKey };
+  return { path: issue.path, at: issue.path, detail: issue.message, atKey };
 }
 
 const sh = (command: string | string[]): CommandSpec =>
@@ -213,13 +226,14 @@ export function parseConfig(text: string, file: string): SupervisorConfig {
       cause: yamlError,
     });
   }
-  const parsed = configFileSchema.safeParse(document.toJS() ?? {});
+  const raw: unknown = document.toJS() ?? {};
+  const parsed = configFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const { path, detail, atKey } = describe(issue);
+    const { path, at, detail, atKey } = describe(issue, raw);
     throw new ConfigError({
       file,
-      line: lineAt(document.contents, path, counter, atKey),
+      line: lineAt(document.contents, at, counter, atKey),
       key: path.map(String).join('.') || undefined,
       detail,
       cause: parsed.error,
