@@ -33,7 +33,11 @@ describe('decideRestart', () => {
 
   it('forgets restarts older than the window', () => {
     const old = now - 1_800_001;
-    const decision = decideRestart({ restarts: [old, old, old, old, old], backoffStep: 5 }, died, policy);
+    const decision = decideRestart(
+      { restarts: [old, old, old, old, old], backoffStep: 5 },
+      died,
+      policy,
+    );
     expect(decision).toMatchObject({ action: 'restart', ledger: { restarts: [now] } });
   });
 
@@ -50,7 +54,9 @@ describe('decideRestart', () => {
   it('stops after OK unless the policy is always; never restarts with never', () => {
     const ok = { ...died, reason: 'OK' as const };
     expect(decideRestart(empty, ok, policy)).toMatchObject({ action: 'stop', why: 'completed' });
-    expect(decideRestart(empty, ok, { ...policy, policy: 'always' })).toMatchObject({ action: 'restart' });
+    expect(decideRestart(empty, ok, { ...policy, policy: 'always' })).toMatchObject({
+      action: 'restart',
+    });
     expect(decideRestart(empty, died, { ...policy, policy: 'never' })).toMatchObject({
       action: 'stop',
       why: 'policy-never',

@@ -57,8 +57,16 @@ const byToken = (loop: string) =>
 describe('a supervisor SIGKILLed mid-run', () => {
   it('leaves its agents running; started again, it adopts both (same pids, no second agent), and the adopted run still ends on idle and resumes', async () => {
     const first = start();
-    const builderSpawn = await until(() => eventOf('builder', 'spawned'), 20_000, 'builder spawned');
-    const reviewerSpawn = await until(() => eventOf('reviewer', 'spawned'), 20_000, 'reviewer spawned');
+    const builderSpawn = await until(
+      () => eventOf('builder', 'spawned'),
+      20_000,
+      'builder spawned',
+    );
+    const reviewerSpawn = await until(
+      () => eventOf('reviewer', 'spawned'),
+      20_000,
+      'reviewer spawned',
+    );
     const builderPid = builderSpawn.pid as number;
     const reviewerPid = reviewerSpawn.pid as number;
     process.kill(first.pid, 'SIGKILL');
@@ -77,7 +85,9 @@ describe('a supervisor SIGKILLed mid-run', () => {
     const second = start();
     const adopted = await until(() => eventOf('builder', 'adopted'), 20_000, 'builder adopted');
     expect(adopted).toMatchObject({ pid: builderPid, attempt: 1 });
-    expect(await until(() => eventOf('reviewer', 'adopted'), 20_000, 'reviewer adopted')).toMatchObject({
+    expect(
+      await until(() => eventOf('reviewer', 'adopted'), 20_000, 'reviewer adopted'),
+    ).toMatchObject({
       pid: reviewerPid,
     });
     expect(runJournals(stateDir, 'builder')).toHaveLength(1);
@@ -85,17 +95,32 @@ describe('a supervisor SIGKILLed mid-run', () => {
     expect(byToken('reviewer').map((found) => found.pid)).toEqual([reviewerPid]);
 
     // Life 1 hangs after 30 turns (3 s): the adopted run sees its output until then, then its silence.
-    const idle = await until(() => eventOf('builder', 'output-idle', adopted), 20_000, 'output-idle');
+    const idle = await until(
+      () => eventOf('builder', 'output-idle', adopted),
+      20_000,
+      'output-idle',
+    );
     expect(Date.parse(idle.ts) - Date.parse(builderSpawn.ts)).toBeGreaterThanOrEqual(4000);
     const resumed = await until(() => eventOf('builder', 'resumed', adopted), 20_000, 'resumed');
     expect(resumed).toMatchObject({ attempt: 2 });
     expect(resumed.pid).not.toBe(builderPid);
     expect(alive(builderPid)).toBe(false);
-    const logPath = join(stateDir, 'loops', 'builder', 'runs', runOf('builder')!.runId, 'stdout.log');
-    const log = await until(() => {
-      const text = readFileSync(logPath, 'utf8');
-      return text.includes('fake-agent: life 2') && text;
-    }, 10_000, 'life 2 in the log');
+    const logPath = join(
+      stateDir,
+      'loops',
+      'builder',
+      'runs',
+      runOf('builder')!.runId,
+      'stdout.log',
+    );
+    const log = await until(
+      () => {
+        const text = readFileSync(logPath, 'utf8');
+        return text.includes('fake-agent: life 2') && text;
+      },
+      10_000,
+      'life 2 in the log',
+    );
     expect(log).toContain('fake-agent: turn 30 done');
     const status = JSON.parse((await cli(dir, ['status', '--json'])).stdout);
     expect(status.supervisor).toMatchObject({ pid: second.pid });
@@ -107,7 +132,9 @@ describe('a supervisor SIGKILLed mid-run', () => {
 
     process.kill(second.pid, 'SIGTERM');
     expect(await second.exited).toBe(130);
-    expect([...agentPids(stateDir, 'builder'), ...agentPids(stateDir, 'reviewer')].filter(alive)).toEqual([]);
+    expect(
+      [...agentPids(stateDir, 'builder'), ...agentPids(stateDir, 'reviewer')].filter(alive),
+    ).toEqual([]);
   });
 
   it('with no supervisor running, stop ends the orphaned runs from the state files and frees their locks', async () => {
@@ -125,6 +152,9 @@ describe('a supervisor SIGKILLed mid-run', () => {
     for (const loop of ['builder', 'reviewer'])
       expect(inspect(join(stateDir, 'loops', loop, 'RUN.lock')).state).toBe('free');
     const status = JSON.parse((await cli(dir, ['status', '--json'])).stdout);
-    expect(status.loops.map((loop: { state: string }) => loop.state)).toEqual(['stopped', 'stopped']);
+    expect(status.loops.map((loop: { state: string }) => loop.state)).toEqual([
+      'stopped',
+      'stopped',
+    ]);
   });
 });

@@ -122,7 +122,10 @@ describe('parseConfig', () => {
       resume: { command: '/bin/sh', args: ['-c', 'opencode run --continue'] },
     });
     expect(builder!.run.quota?.pattern).toBeTypeOf('string');
-    expect(builder!.restart).toMatchObject({ resetAfterMs: 5_400_000, giveUp: { restarts: 3, withinMs: 600_000 } });
+    expect(builder!.restart).toMatchObject({
+      resetAfterMs: 5_400_000,
+      giveUp: { restarts: 3, withinMs: 600_000 },
+    });
   });
 });
 
@@ -134,7 +137,10 @@ describe('runwarden-supervisor with a bad config', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('exits 64 with one line naming the file, line and key, on every command', async () => {
-    writeConfig(dir, 'loops:\n  builder:\n    command: sleep 1\n    restart: { giveUp: { restarts: -1 } }\n');
+    writeConfig(
+      dir,
+      'loops:\n  builder:\n    command: sleep 1\n    restart: { giveUp: { restarts: -1 } }\n',
+    );
     for (const args of [['start'], ['status'], ['stop'], ['logs', 'builder']]) {
       const result = await cli(dir, args);
       expect(result.code).toBe(64);

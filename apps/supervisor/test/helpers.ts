@@ -56,12 +56,16 @@ export interface RunningSupervisor {
 
 /** Starts the built CLI's `start` in `dir` (its own process group, so a test can SIGKILL it alone). */
 export function startSupervisor(dir: string, extra: string[] = []): RunningSupervisor {
-  const child = spawn(process.execPath, [cliPath, 'start', '--config', join(dir, 'runwarden.yaml'), ...extra], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
+  const child = spawn(
+    process.execPath,
+    [cliPath, 'start', '--config', join(dir, 'runwarden.yaml'), ...extra],
+    {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      env: { ...process.env, NO_COLOR: '1' },
+    },
+  );
   let text = '';
   child.stdout!.on('data', (chunk) => {
     text += chunk;
@@ -100,7 +104,10 @@ export const supervisorEvents = (stateDir: string): SupervisorEvent[] =>
   readSupervisorJournal(join(stateDir, 'supervisor', 'journal.jsonl'));
 
 /** Every run journal of a loop, oldest run first. */
-export function runJournals(stateDir: string, loop: string): { runId: string; events: JournalEvent[] }[] {
+export function runJournals(
+  stateDir: string,
+  loop: string,
+): { runId: string; events: JournalEvent[] }[] {
   const runs = join(stateDir, 'loops', loop, 'runs');
   if (!existsSync(runs)) return [];
   return readdirSync(runs)

@@ -33,7 +33,11 @@ afterEach(() => {
 });
 const agentPidsSafe = () => {
   try {
-    return [...agentPids(stateDir, 'builder'), ...agentPids(stateDir, 'reviewer'), ...agentPids(stateDir, 'crasher')];
+    return [
+      ...agentPids(stateDir, 'builder'),
+      ...agentPids(stateDir, 'reviewer'),
+      ...agentPids(stateDir, 'crasher'),
+    ];
   } catch {
     return [];
   }
@@ -50,7 +54,8 @@ const loopState = (loop: string): string | undefined => {
     return undefined;
   }
 };
-const lockFree = (loop: string) => inspect(join(stateDir, 'loops', loop, 'RUN.lock')).state === 'free';
+const lockFree = (loop: string) =>
+  inspect(join(stateDir, 'loops', loop, 'RUN.lock')).state === 'free';
 const reviewer = (extra = '') => `
   reviewer:
     command: ["${process.execPath}", "${agent}", "--turns", "100000", "--turn-ms", "100", "--grandchild", "--pid-file", "reviewer.pids"${extra}]
@@ -78,9 +83,14 @@ ${reviewer()}
     expect(run!.events.at(-1)).toMatchObject({ type: 'ended', reason: 'OK' });
     const events = supervisorEvents(stateDir);
     expect(events.find((event) => event.type === 'done')).toBeDefined();
-    expect(events.filter((event) => event.type === 'run-started' && event.loop === 'reviewer')).toHaveLength(1);
+    expect(
+      events.filter((event) => event.type === 'run-started' && event.loop === 'reviewer'),
+    ).toHaveLength(1);
     expect(events.at(-1)).toMatchObject({ type: 'supervisor-stopped', reason: 'OK', exitCode: 0 });
-    const everyPid = [...pidFile(join(dir, 'builder.pids')), ...pidFile(join(dir, 'reviewer.pids'))];
+    const everyPid = [
+      ...pidFile(join(dir, 'builder.pids')),
+      ...pidFile(join(dir, 'reviewer.pids')),
+    ];
     expect(everyPid.length).toBeGreaterThanOrEqual(5);
     expect(everyPid.filter(alive)).toEqual([]);
     expect(loopState('reviewer')).toBe('done');
@@ -124,7 +134,10 @@ ${reviewer()}
     expect(second.code).toBe(5);
     expect(second.stderr).toContain(`LOCK_HELD: Another supervisor (pid ${supervisor.pid}`);
 
-    const reviewerPids = () => [...pidFile(join(dir, 'reviewer.pids')), ...agentPids(stateDir, 'reviewer')];
+    const reviewerPids = () => [
+      ...pidFile(join(dir, 'reviewer.pids')),
+      ...agentPids(stateDir, 'reviewer'),
+    ];
     await until(() => reviewerPids().length >= 2 || undefined, 10_000, 'reviewer and grandchild');
     process.kill(supervisor.pid, 'SIGTERM');
     expect(await supervisor.exited).toBe(130);
@@ -171,7 +184,8 @@ ${reviewer()}
     }
     // Across runs, the supervisor starts the next run only after the last one's watchdog ended.
     const sequence = supervisorEvents(stateDir).filter(
-      (event) => event.loop === 'crasher' && (event.type === 'run-started' || event.type === 'run-ended'),
+      (event) =>
+        event.loop === 'crasher' && (event.type === 'run-started' || event.type === 'run-ended'),
     );
     expect(sequence.map((event) => event.type)).toEqual(
       Array.from({ length: 10 }, () => ['run-started', 'run-ended']).flat(),
