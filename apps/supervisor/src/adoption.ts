@@ -1,8 +1,13 @@
 import { join } from 'node:path';
 import { inspect, type LockInspection } from '@runwarden/lock-core';
 import { captureIdentity } from '@runwarden/process-identity';
-import { type AdoptContinuation, readJournal, summarizeJournal } from '@runwarden/watchdog';
-import { findRunProcesses, lastAttemptOf } from './run-processes.js';
+import {
+  type AdoptContinuation,
+  findRunProcesses,
+  type JournalEvent,
+  readJournal,
+  summarizeJournal,
+} from '@runwarden/watchdog';
 import type { StatePaths } from './state.js';
 
 /** What a supervisor starting up finds of a loop's last run. */
@@ -26,6 +31,24 @@ export type LoopRecovery =
   | { kind: 'held'; holderPid: number; reason: string }
   /** The lock file is corrupt; it is kept as it is. */
   | { kind: 'corrupt'; message: string };
+
+/**
+ * The last attempt a run's journal recorded (spawned, resumed or adopted), with its pid and start ticks.
+ *
+ * @param events - the run's journal events.
+ * @returns the attempt, or `undefined` when none was recorded with its start ticks.
+ */
+export function lastAttemptOf(
+  events: readonly JournalEvent[],
+): { pid: number; startTicks: number; attempt: number } | undefined {
+  for (let index = events.length - 1; index >= 0; index--) {
+    const event = events[index]!;
+    if (event.type !== 'spawned' && event.type !== 'resumed' && event.type !== 'adopted') continue;
+    if (typeof event.pid !== 'number' || typeof event.startTicks !== 'number') return undefined;
+    return { pid: event.pid, startTicks: event.startTicks, attempt: event.attempt };
+  }
+  return undefined;
+}
 
 /**
  * Finds out what a loop's `RUN.lock` and its run's journal say, so a

@@ -2,13 +2,17 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { killTree } from '@runwarden/kill-tree';
 import { LockError, type LockHandle, tryAcquire } from '@runwarden/lock-core';
-import { readJournal, summarizeJournal, WATCHDOG_DEFAULTS } from '@runwarden/watchdog';
+import {
+  findRunProcesses,
+  readJournal,
+  summarizeJournal,
+  WATCHDOG_DEFAULTS,
+} from '@runwarden/watchdog';
 import { recoverLoop } from './adoption.js';
 import type { SupervisorConfig } from './config.js';
 import { SUPERVISOR_DEFAULTS } from './defaults.js';
 import { SupervisorError } from './errors.js';
 import type { LoopStatus } from './loop.js';
-import { findRunProcesses } from './run-processes.js';
 import { readLoopState, type StatePaths, writeLoopState } from './state.js';
 
 /** A loop's status read from the state files, with what lives on of its run. */
@@ -117,6 +121,10 @@ export async function stopOffline(options: {
             processGroups:
               recovery.kind === 'adopt'
                 ? [{ pgid: recovery.pid, leaderStartTicks: recovery.startTicks }]
+                : [],
+            sessions:
+              recovery.kind === 'adopt'
+                ? [{ sid: recovery.pid, leaderStartTicks: recovery.startTicks }]
                 : [],
           },
         );

@@ -2,9 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from '@runwarden/lock-core';
-import type { JournalEvent } from '@runwarden/watchdog';
+import { findRunProcesses, type JournalEvent } from '@runwarden/watchdog';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findRunProcesses } from '../src/run-processes.js';
 import {
   agent,
   agentPids,
