@@ -82,7 +82,7 @@ export class FollowedLog {
     this.maxBytes = rotation.maxBytes ?? WATCHDOG_DEFAULTS.logs.maxBytes;
     this.backups = rotation.backups ?? WATCHDOG_DEFAULTS.logs.backups;
     this.chained = rotation.chain ?? true;
-    this.tail = new FileTail(path, stream, { startOffset: 0 });
+    this.tail = new FileTail(path, stream, { startOffset: 0, watch: true });
     // The chain starts from what the file already holds (an adopted run's log), then follows each read.
     this.chain = this.chained ? this.newChain() : undefined;
     this.tail.offset = this.chain?.bytes ?? this.tail.size();
@@ -105,16 +105,19 @@ export class FollowedLog {
 
   /**
    * Hands over what the child wrote since the last poll, then rotates when the
-   * file reached `maxBytes`.
+   * file reached `maxBytes`. Without `force`, an idle file costs nothing (its
+   * inotify watch said nothing, see {@link FileTail.mayHaveNew}).
    *
    * @param onChunk - called with each chunk, in order.
+   * @param force - read even without a change notice (a final drain). @default false
    * @returns bytes read.
    */
-  poll(onChunk: (chunk: Buffer) => void): number {
+  poll(onChunk: (chunk: Buffer) => void, force = false): number {
     const feed = (chunk: Buffer) => {
       this.chain?.update(chunk);
       onChunk(chunk);
     };
+    if (!this.tail.mayHaveNew() && !force) return 0;
     let read = this.tail.read(feed, POLL_BYTES);
     if (this.maxBytes > 0 && this.tail.offset >= this.maxBytes) read += this.rotate(feed, onChunk);
     return read;
@@ -259,7 +262,8 @@ export class FileOutput {
   }
 
   /**
-   * Hands over what the child wrote since the last poll, on both streams.
+   * Hands over what the child wrote since the last poll, on both streams
+   * (a stream whose file did not change is not even stat'ed).
    *
    * @returns bytes read.
    */
@@ -270,6 +274,19 @@ export class FileOutput {
     );
   }
 
+  /**
+   * Hands over everything written so far, change notice or not (an attempt's
+   * end, before its output is judged).
+   *
+   * @returns bytes read.
+   */
+  drain(): number {
+    return (
+      this.logs.stdout.poll((chunk) => this.options.onChunk(chunk, 'stdout'), true) +
+      this.logs.stderr.poll((chunk) => this.options.onChunk(chunk, 'stderr'), true)
+    );
+  }
+
   /** Rotations done so far, per stream. */
   get rotations(): Record<OutputStreamName, number> {
     return { stdout: this.logs.stdout.rotations, stderr: this.logs.stderr.rotations };
@@ -277,7 +294,7 @@ export class FileOutput {
 
   /** Reads what is left, then closes both files. */
   close(): void {
-    this.poll();
+    this.drain();
     this.releaseChildFds();
     this.logs.stdout.close();
     this.logs.stderr.close();

@@ -1,6 +1,20 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  type FSWatcher,
+  fstatSync,
+  openSync,
+  readSync,
+  watch,
+} from 'node:fs';
 import { WatchdogError } from './errors.js';
 import type { OutputStreamName } from './tee.js';
+
+/**
+ * With `watch: true`, how often a {@link FileTail} looks at its file even
+ * without an inotify event (a missed event, a filesystem without them), in ms.
+ */
+export const FILE_TAIL_FALLBACK_MS = 2000;
 
 /** The most a {@link FileTail} reads in one {@link FileTail.read} call, in bytes. */
 export const FILE_TAIL_READ_BYTES = 1 << 20;
@@ -20,6 +34,9 @@ export const FILE_TAIL_READ_BYTES = 1 << 20;
 export class FileTail {
   private fd: number | undefined;
   private closed = false;
+  private watcher: FSWatcher | undefined;
+  private dirty = true;
+  private lastLookMs = Number.NEGATIVE_INFINITY;
   /** The next byte to read. */
   offset: number;
 
@@ -27,16 +44,49 @@ export class FileTail {
    * @param path - the file.
    * @param stream - which output stream its bytes are.
    * @param options - `startOffset`: where to start reading (@default the current end of the file);
-   *   `create`: create a missing file 0600 (@default true; `false` waits for it to appear, reading it from byte 0).
+   *   `create`: create a missing file 0600 (@default true; `false` waits for it to appear, reading it from byte 0);
+   *   `watch`: learn of writes from inotify (`fs.watch`), so {@link FileTail.mayHaveNew} saves the
+   *   `fstat` of an idle file (@default false).
    * @throws {WatchdogError} `ERR_UNSAFE_PATH` when the path is a symlink.
    */
   constructor(
     readonly path: string,
     readonly stream: OutputStreamName,
-    private readonly options: { startOffset?: number; create?: boolean } = {},
+    private readonly options: { startOffset?: number; create?: boolean; watch?: boolean } = {},
   ) {
     this.open();
     this.offset = options.startOffset ?? this.size();
+    if (options.watch && this.fd !== undefined) {
+      try {
+        this.watcher = watch(path, { persistent: false }, () => {
+          this.dirty = true;
+        });
+        this.watcher.on('error', () => this.unwatch());
+      } catch {
+        this.watcher = undefined;
+      }
+    }
+  }
+
+  private unwatch(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  /**
+   * Whether a read may find new bytes: always without a watch; with one, after
+   * an inotify event, and every {@link FILE_TAIL_FALLBACK_MS} regardless.
+   *
+   * @returns true when {@link FileTail.read} is worth calling now.
+   */
+  mayHaveNew(): boolean {
+    if (!this.watcher) return true;
+    const now = performance.now();
+    if (!this.dirty && now - this.lastLookMs < FILE_TAIL_FALLBACK_MS) return false;
+    // Cleared before the read: a write during it sets it again.
+    this.dirty = false;
+    this.lastLookMs = now;
+    return true;
   }
 
   private open(): void {
@@ -97,6 +147,7 @@ export class FileTail {
   /** Closes the descriptor; later reads return nothing. */
   close(): void {
     this.closed = true;
+    this.unwatch();
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }

@@ -3,7 +3,7 @@ export { type CheckCommandOptions, type CheckResult, runCheckCommand } from './c
 export { WATCHDOG_DEFAULTS } from './defaults.js';
 export { WatchdogError, type WatchdogErrorCode } from './errors.js';
 export { FileOutput, type FileOutputOptions, FollowedLog } from './file-output.js';
-export { FILE_TAIL_READ_BYTES, FileTail } from './file-tail.js';
+export { FILE_TAIL_FALLBACK_MS, FILE_TAIL_READ_BYTES, FileTail } from './file-tail.js';
 export {
   Journal,
   type JournalEvent,

@@ -583,7 +583,7 @@ class Supervisor {
       await settledWithin(attempt.closed, 1000);
       attempt.child?.stdout?.destroy();
       attempt.child?.stderr?.destroy();
-      this.fileOutput?.poll();
+      this.fileOutput?.drain();
       this.tee.endAttempt();
       this.pollProgress();
 
@@ -913,7 +913,7 @@ class Supervisor {
         settled = true;
         clearInterval(ticker);
         this.stop.signal.removeEventListener('abort', onStop);
-        this.fileOutput?.poll();
+        this.fileOutput?.drain();
         settle({
           end,
           pid: child.pid,

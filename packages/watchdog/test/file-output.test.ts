@@ -232,9 +232,9 @@ describe('FollowedLog', () => {
       const text = line(index);
       appendFileSync(fd, text);
       written += text;
-      if (index % 5 === 4) log.poll((chunk) => chunks.push(chunk));
+      if (index % 5 === 4) log.poll((chunk) => chunks.push(chunk), true);
     }
-    log.poll((chunk) => chunks.push(chunk));
+    log.poll((chunk) => chunks.push(chunk), true);
     log.close();
     expect(Buffer.concat(chunks).toString()).toBe(written);
     const backup = readFileSync(`${path}.1`, 'utf8');
