@@ -18,7 +18,9 @@ process.stderr.write(
   'supervise-demo: two loops from tools/demo/runwarden.yaml; the builder crashes twice, is resumed,\n' +
     'supervise-demo: then writes ## DONE to plan.md, and the supervisor stops both loops.\n\n',
 );
-const supervisor = spawn(process.execPath, [cli, 'start', '--config', config], { stdio: 'inherit' });
+const supervisor = spawn(process.execPath, [cli, 'start', '--config', config], {
+  stdio: 'inherit',
+});
 const status = setTimeout(() => {
   process.stderr.write('\nsupervise-demo: $ runwarden-supervisor status\n');
   spawnSync(process.execPath, [cli, 'status', '--config', config], { stdio: 'inherit' });
