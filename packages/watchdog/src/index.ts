@@ -1,6 +1,9 @@
 export { type BackoffOptions, backoffDelayMs } from './backoff.js';
 export { type CheckCommandOptions, type CheckResult, runCheckCommand } from './check-command.js';
+export { WATCHDOG_DEFAULTS } from './defaults.js';
 export { WatchdogError, type WatchdogErrorCode } from './errors.js';
+export { FileOutput, type FileOutputOptions, FollowedLog } from './file-output.js';
+export { FILE_TAIL_FALLBACK_MS, FILE_TAIL_READ_BYTES, FileTail } from './file-tail.js';
 export {
   Journal,
   type JournalEvent,
@@ -17,6 +20,7 @@ export {
   type LivenessVerdict,
 } from './liveness.js';
 export {
+  type AdoptContinuation,
   type AdoptOptions,
   type CommandSpec,
   type QuotaOptions,

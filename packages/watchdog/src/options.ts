@@ -53,8 +53,30 @@ export interface AdoptOptions {
   pid: number;
   /** Its start time (`/proc/<pid>/stat` field 22); when given, a different process under the pid is refused. */
   startTicks?: number;
-  /** A log file it writes; its growth counts as output (idle windows), its tail feeds the quota check and hand-off. */
+  /** A log file it writes (its stdout); its growth counts as output (idle windows), its tail feeds the quota check and hand-off. */
   outputFile?: string;
+  /** A second log file it writes (its stderr), followed like `outputFile`. */
+  stderrFile?: string;
+  /**
+   * Where the run stood when its previous watchdog died (from the run's
+   * journal, see `summarizeJournal`): the adopted process is this attempt, and
+   * the resumes and budget already spent stay spent, so an adoption never
+   * resets the budget.
+   * @default attempt 1, nothing spent
+   */
+  continueFrom?: AdoptContinuation;
+}
+
+/** The counters an adopted run continues from ({@link AdoptOptions.continueFrom}). */
+export interface AdoptContinuation {
+  /** The attempt the adopted process is (1-based). */
+  attempt: number;
+  /** Resumes done so far. @default 0 */
+  resumes?: number;
+  /** Resumes that counted against `maxResumes`. @default 0 */
+  budgetSpent?: number;
+  /** Quota pauses taken. @default 0 */
+  quotaPauses?: number;
 }
 
 /** The run's lock: an acquired handle (held, watched, released by whoever acquired it) or a path to acquire now and release at the end. */
@@ -161,6 +183,16 @@ export interface SuperviseOptions {
    * @default 1000 (or a quarter of `progressIdleMs` when smaller)
    */
   progressPollMs?: number;
+  /**
+   * How the child's stdout and stderr reach the logs: `pipe` (pipes read by
+   * this process, teed to the logs) or `file` (the log files themselves are
+   * the child's stdout and stderr, opened `O_APPEND`, and are followed; no
+   * pipe from the child into this process, so the child survives this
+   * process's death and can be adopted; rotation is copy-truncate, see
+   * `FileOutput`).
+   * @default 'pipe'
+   */
+  output?: 'pipe' | 'file';
   /** Size cap and rotation of `stdout.log` and `stderr.log`. @default 50 MB × 5 backups each */
   logs?: LogRotationOptions;
   /** Called with every output chunk after it is logged (e.g. a hasher). @default [] */
@@ -302,10 +334,20 @@ export const superviseOptionsSchema = z.object({
       pid: z.number().int().positive({ error: 'must be a positive pid' }),
       startTicks: z.number().int().nonnegative().optional(),
       outputFile: nonEmpty.optional(),
+      stderrFile: nonEmpty.optional(),
+      continueFrom: z
+        .object({
+          attempt: z.number().int().positive({ error: 'must be a positive attempt number' }),
+          resumes: count('resumes').optional(),
+          budgetSpent: count('budgetSpent').optional(),
+          quotaPauses: count('quotaPauses').optional(),
+        })
+        .optional(),
     })
     .optional(),
   adoptPollMs: ms('adoptPollMs').min(10, { error: 'must be at least 10 ms' }).optional(),
   progressPollMs: ms('progressPollMs').min(10, { error: 'must be at least 10 ms' }).optional(),
+  output: z.enum(['pipe', 'file'], { error: "must be 'pipe' or 'file'" }).optional(),
   logs: z
     .object({
       maxBytes: count('maxBytes').optional(),

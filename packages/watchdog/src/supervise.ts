@@ -1,15 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  statSync,
-} from 'node:fs';
+import { existsSync, lstatSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KillTreeError, type KillTreeResult, killTree } from '@runwarden/kill-tree';
 import { type LockHandle, tryAcquire } from '@runwarden/lock-core';
@@ -20,8 +11,11 @@ import {
   RUN_ID_ENV,
   verifyIdentity,
 } from '@runwarden/process-identity';
+import { adoptedFiles, adoptedTails } from './adopt-files.js';
 import { runCheckCommand } from './check-command.js';
+import { WATCHDOG_DEFAULTS } from './defaults.js';
 import { WatchdogError } from './errors.js';
+import { FileOutput } from './file-output.js';
 import { Journal, type JournalEvent, type JournalEventType } from './journal.js';
 import { type AttemptTimes, judgeLiveness, type LivenessLimits } from './liveness.js';
 import { type CommandSpec, type SuperviseOptions, validateOptions } from './options.js';
@@ -232,6 +226,8 @@ class Supervisor {
   private readonly quotaPattern: RegExp | undefined;
   private readonly journal: Journal;
   private readonly tee: OutputTee;
+  /** With `output: 'file'`: the log files are the child's stdout/stderr, followed here. */
+  private readonly fileOutput: FileOutput | undefined;
   private readonly watcher: ProgressWatcher;
   private readonly stop = new AbortController();
   private stopKind: StopKind | undefined;
@@ -267,18 +263,18 @@ class Supervisor {
     this.cwd = resolve(options.cwd ?? process.cwd());
     this.baseEnv = { ...process.env, ...options.env, [RUN_ID_ENV]: this.runId };
     this.missionTimeoutMs = options.missionTimeoutMs ?? 0;
-    const idleTimeoutMs = options.idleTimeoutMs ?? 1_800_000;
+    const idleTimeoutMs = options.idleTimeoutMs ?? WATCHDOG_DEFAULTS.idleTimeoutMs;
     this.limits = {
       idleTimeoutMs,
       startupIdleMs: options.startupIdleMs ?? options.startupTimeoutMs ?? idleTimeoutMs,
       progressIdleMs: options.progressIdleMs ?? 0,
-      completionGraceMs: options.completionGraceMs ?? 30_000,
+      completionGraceMs: options.completionGraceMs ?? WATCHDOG_DEFAULTS.completionGraceMs,
       missionDeadlineMs:
         this.missionTimeoutMs > 0
           ? this.startedPerf + this.missionTimeoutMs
           : Number.POSITIVE_INFINITY,
     };
-    this.killGraceMs = options.killGraceMs ?? 5000;
+    this.killGraceMs = options.killGraceMs ?? WATCHDOG_DEFAULTS.killGraceMs;
     this.doneFile =
       options.doneFile !== undefined ? resolve(this.cwd, options.doneFile) : undefined;
     this.hasPredicate =
@@ -301,20 +297,44 @@ class Supervisor {
       cwd: this.cwd,
     });
     this.policy = {
-      maxResumes: options.maxResumes ?? 20,
+      maxResumes: options.maxResumes ?? WATCHDOG_DEFAULTS.maxResumes,
       backoff: options.backoff ?? {},
-      backoffResetMs: options.backoffResetMs ?? 600_000,
+      backoffResetMs: options.backoffResetMs ?? WATCHDOG_DEFAULTS.backoffResetMs,
       hasProgressSource: this.watcher.active || options.checkCommand !== undefined,
       quota: options.quota
         ? {
-            fallbackPauseMs: options.quota.fallbackPauseMs ?? 900_000,
-            maxPauseMs: options.quota.maxPauseMs ?? 21_600_000,
-            marginMs: options.quota.marginMs ?? 30_000,
-            maxPauses: options.quota.maxPauses ?? 20,
+            fallbackPauseMs:
+              options.quota.fallbackPauseMs ?? WATCHDOG_DEFAULTS.quota.fallbackPauseMs,
+            maxPauseMs: options.quota.maxPauseMs ?? WATCHDOG_DEFAULTS.quota.maxPauseMs,
+            marginMs: options.quota.marginMs ?? WATCHDOG_DEFAULTS.quota.marginMs,
+            maxPauses: options.quota.maxPauses ?? WATCHDOG_DEFAULTS.quota.maxPauses,
           }
         : undefined,
     };
+    this.fileOutput =
+      options.output === 'file'
+        ? new FileOutput({
+            stdoutPath: join(this.runDir, 'stdout.log'),
+            stderrPath: join(this.runDir, 'stderr.log'),
+            rotation: options.logs,
+            onChunk: (chunk, stream) => {
+              this.tee.write(chunk, { stream, attempt: this.attempt });
+              (stream === 'stdout' ? options.stdout : options.stderr)?.write(chunk);
+            },
+          })
+        : undefined;
+    const continued = options.adopt?.continueFrom;
+    if (continued) {
+      this.attempt = continued.attempt - 1;
+      this.resumes = continued.resumes ?? 0;
+      this.ledger = {
+        ...EMPTY_LEDGER,
+        budgetSpent: continued.budgetSpent ?? 0,
+        quotaPauses: continued.quotaPauses ?? 0,
+      };
+    }
     this.tee = new OutputTee({
+      writeLogs: this.fileOutput === undefined,
       stdoutPath: join(this.runDir, 'stdout.log'),
       stderrPath: join(this.runDir, 'stderr.log'),
       rotation: options.logs,
@@ -491,12 +511,13 @@ class Supervisor {
   }
 
   private async loop(): Promise<RunResult> {
+    let adopting = this.adopted;
     for (;;) {
       this.attempt++;
-      const attempt =
-        this.attempt === 1 && this.adopted
-          ? await this.adoptAttempt(this.adopted)
-          : await this.spawnAttempt(this.specFor(this.attempt));
+      const attempt = adopting
+        ? await this.adoptAttempt(adopting)
+        : await this.spawnAttempt(this.specFor(this.attempt));
+      adopting = undefined;
       const { end } = attempt;
       // A heartbeat written just before the end is this attempt's progress: look now, before any event.
       this.pollProgress();
@@ -562,6 +583,7 @@ class Supervisor {
       await settledWithin(attempt.closed, 1000);
       attempt.child?.stdout?.destroy();
       attempt.child?.stderr?.destroy();
+      this.fileOutput?.drain();
       this.tee.endAttempt();
       this.pollProgress();
 
@@ -844,6 +866,7 @@ class Supervisor {
 
   /** Runs the shared per-tick checks; returns a verdict that ends the attempt, if any. */
   private tick(times: AttemptTimes, lastPoll: { at: number }): AttemptEnd | undefined {
+    this.fileOutput?.poll();
     const at = performance.now();
     if (this.watcher.active && at - lastPoll.at >= this.progressPollMs()) {
       lastPoll.at = at;
@@ -875,8 +898,11 @@ class Supervisor {
         cwd: this.cwd,
         env: this.attemptEnv(),
         detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: this.fileOutput
+          ? ['ignore', ...this.fileOutput.openForChild()]
+          : ['ignore', 'pipe', 'pipe'],
       });
+      this.fileOutput?.releaseChildFds();
       const closed = new Promise((done) => child.once('close', done));
       this.currentChild = child;
       let identity: ProcessIdentity | null = null;
@@ -887,6 +913,7 @@ class Supervisor {
         settled = true;
         clearInterval(ticker);
         this.stop.signal.removeEventListener('abort', onStop);
+        this.fileOutput?.drain();
         settle({
           end,
           pid: child.pid,
@@ -908,8 +935,8 @@ class Supervisor {
       const onStop = () => settleWith({ kind: 'stop' });
       this.stop.signal.addEventListener('abort', onStop, { once: true });
       if (child.pid !== undefined) {
-        this.tee.attach(child.stdout, 'stdout', this.attempt);
-        this.tee.attach(child.stderr, 'stderr', this.attempt);
+        if (child.stdout) this.tee.attach(child.stdout, 'stdout', this.attempt);
+        if (child.stderr) this.tee.attach(child.stderr, 'stderr', this.attempt);
         identity = captureIdentity(child.pid, { token: this.runId, tokenSource: 'env' });
         this.emit(this.attempt === 1 ? 'spawned' : 'resumed', {
           pid: child.pid,
@@ -930,12 +957,10 @@ class Supervisor {
   }
 
   private adoptAttempt(identity: ProcessIdentity): Promise<Attempt> {
-    const outputFile =
-      this.options.adopt?.outputFile !== undefined
-        ? resolve(this.cwd, this.options.adopt.outputFile)
-        : undefined;
-    const times = this.beginAttempt(outputFile !== undefined);
-    if (outputFile) times.firstOutputAtMs = times.startedAtMs;
+    const tails = adoptedTails(this.options.adopt, this.cwd, this.fileOutput?.paths);
+    const watchesOutput = tails.length > 0 || this.fileOutput !== undefined;
+    const times = this.beginAttempt(watchesOutput);
+    if (watchesOutput) times.firstOutputAtMs = times.startedAtMs;
     const info = getProcessInfoSync(identity.pid, { cmdline: false });
     const groups =
       info && info.pgid === identity.pid
@@ -945,38 +970,13 @@ class Supervisor {
       pid: identity.pid,
       startTicks: identity.startTicks,
       token: identity.token,
-      outputFile,
+      ...adoptedFiles(this.options.adopt, this.cwd),
     });
-    let offset = (() => {
-      try {
-        return outputFile ? statSync(outputFile).size : 0;
-      } catch {
-        return 0;
-      }
-    })();
     const readOutput = () => {
-      if (!outputFile) return;
-      let fd: number;
-      try {
-        fd = openSync(outputFile, 'r');
-      } catch {
-        return;
-      }
-      try {
-        const size = fstatSync(fd).size;
-        if (size < offset) offset = 0;
-        const length = Math.min(size - offset, 1 << 20);
-        if (length <= 0) return;
-        const chunk = Buffer.alloc(length);
-        const read = readSync(fd, chunk, 0, length, offset);
-        offset += read;
-        if (read > 0)
-          this.tee.write(chunk.subarray(0, read), { stream: 'stdout', attempt: this.attempt });
-      } finally {
-        closeSync(fd);
-      }
+      for (const tail of tails)
+        tail.read((chunk) => this.tee.write(chunk, { stream: tail.stream, attempt: this.attempt }));
     };
-    const pollMs = this.options.adoptPollMs ?? 200;
+    const pollMs = this.options.adoptPollMs ?? WATCHDOG_DEFAULTS.adoptPollMs;
     return new Promise((settle) => {
       let settled = false;
       const lastPoll = { at: performance.now() };
@@ -987,6 +987,7 @@ class Supervisor {
         clearInterval(ticker);
         this.stop.signal.removeEventListener('abort', onStop);
         readOutput();
+        for (const tail of tails) tail.close();
         settle({
           end,
           pid: identity.pid,
@@ -1168,6 +1169,7 @@ class Supervisor {
       },
       reason,
     );
+    this.fileOutput?.close();
     this.tee.close();
     this.journal.close();
     await this.options.onFinish?.(result);

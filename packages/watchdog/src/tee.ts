@@ -127,6 +127,13 @@ export interface OutputTeeOptions {
    * @default 4194304 (4 MiB)
    */
   releaseEveryBytes?: number;
+  /**
+   * Write each chunk to the rotating logs. `false` when the child writes the
+   * log files itself (`output: 'file'`, see {@link FileOutput}) and the tee
+   * only observes what was written.
+   * @default true
+   */
+  writeLogs?: boolean;
 }
 
 let minorGc: (() => void) | null | undefined;
@@ -161,7 +168,7 @@ const MAX_PARTIAL_LINE = 4096;
 export class OutputTee {
   /** The run's last output across attempts (hand-off lines); marked at each attempt's start (quota detection). */
   readonly runTail = new TailBuffer();
-  private readonly logs: Record<OutputStreamName, RotatingLog>;
+  private readonly logs: Record<OutputStreamName, RotatingLog> | undefined;
   private readonly subscribers: OutputSubscriber[];
   private readonly marker: Buffer | undefined;
   private readonly partial: Record<OutputStreamName, Buffer> = {
@@ -177,10 +184,13 @@ export class OutputTee {
 
   /** @param options - logs, subscribers, pass-through and the marker. */
   constructor(private readonly options: OutputTeeOptions) {
-    this.logs = {
-      stdout: new RotatingLog(options.stdoutPath, options.rotation),
-      stderr: new RotatingLog(options.stderrPath, options.rotation),
-    };
+    this.logs =
+      options.writeLogs === false
+        ? undefined
+        : {
+            stdout: new RotatingLog(options.stdoutPath, options.rotation),
+            stderr: new RotatingLog(options.stderrPath, options.rotation),
+          };
     this.subscribers = [...(options.subscribers ?? [])];
     this.marker =
       options.doneMarker !== undefined ? Buffer.from(options.doneMarker.trim()) : undefined;
@@ -228,7 +238,7 @@ export class OutputTee {
     if (this.closed) return;
     this.options.onOutput?.(info);
     this.bytes[info.stream] += chunk.length;
-    this.logs[info.stream].write(chunk);
+    this.logs?.[info.stream].write(chunk);
     for (const subscriber of this.subscribers) {
       try {
         subscriber(chunk, info);
@@ -298,13 +308,13 @@ export class OutputTee {
 
   /** Rotations done so far, per stream. */
   get rotations(): Record<OutputStreamName, number> {
-    return { stdout: this.logs.stdout.rotations, stderr: this.logs.stderr.rotations };
+    return { stdout: this.logs?.stdout.rotations ?? 0, stderr: this.logs?.stderr.rotations ?? 0 };
   }
 
   /** Closes both logs; chunks that still arrive are dropped. */
   close(): void {
     this.closed = true;
-    this.logs.stdout.close();
-    this.logs.stderr.close();
+    this.logs?.stdout.close();
+    this.logs?.stderr.close();
   }
 }

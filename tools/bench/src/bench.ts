@@ -16,6 +16,7 @@ import { evidenceHasherBench } from './measures/evidence-hasher.js';
 import { killTreeBench } from './measures/kill-tree.js';
 import { lockCoreBench } from './measures/lock-core.js';
 import { processIdentityBench } from './measures/process-identity.js';
+import { supervisorBench } from './measures/supervisor.js';
 import { watchdogBench } from './measures/watchdog.js';
 
 const benches: Record<string, Bench> = {
@@ -26,6 +27,7 @@ const benches: Record<string, Bench> = {
   'coordination-state': coordinationStateBench,
   watchdog: watchdogBench,
   'evidence-hasher': evidenceHasherBench,
+  supervisor: supervisorBench,
 };
 
 const { values } = parseArgs({

@@ -1,0 +1,317 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import {
+  AGENT_QUOTA_PATTERN,
+  type BackoffOptions,
+  type CommandSpec,
+  type SuperviseOptions,
+  validateOptions,
+  WATCHDOG_DEFAULTS,
+  WatchdogError,
+} from '@runwarden/watchdog';
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { type ConfigFile, configFileSchema, type LoopFile } from './config-schema.js';
+import { SUPERVISOR_DEFAULTS } from './defaults.js';
+import { ConfigError } from './errors.js';
+
+/** What the supervisor does once a loop's watchdog has ended. */
+export interface RestartPolicy {
+  /** `on-failure` restarts unless the run ended `OK`; `always` restarts after `OK` too; `never` never. */
+  policy: 'on-failure' | 'always' | 'never';
+  /** Backoff between runs, in ms. */
+  backoff: Required<BackoffOptions>;
+  /** A run that lived this long resets the backoff and the give-up budget, in ms. */
+  resetAfterMs: number;
+  /** Restarts allowed within `withinMs`; one more and the loop is `fatal`. */
+  giveUp: { restarts: number; withinMs: number };
+}
+
+/** One loop, resolved: absolute paths, defaults filled in, the watchdog options of each run. */
+export interface LoopConfig {
+  name: string;
+  /** The watchdog options of a run, without the run's own `runId`, `runDir`, lock and callbacks. */
+  run: Omit<SuperviseOptions, 'runDir'>;
+  /** The coordination target each run claims, as `runwarden run --target`. */
+  target?: string;
+  restart: RestartPolicy;
+  /** A digest of the loop's config: a SIGHUP restarts the loops whose digest changed. */
+  digest: string;
+}
+
+/** The global stop condition. */
+export type DoneCondition =
+  | { kind: 'file'; file: string; line: string; everyMs: number }
+  | { kind: 'command'; command: string; cwd: string; everyMs: number; timeoutMs: number };
+
+/** The whole config, resolved. */
+export interface SupervisorConfig {
+  /** The config file, absolute. */
+  file: string;
+  /** The state directory, absolute. */
+  stateDir: string;
+  /** The API's bind address. */
+  listen: { host: string; port: number };
+  done?: DoneCondition;
+  loops: LoopConfig[];
+}
+
+type Path = readonly PropertyKey[];
+
+/** The 1-based line of the node at `path` (its key when `atKey`), or of the deepest node found on the way. */
+function lineAt(root: Node | null, path: Path, counter: LineCounter, atKey: boolean): number {
+  let node: Node | null = root;
+  let offset = root?.range?.[0] ?? 0;
+  for (const [index, step] of path.entries()) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === step);
+      if (!pair) break;
+      const key = pair.key as Node;
+      offset = key.range?.[0] ?? offset;
+      if (atKey && index === path.length - 1) break;
+      node = (pair.value as Node | null) ?? null;
+      if (node?.range) offset = node.range[0];
+    } else if (isSeq(node) && typeof step === 'number') {
+      node = (node.items[step] as Node | undefined) ?? null;
+      if (node?.range) offset = node.range[0];
+    } else break;
+  }
+  return counter.linePos(offset).line;
+}
+
+/** The key path of an issue, where to point (a key, or its parent when it is missing), and the detail. */
+function describe(
+  issue: z.core.$ZodIssue,
+  raw: unknown,
+): {
+  path: Path;
+  at: Path;
+  detail: string;
+  atKey: boolean;
+} {
+  if (issue.code === 'unrecognized_keys') {
+    const path = [...issue.path, issue.keys[0]!];
+    return { path, at: path, detail: 'unknown key', atKey: true };
+  }
+  const value = issue.path.reduce<unknown>(
+    (node, step) => (node as Record<PropertyKey, unknown> | undefined)?.[step],
+    raw,
+  );
+  if (value === undefined && issue.path.length > 0 && issue.code !== 'custom')
+    return { path: issue.path, at: issue.path.slice(0, -1), detail: 'is required', atKey: true };
+  const atKey = issue.path.length === 2 && issue.path[0] === 'loops' && issue.code === 'custom';
+  return { path: issue.path, at: issue.path, detail: issue.message, atKey };
+}
+
+const sh = (command: string | string[]): CommandSpec =>
+  typeof command === 'string'
+    ? { command: '/bin/sh', args: ['-c', command] }
+    : { command: command[0]!, args: command.slice(1) };
+
+function resolveBackoff(
+  given: { initial?: number; max?: number; factor?: number; jitter?: number } | undefined,
+): Required<BackoffOptions> {
+  const base = WATCHDOG_DEFAULTS.backoff;
+  return {
+    initialMs: given?.initial ?? base.initialMs,
+    maxMs: given?.max ?? base.maxMs,
+    factor: given?.factor ?? base.factor,
+    jitter: given?.jitter ?? base.jitter,
+  };
+}
+
+function resolveLoop(name: string, loop: LoopFile, configDir: string): LoopConfig {
+  const spec = sh(loop.command);
+  const run = loop.run ?? {};
+  const quotaPattern =
+    run.quotaPattern === true ? AGENT_QUOTA_PATTERN.source : (run.quotaPattern ?? undefined);
+  const options: Omit<SuperviseOptions, 'runDir'> = {
+    command: spec.command,
+    args: spec.args,
+    cwd: resolve(configDir, loop.cwd ?? '.'),
+    env: Object.fromEntries(
+      Object.entries(loop.env ?? {}).map(([key, value]) => [key, String(value)]),
+    ),
+    missionTimeoutMs: run.missionTimeout ?? WATCHDOG_DEFAULTS.missionTimeoutMs,
+    idleTimeoutMs: run.idleTimeout ?? WATCHDOG_DEFAULTS.idleTimeoutMs,
+    startupIdleMs: run.startupTimeout,
+    progressIdleMs: run.progressTimeout,
+    watch: run.watch,
+    heartbeatFile: run.heartbeatFile,
+    maxResumes: run.maxResumes ?? WATCHDOG_DEFAULTS.maxResumes,
+    resume: run.resumeCommand !== undefined ? sh(run.resumeCommand) : undefined,
+    doneFile: run.doneFile,
+    doneMarker: run.doneMarker,
+    checkCommand: run.checkCommand,
+    checkTimeoutMs: run.checkTimeout,
+    quota:
+      quotaPattern !== undefined
+        ? {
+            pattern: quotaPattern,
+            fallbackPauseMs: run.quotaWait ?? WATCHDOG_DEFAULTS.quota.fallbackPauseMs,
+          }
+        : undefined,
+    killGraceMs: run.killGrace ?? WATCHDOG_DEFAULTS.killGraceMs,
+    completionGraceMs: run.completionGrace,
+    logs: {
+      maxBytes: run.logMaxSize ?? WATCHDOG_DEFAULTS.logs.maxBytes,
+      backups: run.logBackups ?? WATCHDOG_DEFAULTS.logs.backups,
+    },
+    backoff: resolveBackoff(run.backoff),
+    backoffResetMs: run.backoffReset,
+    // No pipe from the agent into the supervisor: the logs are its stdout and stderr.
+    output: 'file',
+  };
+  const restart = loop.restart ?? {};
+  const resolved: LoopConfig = {
+    name,
+    run: options,
+    ...(loop.target !== undefined ? { target: loop.target } : {}),
+    restart: {
+      policy: restart.policy ?? SUPERVISOR_DEFAULTS.restartPolicy,
+      backoff: resolveBackoff(restart.backoff),
+      resetAfterMs: restart.resetAfter ?? SUPERVISOR_DEFAULTS.resetAfterMs,
+      giveUp: {
+        restarts: restart.giveUp?.restarts ?? SUPERVISOR_DEFAULTS.giveUpRestarts,
+        withinMs: restart.giveUp?.within ?? SUPERVISOR_DEFAULTS.giveUpWithinMs,
+      },
+    },
+    digest: '',
+  };
+  resolved.digest = createHash('sha256')
+    .update(JSON.stringify({ run: options, target: loop.target, restart: resolved.restart }))
+    .digest('hex')
+    .slice(0, 16);
+  return resolved;
+}
+
+/** The watchdog's name of an option, back to the config key it came from. */
+const RUN_KEY_OF: Record<string, string> = {
+  missionTimeoutMs: 'missionTimeout',
+  idleTimeoutMs: 'idleTimeout',
+  startupIdleMs: 'startupTimeout',
+  progressIdleMs: 'progressTimeout',
+  resume: 'resumeCommand',
+  quota: 'quotaPattern',
+  killGraceMs: 'killGrace',
+  completionGraceMs: 'completionGrace',
+  checkTimeoutMs: 'checkTimeout',
+  logs: 'logMaxSize',
+  backoffResetMs: 'backoffReset',
+};
+
+/**
+ * Parses and validates a config's text: YAML (the `yaml` package, duplicate
+ * keys refused), then zod ({@link configFileSchema}), then each loop's
+ * watchdog options (`validateOptions`). Relative paths are resolved against
+ * the config file's directory; every default comes from
+ * {@link SUPERVISOR_DEFAULTS} or the watchdog's `WATCHDOG_DEFAULTS`.
+ *
+ * @param text - the file's content.
+ * @param file - its path (for the messages and relative paths).
+ * @returns the resolved config.
+ * @throws {ConfigError} naming the file, the line and the key, for the first problem.
+ */
+export function parseConfig(text: string, file: string): SupervisorConfig {
+  const absolute = resolve(file);
+  const counter = new LineCounter();
+  const document = parseDocument(text, { lineCounter: counter, prettyErrors: false });
+  const yamlError = document.errors[0];
+  if (yamlError) {
+    throw new ConfigError({
+      file,
+      line: counter.linePos(yamlError.pos[0]).line,
+      detail: `not valid YAML: ${yamlError.message.split('\n')[0]}`,
+      cause: yamlError,
+    });
+  }
+  const raw: unknown = document.toJS() ?? {};
+  const parsed = configFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const { path, at, detail, atKey } = describe(issue, raw);
+    throw new ConfigError({
+      file,
+      line: lineAt(document.contents, at, counter, atKey),
+      key: path.map(String).join('.') || undefined,
+      detail,
+      cause: parsed.error,
+    });
+  }
+  const config: ConfigFile = parsed.data;
+  const configDir = dirname(absolute);
+  const loops = Object.entries(config.loops).map(([name, loop]) => {
+    const resolved = resolveLoop(name, loop, configDir);
+    try {
+      validateOptions({ ...resolved.run, runDir: '.' });
+    } catch (error) {
+      if (!WatchdogError.isInstance(error)) throw error;
+      const option = error.option?.split('.')[0] ?? '';
+      const path = ['loops', name, 'run', RUN_KEY_OF[option] ?? option];
+      throw new ConfigError({
+        file,
+        line: lineAt(document.contents, path, counter, true),
+        key: path.join('.'),
+        detail: error.message.replace(/^[\w.]+: /, ''),
+        cause: error,
+      });
+    }
+    return resolved;
+  });
+  const [host, port] = splitListen(config.listen ?? SUPERVISOR_DEFAULTS.listen);
+  let done: DoneCondition | undefined;
+  if (config.done && 'file' in config.done) {
+    done = {
+      kind: 'file',
+      file: resolve(configDir, config.done.file),
+      line: config.done.line.trim(),
+      everyMs: config.done.every ?? SUPERVISOR_DEFAULTS.doneFileEveryMs,
+    };
+  } else if (config.done) {
+    done = {
+      kind: 'command',
+      command: config.done.command,
+      cwd: configDir,
+      everyMs: config.done.every ?? SUPERVISOR_DEFAULTS.doneCommandEveryMs,
+      timeoutMs: config.done.timeout ?? SUPERVISOR_DEFAULTS.doneCommandTimeoutMs,
+    };
+  }
+  return {
+    file: absolute,
+    stateDir: resolve(configDir, config.stateDir ?? SUPERVISOR_DEFAULTS.stateDir),
+    listen: { host, port },
+    ...(done ? { done } : {}),
+    loops,
+  };
+}
+
+function splitListen(listen: string): [string, number] {
+  const colon = listen.lastIndexOf(':');
+  return [listen.slice(0, colon).replace(/^\[|\]$/g, ''), Number(listen.slice(colon + 1))];
+}
+
+/**
+ * Reads and parses a config file (see {@link parseConfig}).
+ *
+ * @param file - the path, relative to the working directory. @default 'runwarden.yaml'
+ * @returns the resolved config.
+ * @throws {ConfigError} when the file cannot be read or is invalid.
+ */
+export function loadConfig(file: string = SUPERVISOR_DEFAULTS.configFile): SupervisorConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError({
+      file,
+      detail:
+        code === 'ENOENT'
+          ? 'no such config file (give one with --config FILE)'
+          : `cannot be read (${code ?? (error as Error).message})`,
+      cause: error,
+    });
+  }
+  return parseConfig(text, file);
+}
