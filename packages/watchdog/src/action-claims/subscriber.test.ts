@@ -51,6 +51,22 @@ const WORDS = [
   'tag',
   'open a PR',
   'roll it back',
+  'reran',
+  'rebooting',
+  'committing',
+  'releasing',
+  'publishing',
+  'killing',
+  'stopping',
+  'starting',
+  'reverting',
+  'rebasing',
+  'force-pushing',
+  'redeploying',
+  'relaunching',
+  're-running',
+  'rolling back',
+  'opening a PR',
   'the server',
   'it',
   'the fix',
@@ -133,10 +149,10 @@ describe('createActionClaimSubscriber', () => {
       "I'll push it now.",
       '```',
     ];
-    for (let index = 0; index < 400; index++) lines.push(randomLine(next));
+    for (let index = 0; index < 2000; index++) lines.push(randomLine(next));
     const transcript = lines.sort(() => next() - 0.5).join('\n');
     const reference = perLine(transcript);
-    expect(reference.length).toBeGreaterThan(40);
+    expect(reference.length).toBeGreaterThan(60);
     for (const maxChunk of [1, 7, 300, 70_000]) {
       const got = heard(transcript, next, { maxChunk });
       expect(got.map((claim) => ({ verb: claim.verb, line: claim.line }))).toEqual(reference);

@@ -7,6 +7,7 @@ import type { ChunkInfo, OutputStreamName, OutputSubscriber } from '../tee.js';
 import { type ActionClaimVerdict, classifyActionClaim } from './classify.js';
 import { CLAIM_GATE } from './phrases.js';
 import { isFence } from './text.js';
+import { VERB_STEM } from './verbs.js';
 
 /** A claim heard in a run's output. */
 export type HeardActionClaim = Extract<ActionClaimVerdict, { claim: true }> & {
@@ -59,8 +60,9 @@ interface StreamState {
  * Creates the output subscriber that hears action claims. Each chunk is first
  * searched as latin1 text (one byte, one character, no decoding) for the fast
  * gate ({@link CLAIM_GATE}: a first-person scope, a time marker or a code
- * fence, which every claim and fence line contains), and only the lines that
- * hold a match are decoded and classified with {@link classifyActionClaim}.
+ * fence, which every claim and fence line contains); a line with a match that
+ * also holds a verb of the set ({@link ACTION_VERBS}) is decoded and
+ * classified with {@link classifyActionClaim}.
  * The claims heard are exactly those of classifying every line (lines inside
  * a fenced code block are code, never claims), whatever the chunk boundaries.
  * A new attempt flushes the previous attempt's unfinished lines.
@@ -108,6 +110,11 @@ export function createActionClaimSubscriber(
     gate.lastIndex = 0;
     return gate.test(text);
   };
+  // A claim has a verb of the set; Markdown emphasis (`**`, `__`) is the only
+  // decoration the classifier drops from inside words, so drop it here too.
+  const mayClaim = (line: string) =>
+    isFence(line) ||
+    VERB_STEM.test(line.includes('*') || line.includes('_') ? line.replace(/[*_]/g, '') : line);
   const keep = (state: StreamState, bytes: Buffer) => {
     const room = maxLineBytes - state.partialBytes;
     if (room <= 0 || bytes.length === 0) return;
@@ -119,7 +126,11 @@ export function createActionClaimSubscriber(
     const line = Buffer.concat(state.partial);
     state.partial = [];
     state.partialBytes = 0;
-    if (options.toText || gated(line.toString('latin1'))) hear(line, info);
+    if (options.toText) hear(line, info);
+    else {
+      const text = line.toString('latin1');
+      if (gated(text) && mayClaim(text)) hear(line, info);
+    }
   };
   const flushAll = (attempt: number) => {
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -164,11 +175,9 @@ export function createActionClaimSubscriber(
         for (let match = gate.exec(text); match; match = gate.exec(text)) {
           const lineStart = text.lastIndexOf('\n', match.index) + 1;
           const newline = text.indexOf('\n', match.index);
-          const lineEnd = newline < 0 ? text.length : newline;
-          hear(
-            chunk.subarray(start + lineStart, start + Math.min(lineEnd, lineStart + maxLineBytes)),
-            info,
-          );
+          const lineEnd = Math.min(newline < 0 ? text.length : newline, lineStart + maxLineBytes);
+          if (mayClaim(text.slice(lineStart, lineEnd)))
+            hear(chunk.subarray(start + lineStart, start + lineEnd), info);
           if (newline < 0) break;
           gate.lastIndex = newline + 1;
         }

@@ -282,6 +282,13 @@ export function objectFits(entry: ActionVerbEntry, object: string | undefined): 
   return lower === undefined || !entry.notObject?.test(lower);
 }
 
+/**
+ * The stems of every form of the closed set ({@link ANY_FORM} matches only
+ * where this does): a cheaper first test for a line.
+ */
+export const VERB_STEM =
+  /\b(?:re-?(?:start|launch|run|ran|boot|deploy)|start|deploy|(?:force[- ])?push|commit|merg|revert|rebas|roll|kill|stop|tag|releas|publish|open)/i;
+
 const compiled = ACTION_VERBS.map((entry) => ({
   entry,
   base: new RegExp(`^(?:${entry.base})\\b`, 'i'),
