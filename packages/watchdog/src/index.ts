@@ -29,6 +29,7 @@ export {
   type TagRef,
 } from './action-claims/evidence.js';
 export {
+  DEFAULT_REFLOG_TAIL_BYTES,
   type GitActivity,
   parseReflog,
   type ReadGitActivityOptions,

@@ -54,7 +54,8 @@ export interface ClaimCommitmentInput {
  * @example
  * ```ts
  * createActionClaimSubscriber({
- *   onClaim: (claim) => void store.recordCommitment(commitmentInputOf({ claim, topic: loop.name, runId })),
+ *   onClaim: (claim) =>
+ *     store.recordCommitment(commitmentInputOf({ claim, topic: loop.name, runId })).catch(log),
  * });
  * ```
  */

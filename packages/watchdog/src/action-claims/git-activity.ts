@@ -15,6 +15,7 @@ import {
   readdirSync,
   readFileSync,
   readSync,
+  type Stats,
 } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { WatchdogError } from '../errors.js';
@@ -32,11 +33,14 @@ export interface GitActivity {
   tags: TagRef[];
 }
 
+/** How many trailing bytes of each reflog {@link readGitActivity} reads by default: 4 MiB. */
+export const DEFAULT_REFLOG_TAIL_BYTES = 4 * 1024 * 1024;
+
 /** Options for {@link readGitActivity}. */
 export interface ReadGitActivityOptions {
   /** Entries older than this (Unix ms) are left out. @default 0 (all that is read) */
   sinceMs?: number;
-  /** At most this many trailing bytes of each reflog are read (recent entries are at the end). @default 4194304 (4 MiB) */
+  /** At most this many trailing bytes of each reflog are read (recent entries are at the end). @default DEFAULT_REFLOG_TAIL_BYTES (4 MiB) */
   maxBytesPerLog?: number;
 }
 
@@ -68,22 +72,13 @@ export function parseReflog(ref: string, text: string): ReflogEntry[] {
 /** The git directory of a work tree, a `.git` file's target, or the directory itself when it is one. */
 function gitDirectoryOf(repository: string): string {
   const dotGit = join(repository, '.git');
-  let stat: ReturnType<typeof lstatSync> | undefined;
-  try {
-    stat = lstatSync(dotGit);
-  } catch {
-    stat = undefined;
-  }
+  const stat = statQuietly(dotGit);
   if (stat?.isDirectory()) return dotGit;
   if (stat?.isFile()) {
     const pointer = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, 'utf8'));
     if (pointer) return resolve(repository, pointer[1]!.trim());
   }
-  try {
-    if (lstatSync(join(repository, 'HEAD')).isFile()) return repository;
-  } catch {
-    // not a git directory either
-  }
+  if (statQuietly(join(repository, 'HEAD'))?.isFile()) return repository;
   throw new WatchdogError('ERR_INVALID_OPTION', `${repository} is not a git repository.`, {
     option: 'repository',
     path: repository,
@@ -123,11 +118,20 @@ function filesUnder(directory: string, prefix = ''): string[] {
   const found: string[] = [];
   for (const name of names.sort()) {
     const relative = prefix ? `${prefix}/${name}` : name;
-    const stat = lstatSync(join(directory, relative));
-    if (stat.isDirectory()) found.push(...filesUnder(directory, relative));
-    else if (stat.isFile()) found.push(relative);
+    const stat = statQuietly(join(directory, relative));
+    if (stat?.isDirectory()) found.push(...filesUnder(directory, relative));
+    else if (stat?.isFile()) found.push(relative);
   }
   return found;
+}
+
+/** lstat, or `undefined` for a file gone since it was listed (a ref packed by `git gc` meanwhile). */
+function statQuietly(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -145,7 +149,7 @@ export function readGitActivity(
   options: ReadGitActivityOptions = {},
 ): GitActivity {
   const sinceMs = options.sinceMs ?? 0;
-  const maxBytes = options.maxBytesPerLog ?? 4 * 1024 * 1024;
+  const maxBytes = options.maxBytesPerLog ?? DEFAULT_REFLOG_TAIL_BYTES;
   const gitDirectory = gitDirectoryOf(resolve(repository));
   const pointer = readTail(join(gitDirectory, 'commondir'), 4096)?.trim();
   const commonDirectory = pointer
@@ -165,11 +169,10 @@ export function readGitActivity(
     for (const file of filesUnder(logs)) add(`refs/${area}/${file}`, join(logs, file));
   }
   const tagsDirectory = join(commonDirectory, 'refs', 'tags');
-  const tags: TagRef[] = filesUnder(tagsDirectory)
-    .map((file) => ({
-      ref: `refs/tags/${file}`,
-      atMs: lstatSync(join(tagsDirectory, file)).mtimeMs,
-    }))
-    .filter((tag) => tag.atMs >= sinceMs);
+  const tags: TagRef[] = [];
+  for (const file of filesUnder(tagsDirectory)) {
+    const atMs = statQuietly(join(tagsDirectory, file))?.mtimeMs;
+    if (atMs !== undefined && atMs >= sinceMs) tags.push({ ref: `refs/tags/${file}`, atMs });
+  }
   return { gitDirectory, commonDirectory, reflog, tags };
 }
