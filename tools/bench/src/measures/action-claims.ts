@@ -29,7 +29,7 @@ const OUTPUT_KINDS: { weight: number; lines: string[] }[] = [
     lines: [
       'export function parseSchedule(text: string, now = Date.now()): Schedule {',
       "  const [minute, hour] = text.trim().split(/\\s+/, 2).map((part) => part ?? '*');",
-      '  if (!Number.isFinite(limit)) throw new RangeError(`bad limit ${limit}`);',
+      "  if (!Number.isFinite(limit)) throw new RangeError('bad limit: ' + String(limit));",
       '    return { ok: false, reason: "timeout", retryAfterMs: backoff(attempt) };',
       '}',
       "import { readFile } from 'node:fs/promises';",
@@ -92,7 +92,12 @@ function writeCorpus(path: string, bytes: number): number {
     if (next() * TABLE_LINE_EVERY < 1) line = table[Math.floor(next() * table.length)]!;
     else {
       let pick = next() * total;
-      const kind = OUTPUT_KINDS.find((entry) => (pick -= entry.weight) < 0) ?? OUTPUT_KINDS[0]!;
+      let kind = OUTPUT_KINDS[0]!;
+      for (const entry of OUTPUT_KINDS) {
+        kind = entry;
+        pick -= entry.weight;
+        if (pick < 0) break;
+      }
       line = kind.lines[Math.floor(next() * kind.lines.length)]!;
     }
     lines.push(line);
