@@ -183,7 +183,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       return EXIT_CODES.USAGE;
     }
     const error = lockFailure(raw);
-    if (error instanceof CliError) {
+    if (CliError.isInstance(error)) {
       if (wantsJson)
         printJson(error.reason, { message: error.message, hint: error.hint, ...error.data });
       else {

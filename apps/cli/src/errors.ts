@@ -1,11 +1,23 @@
 import type { ReasonCode } from '@runwarden/watchdog';
 
+const name = 'CliError';
+const marker = `runwarden.cli.error.${name}`;
+const symbol = Symbol.for(marker);
+
 /**
  * An error that ends a command with a reason code from DESIGN.md's exit
  * table and a one-line message (plus an optional hint line).
  */
 export class CliError extends Error {
-  override readonly name = 'CliError';
+  private readonly [symbol] = true; // used in isInstance
+  override readonly name = name;
+
+  /**
+   * @param reason - the reason code; its exit code comes from DESIGN.md's table.
+   * @param message - one line for people.
+   * @param hint - what to do next, printed on a second line.
+   * @param data - fields `--json` prints beside `message` and `hint`.
+   */
   constructor(
     readonly reason: ReasonCode,
     message: string,
@@ -13,6 +25,23 @@ export class CliError extends Error {
     readonly data: Record<string, unknown> = {},
   ) {
     super(message);
+  }
+
+  /**
+   * True when `error` is a `CliError` from any copy of the CLI (its own
+   * `Symbol.for` marker, vercel/ai's pattern, not `instanceof`).
+   *
+   * @param error - anything caught.
+   * @returns whether it is a {@link CliError}.
+   */
+  static isInstance(error: unknown): error is CliError {
+    const classSymbol = Symbol.for(marker);
+    return (
+      typeof error === 'object' &&
+      error !== null &&
+      classSymbol in error &&
+      (error as Record<symbol, unknown>)[classSymbol] === true
+    );
   }
 }
 

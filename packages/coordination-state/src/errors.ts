@@ -1,4 +1,6 @@
-const marker = Symbol.for('runwarden.coordination-state.error');
+const name = 'CoordinationError';
+const marker = `runwarden.coordination-state.error.${name}`;
+const symbol = Symbol.for(marker);
 
 /**
  * Stable codes for {@link CoordinationError}:
@@ -29,7 +31,8 @@ export type CoordinationErrorCode =
  * errors: they are results with `ok: false`, as in dev-loops.
  */
 export class CoordinationError extends Error {
-  override readonly name = 'CoordinationError';
+  private readonly [symbol] = true; // used in isInstance
+  override readonly name = name;
   /** The stable code; see {@link CoordinationErrorCode}. */
   readonly code: CoordinationErrorCode;
   /** What to do next, for people. */
@@ -48,7 +51,6 @@ export class CoordinationError extends Error {
     options: { cause?: unknown; hint?: string; path?: string } = {},
   ) {
     super(message, { cause: options.cause });
-    Object.defineProperty(this, marker, { value: true });
     this.code = code;
     this.hint = options.hint;
     this.path = options.path;
@@ -62,6 +64,24 @@ export class CoordinationError extends Error {
    * @returns whether it is a {@link CoordinationError}.
    */
   static isInstance(error: unknown): error is CoordinationError {
-    return typeof error === 'object' && error !== null && marker in error;
+    return CoordinationError.hasMarker(error, marker);
+  }
+
+  /**
+   * True when `error` carries the `Symbol.for` marker `marker` (each class of
+   * this package has its own, vercel/ai's `AISDKError.hasMarker`).
+   *
+   * @param error - anything caught.
+   * @param classMarker - `runwarden.coordination-state.error.<class name>`.
+   * @returns whether the marker is there.
+   */
+  protected static hasMarker(error: unknown, classMarker: string): boolean {
+    const classSymbol = Symbol.for(classMarker);
+    return (
+      typeof error === 'object' &&
+      error !== null &&
+      classSymbol in error &&
+      (error as Record<symbol, unknown>)[classSymbol] === true
+    );
   }
 }

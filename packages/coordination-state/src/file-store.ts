@@ -267,7 +267,7 @@ export class FileStore implements CoordinationStore {
       try {
         lock = await this.tryLock(path);
       } catch (error) {
-        if (!LockHeldError.isInstance(error) || error.code !== 'ERR_LOCK_HELD') throw error;
+        if (!LockHeldError.isInstance(error)) throw error;
         const left = deadline - Date.now();
         if (left <= 0) {
           throw new CoordinationError(

@@ -1,4 +1,6 @@
-const marker = Symbol.for('runwarden.evidence-hasher.error');
+const name = 'EvidenceError';
+const marker = `runwarden.evidence-hasher.error.${name}`;
+const symbol = Symbol.for(marker);
 
 /**
  * Stable codes for {@link EvidenceError}:
@@ -17,7 +19,8 @@ export type EvidenceErrorCode =
 
 /** The one error type of `@runwarden/evidence-hasher`. */
 export class EvidenceError extends Error {
-  override readonly name = 'EvidenceError';
+  private readonly [symbol] = true; // used in isInstance
+  override readonly name = name;
   /** Which failure this is; stable across versions. */
   readonly code: EvidenceErrorCode;
   /** What to do next, for people. */
@@ -38,7 +41,6 @@ export class EvidenceError extends Error {
     options: { cause?: unknown; hint?: string } = {},
   ) {
     super(message, { cause: options.cause });
-    Object.defineProperty(this, marker, { value: true });
     this.code = code;
     this.path = path;
     this.hint = options.hint;
@@ -52,6 +54,24 @@ export class EvidenceError extends Error {
    * @returns Whether it is an `EvidenceError`.
    */
   static isInstance(error: unknown): error is EvidenceError {
-    return typeof error === 'object' && error !== null && marker in error;
+    return EvidenceError.hasMarker(error, marker);
+  }
+
+  /**
+   * True when `error` carries the `Symbol.for` marker `marker` (each class of
+   * this package has its own, vercel/ai's `AISDKError.hasMarker`).
+   *
+   * @param error - anything caught.
+   * @param classMarker - `runwarden.evidence-hasher.error.<class name>`.
+   * @returns whether the marker is there.
+   */
+  protected static hasMarker(error: unknown, classMarker: string): boolean {
+    const classSymbol = Symbol.for(classMarker);
+    return (
+      typeof error === 'object' &&
+      error !== null &&
+      classSymbol in error &&
+      (error as Record<symbol, unknown>)[classSymbol] === true
+    );
   }
 }

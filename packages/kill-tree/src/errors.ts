@@ -1,6 +1,8 @@
 import type { IdentityVerdict } from '@runwarden/process-identity';
 
-const marker = Symbol.for('runwarden.kill-tree.error');
+const name = 'KillTreeError';
+const marker = `runwarden.kill-tree.error.${name}`;
+const symbol = Symbol.for(marker);
 
 /**
  * Stable codes for {@link KillTreeError}: `ERR_IDENTITY_MISMATCH` (the pid is
@@ -20,7 +22,8 @@ export type KillTreeErrorCode =
  * and nothing was signalled.
  */
 export class KillTreeError extends Error {
-  override readonly name = 'KillTreeError';
+  private readonly [symbol] = true; // used in isInstance
+  override readonly name = name;
   /** Stable machine-readable code. */
   readonly code: KillTreeErrorCode;
   /** What to do next, for people. */
@@ -39,7 +42,6 @@ export class KillTreeError extends Error {
     options: { cause?: unknown; hint?: string; verdict?: IdentityVerdict } = {},
   ) {
     super(message, { cause: options.cause });
-    Object.defineProperty(this, marker, { value: true });
     this.code = code;
     this.hint = options.hint;
     this.verdict = options.verdict;
@@ -47,6 +49,24 @@ export class KillTreeError extends Error {
 
   /** True when `error` is a `KillTreeError` from any copy of this package. */
   static isInstance(error: unknown): error is KillTreeError {
-    return typeof error === 'object' && error !== null && marker in error;
+    return KillTreeError.hasMarker(error, marker);
+  }
+
+  /**
+   * True when `error` carries the `Symbol.for` marker `marker` (each class of
+   * this package has its own, vercel/ai's `AISDKError.hasMarker`).
+   *
+   * @param error - anything caught.
+   * @param classMarker - `runwarden.kill-tree.error.<class name>`.
+   * @returns whether the marker is there.
+   */
+  protected static hasMarker(error: unknown, classMarker: string): boolean {
+    const classSymbol = Symbol.for(classMarker);
+    return (
+      typeof error === 'object' &&
+      error !== null &&
+      classSymbol in error &&
+      (error as Record<symbol, unknown>)[classSymbol] === true
+    );
   }
 }

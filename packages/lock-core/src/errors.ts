@@ -1,6 +1,11 @@
 import type { LockRecord } from './schema.js';
 
-const marker = Symbol.for('runwarden.lock-core.error');
+/** The marker of a class of this package: each class has its own (vercel/ai's pattern). */
+const markerOf = (name: string) => `runwarden.lock-core.error.${name}`;
+
+const name = 'LockError';
+const marker = markerOf(name);
+const symbol = Symbol.for(marker);
 
 /** Stable codes for {@link LockError} and its subclasses. */
 export type LockErrorCode =
@@ -17,7 +22,8 @@ export type LockErrorCode =
  * agree.
  */
 export class LockError extends Error {
-  override readonly name: string = 'LockError';
+  private readonly [symbol] = true; // used in isInstance
+  override readonly name: string = name;
   /** Stable code: what went wrong, for programs. */
   readonly code: LockErrorCode;
   /** What to do next, for people. */
@@ -38,20 +44,46 @@ export class LockError extends Error {
     options: { cause?: unknown; hint?: string } = {},
   ) {
     super(message, { cause: options.cause });
-    Object.defineProperty(this, marker, { value: true });
     this.code = code;
     this.path = path;
     this.hint = options.hint;
   }
 
-  /** True when `error` is a `LockError` (or subclass) from any copy of this package. */
+  /**
+   * True when `error` is a `LockError` (or any subclass) from any copy of this
+   * package: a `Symbol.for` marker per class, not `instanceof` (vercel/ai's
+   * `AISDKError.hasMarker`).
+   *
+   * @param error - anything caught.
+   * @returns whether it is a {@link LockError}.
+   */
   static isInstance(error: unknown): error is LockError {
-    return typeof error === 'object' && error !== null && marker in error;
+    return LockError.hasMarker(error, marker);
+  }
+
+  /**
+   * True when `error` carries the `Symbol.for` marker `classMarker`.
+   *
+   * @param error - anything caught.
+   * @param classMarker - `runwarden.lock-core.error.<class name>`.
+   * @returns whether the marker is there.
+   */
+  protected static hasMarker(error: unknown, classMarker: string): boolean {
+    const classSymbol = Symbol.for(classMarker);
+    return (
+      typeof error === 'object' &&
+      error !== null &&
+      classSymbol in error &&
+      (error as Record<symbol, unknown>)[classSymbol] === true
+    );
   }
 }
 
+const lockHeldErrorSymbol = Symbol.for(markerOf('LockHeldError'));
+
 /** Another live holder has the lock (CLI exit 5, `LOCK_HELD`). */
 export class LockHeldError extends LockError {
+  private readonly [lockHeldErrorSymbol] = true; // used in isInstance
   override readonly name = 'LockHeldError';
   /** The current holder's record, when it could be read. */
   readonly holder: LockRecord | undefined;
@@ -69,16 +101,41 @@ export class LockHeldError extends LockError {
     this.reason = reason;
     this.holder = holder;
   }
+
+  /**
+   * True when `error` is a `LockHeldError` from any copy of this package (its own
+   * marker: a plain `LockError` or another subclass is not one).
+   *
+   * @param error - anything caught.
+   * @returns whether it is a {@link LockHeldError}.
+   */
+  static override isInstance(error: unknown): error is LockHeldError {
+    return LockError.hasMarker(error, markerOf('LockHeldError'));
+  }
 }
+
+const lockCorruptErrorSymbol = Symbol.for(markerOf('LockCorruptError'));
 
 /**
  * The lock file holds something that is not a lock record (CLI exit 7,
  * `INVALID_STATE`). The file is left exactly as it was.
  */
 export class LockCorruptError extends LockError {
+  private readonly [lockCorruptErrorSymbol] = true; // used in isInstance
   override readonly name = 'LockCorruptError';
   constructor(path: string, message: string, options: { cause?: unknown; hint?: string } = {}) {
     super('ERR_LOCK_CORRUPT', path, message, options);
+  }
+
+  /**
+   * True when `error` is a `LockCorruptError` from any copy of this package (its own
+   * marker: a plain `LockError` or another subclass is not one).
+   *
+   * @param error - anything caught.
+   * @returns whether it is a {@link LockCorruptError}.
+   */
+  static override isInstance(error: unknown): error is LockCorruptError {
+    return LockError.hasMarker(error, markerOf('LockCorruptError'));
   }
 }
 
@@ -89,12 +146,15 @@ export class LockCorruptError extends LockError {
  */
 export type CompromiseReason = 'removed' | 'replaced' | 'late-heartbeat' | 'heartbeat-failed';
 
+const lockCompromisedErrorSymbol = Symbol.for(markerOf('LockCompromisedError'));
+
 /**
  * The lock was replaced or removed under its holder, or a heartbeat missed the
  * stale window: the holder must stop writing (proper-lockfile's `onCompromised`,
  * delivered as the reason of the handle's `AbortSignal`).
  */
 export class LockCompromisedError extends LockError {
+  private readonly [lockCompromisedErrorSymbol] = true; // used in isInstance
   override readonly name = 'LockCompromisedError';
   /** What happened; `undefined` only for errors built by older callers. */
   readonly reason: CompromiseReason | undefined;
@@ -106,5 +166,16 @@ export class LockCompromisedError extends LockError {
   ) {
     super('ERR_LOCK_COMPROMISED', path, message, options);
     this.reason = options.reason;
+  }
+
+  /**
+   * True when `error` is a `LockCompromisedError` from any copy of this package (its own
+   * marker: a plain `LockError` or another subclass is not one).
+   *
+   * @param error - anything caught.
+   * @returns whether it is a {@link LockCompromisedError}.
+   */
+  static override isInstance(error: unknown): error is LockCompromisedError {
+    return LockError.hasMarker(error, markerOf('LockCompromisedError'));
   }
 }

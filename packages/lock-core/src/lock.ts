@@ -1136,13 +1136,13 @@ function inspectResolved(resolved: Resolved): LockInspection {
   try {
     current = readLockFile(resolved.path);
   } catch (error) {
-    if (LockCorruptError.isInstance(error) && error.code === 'ERR_LOCK_CORRUPT') {
+    if (LockCorruptError.isInstance(error)) {
       return {
         state: 'corrupt',
         path: resolved.path,
         reason: error.message,
         explanation: error.message,
-        error: error as LockCorruptError,
+        error,
       };
     }
     throw error;
@@ -1216,7 +1216,7 @@ export async function breakLock(path: string, options: LockOptions = {}): Promis
   try {
     current = readLockFile(resolved.path);
   } catch (error) {
-    if (LockCorruptError.isInstance(error) && (error as LockError).code === 'ERR_LOCK_CORRUPT') {
+    if (LockCorruptError.isInstance(error)) {
       if (options.dryRun) return { action: 'none', reason: 'dry-run', wouldDo: 'moved-corrupt' };
       const movedTo = `${resolved.path}.corrupt-${new Date(resolved.now()).toISOString().replace(/[:.]/g, '-')}`;
       try {

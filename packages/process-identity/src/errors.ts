@@ -1,4 +1,6 @@
-const marker = Symbol.for('runwarden.process-identity.error');
+const name = 'ProcessIdentityError';
+const marker = `runwarden.process-identity.error.${name}`;
+const symbol = Symbol.for(marker);
 
 /**
  * Stable codes for {@link ProcessIdentityError}: `ERR_UNSUPPORTED_PLATFORM` (no
@@ -21,7 +23,8 @@ export type ProcessIdentityErrorCode =
  * `vercel/ai`'s `AISDKError`).
  */
 export class ProcessIdentityError extends Error {
-  override readonly name = 'ProcessIdentityError';
+  private readonly [symbol] = true; // used in isInstance
+  override readonly name = name;
   /** Stable machine-readable code. */
   readonly code: ProcessIdentityErrorCode;
   /** What to do next, for people. */
@@ -38,13 +41,30 @@ export class ProcessIdentityError extends Error {
     options: { cause?: unknown; hint?: string } = {},
   ) {
     super(message, { cause: options.cause });
-    Object.defineProperty(this, marker, { value: true });
     this.code = code;
     this.hint = options.hint;
   }
 
   /** True when `error` is a `ProcessIdentityError` from any copy of this package. */
   static isInstance(error: unknown): error is ProcessIdentityError {
-    return typeof error === 'object' && error !== null && marker in error;
+    return ProcessIdentityError.hasMarker(error, marker);
+  }
+
+  /**
+   * True when `error` carries the `Symbol.for` marker `marker` (each class of
+   * this package has its own, vercel/ai's `AISDKError.hasMarker`).
+   *
+   * @param error - anything caught.
+   * @param classMarker - `runwarden.process-identity.error.<class name>`.
+   * @returns whether the marker is there.
+   */
+  protected static hasMarker(error: unknown, classMarker: string): boolean {
+    const classSymbol = Symbol.for(classMarker);
+    return (
+      typeof error === 'object' &&
+      error !== null &&
+      classSymbol in error &&
+      (error as Record<symbol, unknown>)[classSymbol] === true
+    );
   }
 }

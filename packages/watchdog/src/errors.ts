@@ -1,4 +1,6 @@
-const marker = Symbol.for('runwarden.watchdog.error');
+const name = 'WatchdogError';
+const marker = `runwarden.watchdog.error.${name}`;
+const symbol = Symbol.for(marker);
 
 /** Stable codes for {@link WatchdogError}. */
 export type WatchdogErrorCode =
@@ -18,7 +20,8 @@ export type WatchdogErrorCode =
  * - `ERR_ADOPT_NOT_FOUND`: the process to adopt does not exist (or is a zombie).
  */
 export class WatchdogError extends Error {
-  override readonly name = 'WatchdogError';
+  private readonly [symbol] = true; // used in isInstance
+  override readonly name = name;
   readonly code: WatchdogErrorCode;
   /** What to do next, for people. */
   readonly hint: string | undefined;
@@ -38,7 +41,6 @@ export class WatchdogError extends Error {
     options: { cause?: unknown; hint?: string; option?: string; path?: string } = {},
   ) {
     super(message, { cause: options.cause });
-    Object.defineProperty(this, marker, { value: true });
     this.code = code;
     this.hint = options.hint;
     this.option = options.option;
@@ -53,6 +55,24 @@ export class WatchdogError extends Error {
    * @returns whether it is a `WatchdogError`.
    */
   static isInstance(error: unknown): error is WatchdogError {
-    return typeof error === 'object' && error !== null && marker in error;
+    return WatchdogError.hasMarker(error, marker);
+  }
+
+  /**
+   * True when `error` carries the `Symbol.for` marker `marker` (each class of
+   * this package has its own, vercel/ai's `AISDKError.hasMarker`).
+   *
+   * @param error - anything caught.
+   * @param classMarker - `runwarden.watchdog.error.<class name>`.
+   * @returns whether the marker is there.
+   */
+  protected static hasMarker(error: unknown, classMarker: string): boolean {
+    const classSymbol = Symbol.for(classMarker);
+    return (
+      typeof error === 'object' &&
+      error !== null &&
+      classSymbol in error &&
+      (error as Record<symbol, unknown>)[classSymbol] === true
+    );
   }
 }

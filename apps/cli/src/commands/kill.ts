@@ -86,7 +86,11 @@ export async function killCommand(flags: KillFlags): Promise<number> {
     try {
       summary = merge(summary, await killTree({ token: runId }, { graceMs }));
     } catch (error) {
-      if (KillTreeError.isInstance(error))
+      // Only a refusal to signal is IDENTITY_MISMATCH; another kill-tree error is not.
+      if (
+        KillTreeError.isInstance(error) &&
+        (error.code === 'ERR_IDENTITY_MISMATCH' || error.code === 'ERR_IDENTITY_UNKNOWN')
+      )
         throw new CliError('IDENTITY_MISMATCH', error.message, error.hint, report);
       throw error;
     }

@@ -510,8 +510,8 @@ function relativeOrAbsolute(path: string): string {
  * @returns a {@link CliError} for the known errors, else `error` itself.
  */
 export function lockFailure(error: unknown): unknown {
-  if (LockHeldError.isInstance(error) && error.code === 'ERR_LOCK_HELD') {
-    const held = error as LockHeldError;
+  if (LockHeldError.isInstance(error)) {
+    const held = error;
     const pid = held.holder?.holder.pid;
     return new CliError('LOCK_HELD', held.message, held.hint, {
       lockPath: held.path,
@@ -520,7 +520,7 @@ export function lockFailure(error: unknown): unknown {
       heldBecause: held.reason,
     });
   }
-  if (LockCorruptError.isInstance(error) && error.code === 'ERR_LOCK_CORRUPT') {
+  if (LockCorruptError.isInstance(error)) {
     return new CliError('INVALID_STATE', error.message, error.hint, { path: error.path });
   }
   if (LockError.isInstance(error))
