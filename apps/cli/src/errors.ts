@@ -9,7 +9,6 @@ const symbol = Symbol.for(marker);
  * table and a one-line message (plus an optional hint line).
  */
 export class CliError extends Error {
-  private readonly [symbol] = true; // used in isInstance
   override readonly name = name;
 
   /**
@@ -25,6 +24,7 @@ export class CliError extends Error {
     readonly data: Record<string, unknown> = {},
   ) {
     super(message);
+    Object.defineProperty(this, symbol, { value: true }); // used in isInstance
   }
 
   /**

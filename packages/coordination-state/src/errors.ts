@@ -31,7 +31,6 @@ export type CoordinationErrorCode =
  * errors: they are results with `ok: false`, as in dev-loops.
  */
 export class CoordinationError extends Error {
-  private readonly [symbol] = true; // used in isInstance
   override readonly name = name;
   /** The stable code; see {@link CoordinationErrorCode}. */
   readonly code: CoordinationErrorCode;
@@ -51,6 +50,7 @@ export class CoordinationError extends Error {
     options: { cause?: unknown; hint?: string; path?: string } = {},
   ) {
     super(message, { cause: options.cause });
+    Object.defineProperty(this, symbol, { value: true }); // used in isInstance
     this.code = code;
     this.hint = options.hint;
     this.path = options.path;

@@ -19,7 +19,6 @@ export type EvidenceErrorCode =
 
 /** The one error type of `@runwarden/evidence-hasher`. */
 export class EvidenceError extends Error {
-  private readonly [symbol] = true; // used in isInstance
   override readonly name = name;
   /** Which failure this is; stable across versions. */
   readonly code: EvidenceErrorCode;
@@ -41,6 +40,7 @@ export class EvidenceError extends Error {
     options: { cause?: unknown; hint?: string } = {},
   ) {
     super(message, { cause: options.cause });
+    Object.defineProperty(this, symbol, { value: true }); // used in isInstance
     this.code = code;
     this.path = path;
     this.hint = options.hint;

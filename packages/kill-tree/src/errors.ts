@@ -22,7 +22,6 @@ export type KillTreeErrorCode =
  * and nothing was signalled.
  */
 export class KillTreeError extends Error {
-  private readonly [symbol] = true; // used in isInstance
   override readonly name = name;
   /** Stable machine-readable code. */
   readonly code: KillTreeErrorCode;
@@ -42,6 +41,7 @@ export class KillTreeError extends Error {
     options: { cause?: unknown; hint?: string; verdict?: IdentityVerdict } = {},
   ) {
     super(message, { cause: options.cause });
+    Object.defineProperty(this, symbol, { value: true }); // used in isInstance
     this.code = code;
     this.hint = options.hint;
     this.verdict = options.verdict;

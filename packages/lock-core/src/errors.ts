@@ -22,7 +22,6 @@ export type LockErrorCode =
  * agree.
  */
 export class LockError extends Error {
-  private readonly [symbol] = true; // used in isInstance
   override readonly name: string = name;
   /** Stable code: what went wrong, for programs. */
   readonly code: LockErrorCode;
@@ -44,6 +43,7 @@ export class LockError extends Error {
     options: { cause?: unknown; hint?: string } = {},
   ) {
     super(message, { cause: options.cause });
+    Object.defineProperty(this, symbol, { value: true }); // used in isInstance
     this.code = code;
     this.path = path;
     this.hint = options.hint;
@@ -83,7 +83,6 @@ const lockHeldErrorSymbol = Symbol.for(markerOf('LockHeldError'));
 
 /** Another live holder has the lock (CLI exit 5, `LOCK_HELD`). */
 export class LockHeldError extends LockError {
-  private readonly [lockHeldErrorSymbol] = true; // used in isInstance
   override readonly name = 'LockHeldError';
   /** The current holder's record, when it could be read. */
   readonly holder: LockRecord | undefined;
@@ -98,6 +97,7 @@ export class LockHeldError extends LockError {
     hint?: string,
   ) {
     super('ERR_LOCK_HELD', path, message, { hint });
+    Object.defineProperty(this, lockHeldErrorSymbol, { value: true }); // used in isInstance
     this.reason = reason;
     this.holder = holder;
   }
@@ -121,10 +121,10 @@ const lockCorruptErrorSymbol = Symbol.for(markerOf('LockCorruptError'));
  * `INVALID_STATE`). The file is left exactly as it was.
  */
 export class LockCorruptError extends LockError {
-  private readonly [lockCorruptErrorSymbol] = true; // used in isInstance
   override readonly name = 'LockCorruptError';
   constructor(path: string, message: string, options: { cause?: unknown; hint?: string } = {}) {
     super('ERR_LOCK_CORRUPT', path, message, options);
+    Object.defineProperty(this, lockCorruptErrorSymbol, { value: true }); // used in isInstance
   }
 
   /**
@@ -154,7 +154,6 @@ const lockCompromisedErrorSymbol = Symbol.for(markerOf('LockCompromisedError'));
  * delivered as the reason of the handle's `AbortSignal`).
  */
 export class LockCompromisedError extends LockError {
-  private readonly [lockCompromisedErrorSymbol] = true; // used in isInstance
   override readonly name = 'LockCompromisedError';
   /** What happened; `undefined` only for errors built by older callers. */
   readonly reason: CompromiseReason | undefined;
@@ -165,6 +164,7 @@ export class LockCompromisedError extends LockError {
     options: { cause?: unknown; hint?: string; reason?: CompromiseReason } = {},
   ) {
     super('ERR_LOCK_COMPROMISED', path, message, options);
+    Object.defineProperty(this, lockCompromisedErrorSymbol, { value: true }); // used in isInstance
     this.reason = options.reason;
   }
 

@@ -23,7 +23,6 @@ export type ProcessIdentityErrorCode =
  * `vercel/ai`'s `AISDKError`).
  */
 export class ProcessIdentityError extends Error {
-  private readonly [symbol] = true; // used in isInstance
   override readonly name = name;
   /** Stable machine-readable code. */
   readonly code: ProcessIdentityErrorCode;
@@ -41,6 +40,7 @@ export class ProcessIdentityError extends Error {
     options: { cause?: unknown; hint?: string } = {},
   ) {
     super(message, { cause: options.cause });
+    Object.defineProperty(this, symbol, { value: true }); // used in isInstance
     this.code = code;
     this.hint = options.hint;
   }

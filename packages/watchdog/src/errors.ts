@@ -20,7 +20,6 @@ export type WatchdogErrorCode =
  * - `ERR_ADOPT_NOT_FOUND`: the process to adopt does not exist (or is a zombie).
  */
 export class WatchdogError extends Error {
-  private readonly [symbol] = true; // used in isInstance
   override readonly name = name;
   readonly code: WatchdogErrorCode;
   /** What to do next, for people. */
@@ -41,6 +40,7 @@ export class WatchdogError extends Error {
     options: { cause?: unknown; hint?: string; option?: string; path?: string } = {},
   ) {
     super(message, { cause: options.cause });
+    Object.defineProperty(this, symbol, { value: true }); // used in isInstance
     this.code = code;
     this.hint = options.hint;
     this.option = options.option;
