@@ -14,7 +14,8 @@ export type LockErrorCode =
   | 'ERR_LOCK_COMPROMISED'
   | 'ERR_LOCK_UNSAFE_PATH'
   | 'ERR_LOCK_NOT_HELD'
-  | 'ERR_LOCK_IO';
+  | 'ERR_LOCK_IO'
+  | 'ERR_LOCK_FENCE_EXHAUSTED';
 
 /**
  * The base error of `@runwarden/lock-core`. Check with

@@ -1,0 +1,14 @@
+export { errnoOf, StatePathError, type StatePathProblem } from './errors.js';
+export {
+  type EnsuredDirectory,
+  type EnsurePrivateDirectoryOptions,
+  ensurePrivateDirectory,
+  PRIVATE_DIRECTORY_MODE,
+} from './private-directory.js';
+export {
+  type OpenedRegularFile,
+  type OpenRegularFileOptions,
+  openRegularFile,
+  type ReadRegularFile,
+  readRegularFile,
+} from './regular-file.js';
