@@ -90,7 +90,7 @@ export function openCoordinationStore(flags: StoreFlags): {
 
 /**
  * Maps a {@link CoordinationError} to the CLI's exit table: bad input → 64,
- * corrupt state → 7, a writer that held the target too long → 5, PostgreSQL
+ * corrupt state or a file-system failure of the file store → 7, a writer that held the target too long → 5, PostgreSQL
  * unreachable or failing → `SERVICE_FAILED` (1), its tables missing → 64 with
  * the way out. Anything else is returned as it is.
  */
@@ -99,6 +99,7 @@ export function coordinationFailure(error: unknown): unknown {
   const data = { code: error.code, path: error.path };
   switch (error.code) {
     case 'ERR_INVALID_STATE':
+    case 'ERR_STORE_IO':
       return new CliError('INVALID_STATE', error.message, error.hint, data);
     case 'ERR_STORE_BUSY':
       return new CliError('LOCK_HELD', error.message, error.hint, data);

@@ -10,6 +10,7 @@ const symbol = Symbol.for(marker);
  * - `ERR_INVALID_OPTION`: an option out of range, e.g. a lease that is not a positive integer (exit 64);
  * - `ERR_INVALID_STATE`: a corrupt or unknown state file or row, left as it is (exit 7);
  * - `ERR_STORE_BUSY`: another writer held the target longer than `lockWaitMs` (exit 5);
+ * - `ERR_STORE_IO`: the file store's directory or a file in it cannot be read or written (EACCES, EROFS, ENOSPC, …), with the path (exit 7);
  * - `ERR_DATABASE_UNREACHABLE`: no connection to PostgreSQL within the timeout (exit 70 unless mapped);
  * - `ERR_SCHEMA_MISSING`: the PostgreSQL schema was not created (run `runwarden db migrate`);
  * - `ERR_DATABASE`: any other PostgreSQL error, with the server's error kept as `cause`.
@@ -20,6 +21,7 @@ export type CoordinationErrorCode =
   | 'ERR_INVALID_RUN_ID'
   | 'ERR_INVALID_OPTION'
   | 'ERR_STORE_BUSY'
+  | 'ERR_STORE_IO'
   | 'ERR_DATABASE_UNREACHABLE'
   | 'ERR_SCHEMA_MISSING'
   | 'ERR_DATABASE';

@@ -1,5 +1,13 @@
 export { CoordinationError, type CoordinationErrorCode } from './errors.js';
-export { FileStore, type FileStoreOptions } from './file-store.js';
+export {
+  DERIVED_NAME_BYTES,
+  FileStore,
+  type FileStoreOptions,
+  MAX_ARCHIVE_BYTES,
+  MAX_RECORD_BYTES,
+  MAX_RECORD_NAME_BYTES,
+  NAME_MAX_BYTES,
+} from './file-store.js';
 export {
   applyClaim,
   applyExitSignal,

@@ -527,7 +527,9 @@ export function lockFailure(error: unknown): unknown {
     return new CliError('INVALID_STATE', error.message, error.hint, { path: error.path });
   if (CoordinationError.isInstance(error)) {
     return new CliError(
-      error.code === 'ERR_INVALID_STATE' ? 'INVALID_STATE' : 'USAGE',
+      error.code === 'ERR_INVALID_STATE' || error.code === 'ERR_STORE_IO'
+        ? 'INVALID_STATE'
+        : 'USAGE',
       error.message,
       error.hint,
       { path: error.path },
