@@ -7,6 +7,7 @@ export {
   type JournalEventType,
   journalEventSchema,
   journalEventTypes,
+  MAX_JOURNAL_BYTES,
   parseJournal,
   readJournal,
 } from './journal.js';

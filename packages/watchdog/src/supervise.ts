@@ -1,15 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  statSync,
-} from 'node:fs';
+import { closeSync, existsSync, fstatSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KillTreeError, type KillTreeResult, killTree } from '@runwarden/kill-tree';
 import { type LockHandle, tryAcquire } from '@runwarden/lock-core';
@@ -20,6 +11,7 @@ import {
   RUN_ID_ENV,
   verifyIdentity,
 } from '@runwarden/process-identity';
+import { ensurePrivateDirectory, openRegularFile, StatePathError } from '@runwarden/safe-fs';
 import { runCheckCommand } from './check-command.js';
 import { WatchdogError } from './errors.js';
 import { Journal, type JournalEvent, type JournalEventType } from './journal.js';
@@ -127,14 +119,30 @@ function shellQuote(parts: string[]): string {
     .join(' ');
 }
 
+/**
+ * Creates the run directory by the one state-directory rule of
+ * `@runwarden/safe-fs` (mode 0700; a symlink or file in its place refused
+ * before anything is made through it; a directory of ours that others may
+ * write made private, another user's refused).
+ */
 function ensureRunDir(runDir: string): void {
-  mkdirSync(runDir, { recursive: true, mode: 0o700 });
-  const stat = lstatSync(runDir);
-  if (!stat.isDirectory()) {
+  try {
+    ensurePrivateDirectory(runDir);
+  } catch (error) {
+    if (!StatePathError.isInstance(error)) throw error;
     throw new WatchdogError(
       'ERR_UNSAFE_PATH',
-      `Run directory ${runDir} is ${stat.isSymbolicLink() ? 'a symlink' : 'not a directory'}; runwarden never follows a symlink into state.`,
-      { path: runDir, hint: 'Point runDir at a real directory.' },
+      error.problem === 'io'
+        ? `Cannot create the run directory ${runDir}: ${error.message}`
+        : `Run directory ${runDir} is unusable: ${error.message}`,
+      {
+        path: error.path,
+        cause: error,
+        hint:
+          error.problem === 'io'
+            ? 'Point runDir at a directory this user may write.'
+            : 'Point runDir at a real directory only this user may write (runwarden never follows a symlink into state).',
+      },
     );
   }
 }
@@ -957,7 +965,10 @@ class Supervisor {
       if (!outputFile) return;
       let fd: number;
       try {
-        fd = openSync(outputFile, 'r');
+        // Never a blocking open: a FIFO there is no output file.
+        const opened = openRegularFile(outputFile, { follow: true });
+        if (!opened) return;
+        fd = opened.fd;
       } catch {
         return;
       }

@@ -6,8 +6,10 @@ export {
   PRIVATE_DIRECTORY_MODE,
 } from './private-directory.js';
 export {
+  type OpenAppendFileOptions,
   type OpenedRegularFile,
   type OpenRegularFileOptions,
+  openAppendFile,
   openRegularFile,
   type ReadRegularFile,
   readRegularFile,

@@ -160,3 +160,66 @@ export function readRegularFile(
     closeSync(fd);
   }
 }
+
+/** Options for {@link openAppendFile}. */
+export interface OpenAppendFileOptions {
+  /** The mode of a file it creates. @default 0o600 */
+  mode?: number;
+  /** Empty the file first (`O_TRUNC`). @default false */
+  truncate?: boolean;
+}
+
+/**
+ * Opens (or creates, mode 0600) a state file for appending without ever
+ * blocking or following a symlink: `O_WRONLY | O_APPEND | O_CREAT |
+ * O_NOFOLLOW | O_NONBLOCK` (a FIFO without a reader fails with ENXIO instead
+ * of waiting for one), then `fstat(2)` must say a regular file.
+ *
+ * @param path - the file.
+ * @param options - `mode`, `truncate`.
+ * @returns the descriptor (the caller closes it).
+ * @throws {StatePathError} `symlink`, `not-regular-file` or `io`, as {@link openRegularFile}.
+ */
+export function openAppendFile(path: string, options: OpenAppendFileOptions = {}): number {
+  const flags =
+    constants.O_WRONLY |
+    constants.O_APPEND |
+    constants.O_CREAT |
+    constants.O_NOFOLLOW |
+    constants.O_NONBLOCK |
+    (options.truncate ? constants.O_TRUNC : 0);
+  let fd: number;
+  try {
+    fd = openSync(path, flags, options.mode ?? 0o600);
+  } catch (error) {
+    const errno = errnoOf(error);
+    if (errno === 'ELOOP')
+      throw new StatePathError(
+        'symlink',
+        path,
+        `${path} is a symlink; runwarden never follows a symlink into state.`,
+        { cause: error, errno },
+      );
+    if (errno === 'ENXIO' || errno === 'EISDIR')
+      throw new StatePathError(
+        'not-regular-file',
+        path,
+        `${path} is ${errno === 'EISDIR' ? 'a directory' : 'a FIFO, socket or device'}, not a regular file.`,
+        { cause: error, errno },
+      );
+    throw new StatePathError('io', path, `Cannot open ${path}: ${errno ?? String(error)}.`, {
+      cause: error,
+      errno,
+    });
+  }
+  const stat = fstatSync(fd);
+  if (!stat.isFile()) {
+    closeSync(fd);
+    throw new StatePathError(
+      'not-regular-file',
+      path,
+      `${path} is ${describe(stat)}, not a regular file.`,
+    );
+  }
+  return fd;
+}

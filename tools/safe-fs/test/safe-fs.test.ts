@@ -142,3 +142,25 @@ describe('readRegularFile', () => {
     );
   });
 });
+
+describe('openAppendFile', () => {
+  it('creates a 0600 file, and refuses a FIFO, a socket and a symlink at once', async () => {
+    const { openAppendFile } = await import('../src/index.js');
+    const { closeSync, writeSync, readFileSync } = await import('node:fs');
+    const fd = openAppendFile(join(dir, 'log'));
+    writeSync(fd, 'a');
+    closeSync(fd);
+    expect(statSync(join(dir, 'log')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, 'log'), 'utf8')).toBe('a');
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    expect(problemOf(() => openAppendFile(join(dir, 'fifo')))).toBe(
+      `not-regular-file ${join(dir, 'fifo')}`,
+    );
+    await listenOn(join(dir, 'sock'));
+    expect(problemOf(() => openAppendFile(join(dir, 'sock')))).toBe(
+      `not-regular-file ${join(dir, 'sock')}`,
+    );
+    symlinkSync(join(dir, 'log'), join(dir, 'link'));
+    expect(problemOf(() => openAppendFile(join(dir, 'link')))).toBe(`symlink ${join(dir, 'link')}`);
+  });
+});
