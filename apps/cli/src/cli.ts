@@ -7,8 +7,9 @@ import { killCommand } from './commands/kill.js';
 import { logsCommand } from './commands/logs.js';
 import { lockFailure, runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
-import { CliError } from './errors.js';
+import { CliError, stateFailure } from './errors.js';
 import { colors, printJson } from './output.js';
+import { guardOutput } from './safe-output.js';
 
 const VERSION = '0.0.0';
 
@@ -166,6 +167,8 @@ Example:
 
 /** Runs the CLI and returns the exit code (never throws). */
 export async function main(argv: string[] = process.argv): Promise<number> {
+  // Our own output never throws: EPIPE after `| head -1`, EIO from a closed terminal.
+  guardOutput();
   const exit = { code: 0 };
   const wantsJson = argv.includes('--json');
   try {
@@ -182,7 +185,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       if (wantsJson) printJson('USAGE', { message: raw.message.replace(/^error: /, '') });
       return EXIT_CODES.USAGE;
     }
-    const error = lockFailure(raw);
+    const error = stateFailure(lockFailure(raw));
     if (CliError.isInstance(error)) {
       if (wantsJson)
         printJson(error.reason, { message: error.message, hint: error.hint, ...error.data });

@@ -9,7 +9,7 @@ import {
 } from '@runwarden/coordination-state';
 import { type Command, Option } from 'commander';
 import { CliError, usage } from './errors.js';
-import { resolveStateDir, statePaths } from './state-dir.js';
+import { ensureStateDir, resolveStateDir, statePaths } from './state-dir.js';
 
 /** Flags every coordination command takes to pick its store. */
 export interface StoreFlags {
@@ -82,9 +82,14 @@ export function openCoordinationStore(flags: StoreFlags): {
     return { store, kind, where: 'postgres' };
   }
   if (flags.databaseUrl) throw usage('--database-url is for --store postgres');
-  const directory = flags.coordinationDir
-    ? resolve(flags.coordinationDir)
-    : statePaths(resolveStateDir(flags.stateDir)).coordination;
+  let directory: string;
+  if (flags.coordinationDir) directory = resolve(flags.coordinationDir);
+  else {
+    // The state directory first (0700, no symlink, its .gitignore): the store lives inside it.
+    const stateDir = resolveStateDir(flags.stateDir);
+    ensureStateDir(stateDir);
+    directory = statePaths(stateDir).coordination;
+  }
   return { store: new FileStore({ directory }), kind, where: directory };
 }
 

@@ -1,4 +1,4 @@
-import type { ReasonCode } from '@runwarden/watchdog';
+import { type ReasonCode, WatchdogError } from '@runwarden/watchdog';
 
 const name = 'CliError';
 const marker = `runwarden.cli.error.${name}`;
@@ -48,4 +48,18 @@ export class CliError extends Error {
 /** A bad flag, duration or config value: exit 64. */
 export function usage(message: string): CliError {
   return new CliError('USAGE', message);
+}
+
+/**
+ * Maps a watchdog error about state (a journal or log that is a FIFO,
+ * symlink or directory: `ERR_UNSAFE_PATH`) to exit 7 with its path and way
+ * out; anything else is returned as it is.
+ *
+ * @param error - anything thrown.
+ * @returns a {@link CliError} `INVALID_STATE`, or `error`.
+ */
+export function stateFailure(error: unknown): unknown {
+  if (WatchdogError.isInstance(error) && error.code === 'ERR_UNSAFE_PATH')
+    return new CliError('INVALID_STATE', error.message, error.hint, { path: error.path });
+  return error;
 }

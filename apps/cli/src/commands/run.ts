@@ -27,6 +27,7 @@ import {
 import { z } from 'zod';
 import { parseCount, parseDuration, parseSize } from '../durations.js';
 import { CliError, usage } from '../errors.js';
+import { handleInterrupts } from '../interrupt.js';
 import { processesOfRun } from '../orphans.js';
 import { colors, printJson, say } from '../output.js';
 import { ensureStateDir, findRepoRoot, resolveStateDir, statePaths } from '../state-dir.js';
@@ -387,16 +388,14 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
   }
 
   const controller = new AbortController();
-  let interruptedBy: string | undefined;
   let lostBecause: string | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interruptedBy) return;
-    interruptedBy = signal;
-    if (human) say(colors.yellow(`received ${signal}: ending the run's tree…`));
-    controller.abort();
-  };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const signal of signals) process.on(signal, onSignal);
+  // Ctrl-C starts the graceful stop; a second one sends SIGKILL at once (interrupt.ts).
+  const interrupts = handleInterrupts({
+    runId,
+    graceMs: settings.killGraceMs,
+    human,
+    stop: () => controller.abort(),
+  });
 
   let targetClaim: TargetClaim | undefined;
   let result: RunResult | undefined;
@@ -430,14 +429,17 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
       signal: controller.signal,
       stdout: human ? process.stdout : undefined,
       stderr: human ? process.stderr : undefined,
-      onEvent: human ? (event: JournalEvent) => describeEvent(event, settings) : undefined,
+      onEvent: (event: JournalEvent) => {
+        interrupts.observe(event);
+        if (human) describeEvent(event, settings);
+      },
     }).catch((error) => {
       throw watchdogFailure(error);
     });
     reason = result.reason;
     if (reason === 'INTERRUPTED' && lostBecause) reason = 'LOCK_HELD';
   } finally {
-    for (const signal of signals) process.off(signal, onSignal);
+    interrupts.dispose();
     if (targetClaim) {
       const problems = await targetClaim.finish(reason, result?.message);
       if (human) for (const problem of problems) say(colors.yellow(`target: ${problem}`));
