@@ -2,7 +2,7 @@ export { describeReason, describeSurvivors } from './describe.js';
 export { KillTreeError, type KillTreeErrorCode } from './errors.js';
 export { killTree } from './kill-tree.js';
 export type { KillReason, SurvivorReason } from './outcome.js';
-export type { KillLink } from './tree-links.js';
+export { type KillLink, linkTree, type TreeAnchors, type TreeOwnership } from './tree-links.js';
 export type {
   KillMechanism,
   KillProcessReport,

@@ -145,5 +145,14 @@ export async function killTree(
       typeof group === 'number' ? [group, undefined] : [group.pgid, group.leaderStartTicks],
     ),
   );
-  return killPosixTree({ root, token, processGroups }, resolved, defaultPosixSystem(platform));
+  const sessions = new Map<number, number | undefined>(
+    (options.sessions ?? []).map((session) =>
+      typeof session === 'number' ? [session, undefined] : [session.sid, session.leaderStartTicks],
+    ),
+  );
+  return killPosixTree(
+    { root, token, processGroups, sessions },
+    resolved,
+    defaultPosixSystem(platform),
+  );
 }

@@ -88,6 +88,8 @@ export interface PosixPlan {
   root: { pid: number; startTicks: number } | undefined;
   token: string | undefined;
   processGroups: Map<number, number | undefined>;
+  /** Sessions owned from the start, with their leader's start ticks when known. @default none */
+  sessions?: Map<number, number | undefined>;
 }
 
 interface Member {
@@ -130,13 +132,16 @@ const keyOf = (pid: number, startTicks: number) => `${pid}:${startTicks}`;
  */
 export async function killPosixTree(
   plan: PosixPlan,
-  options: Required<Omit<KillTreeOptions, 'token' | 'processGroups'>>,
+  options: Required<Omit<KillTreeOptions, 'token' | 'processGroups' | 'sessions'>>,
   system: PosixSystem,
 ): Promise<KillTreeResult> {
   const started = performance.now();
   const selfPid = process.pid;
   const members = new Map<string, Member>();
-  const ownership: TreeOwnership = { groups: new Map(plan.processGroups), sessions: new Map() };
+  const ownership: TreeOwnership = {
+    groups: new Map(plan.processGroups),
+    sessions: new Map(plan.sessions),
+  };
   const pending = () => [...members.values()].filter((member) => !member.gone);
 
   const observe = async (adopt = true): Promise<Observation> => {

@@ -42,6 +42,28 @@ describe('linkTree', () => {
     expect(links.size).toBe(0);
   });
 
+  it('links every one of several roots whose start ticks match, and skips the reused one', () => {
+    const table = [row(1, 0), row(10, 1), row(11, 10), row(30, 1), row(40, 1, { startTicks: 41 })];
+    const links = linkTree(
+      table,
+      {
+        roots: [
+          { pid: 10, startTicks: 10 },
+          { pid: 30, startTicks: 30 },
+          { pid: 40, startTicks: 40 },
+        ],
+        carriers: noCarriers,
+        selfPid: self,
+      },
+      fresh(),
+    );
+    expect([...links]).toEqual([
+      [10, 'root'],
+      [30, 'root'],
+      [11, 'descendant'],
+    ]);
+  });
+
   it('owns the group and session the root leads, and keeps them after the root is gone', () => {
     const ownership = fresh();
     const root = { pid: 10, startTicks: 10 };

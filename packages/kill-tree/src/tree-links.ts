@@ -19,6 +19,8 @@ export interface TreeOwnership {
 export interface TreeAnchors {
   /** The root, when it is alive: a row with this pid and start ticks is the root. */
   root?: { pid: number; startTicks: number } | undefined;
+  /** More roots (e.g. every recorded attempt of a run): each row with one's pid and start ticks is a root. @default [] */
+  roots?: ReadonlyArray<{ pid: number; startTicks: number }>;
   /** Pids of the processes carrying the run token in this snapshot. */
   carriers: ReadonlySet<number>;
   /** Never part of the tree: the process doing the kill. */
@@ -92,8 +94,10 @@ export function linkTree(
     linked.set(row.pid, via);
     queue.push(row.pid);
   };
-  const root = anchors.root ? byPid.get(anchors.root.pid) : undefined;
-  if (root && root.startTicks === anchors.root!.startTicks) add(root, 'root');
+  for (const anchor of [anchors.root, ...(anchors.roots ?? [])]) {
+    const root = anchor ? byPid.get(anchor.pid) : undefined;
+    if (root && root.startTicks === anchor!.startTicks) add(root, 'root');
+  }
   for (const pid of anchors.carriers) add(byPid.get(pid), 'token');
   for (const id of ownership.groups.keys())
     for (const row of byGroup.get(id) ?? []) add(row, 'group');

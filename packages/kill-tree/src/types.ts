@@ -55,6 +55,15 @@ export interface KillTreeOptions {
    * @default []
    */
   processGroups?: Array<number | { pgid: number; leaderStartTicks: number }>;
+  /**
+   * Sessions that belong to the tree even after their leader is gone (a child
+   * started with `detached: true` leads its own session, setsid(2)); a member
+   * that left the group with setpgid(2) but stayed in the session is still
+   * found. Give the leader's start ticks, as for `processGroups`. Not on
+   * Windows or macOS (where `ps` reports no session id).
+   * @default []
+   */
+  sessions?: Array<number | { sid: number; leaderStartTicks: number }>;
 }
 
 /** A tree known only by its run token: every process carrying `RUNWARDEN_RUN_ID=<token>`, and their descendants (Linux). */

@@ -186,6 +186,42 @@ describe('killTree on a real tree', () => {
     expect(alive(daemon)).toBe(false);
   });
 
+  it('ends a member that left its group but kept the session of a dead leader, given the session (not the group)', async () => {
+    // The member clears its environment and moves to a group of its own (setpgid(0, 0)); then its leader dies.
+    const mover = `import os, time; os.setpgid(0, 0); time.sleep(30)`;
+    const leader = start('sh', ['-c', `env -i python3 -c '${mover}' & exec sleep 30`], {
+      detached: true,
+    });
+    const leaderStartTicks = (await until(() => getProcessInfoSync(leader.pid!)))!.startTicks;
+    const member = await until(() => {
+      const row = listProcessesSync({ cmdline: false }).find(
+        (candidate) =>
+          candidate.sid === leader.pid &&
+          candidate.pgid === candidate.pid &&
+          candidate.pid !== leader.pid,
+      );
+      return row?.pid;
+    });
+    strays.add(member);
+    const exited = once(leader, 'exit');
+    leader.kill('SIGKILL');
+    await exited;
+    const token = newToken();
+    const byGroup = await killTree(
+      { token },
+      { graceMs: 300, processGroups: [{ pgid: leader.pid!, leaderStartTicks }] },
+    );
+    expect(byGroup.processes.map((entry) => entry.pid)).not.toContain(member);
+    expect(alive(member)).toBe(true);
+    const bySession = await killTree(
+      { token },
+      { graceMs: 300, sessions: [{ sid: leader.pid!, leaderStartTicks }] },
+    );
+    expect(bySession).toMatchObject({ ok: true, killed: [member] });
+    expect(bySession.processes.find((entry) => entry.pid === member)?.via).toBe('session');
+    expect(alive(member)).toBe(false);
+  });
+
   it('reports a process that leaves the tree without the token as escaped, and does not force-kill it', async () => {
     // On SIGTERM the grandchild moves itself to a new session (setsid in the same
     // process) with the token removed, while the leader dies at once.

@@ -59,6 +59,15 @@ export {
   RotatingLog,
 } from './rotating-log.js';
 export {
+  type FindRunProcessesOptions,
+  findRunProcesses,
+  MAX_JOURNAL_SCAN_BYTES,
+  type RecordedProcess,
+  type RunProcess,
+  type RunProcessLink,
+  recordedProcesses,
+} from './run-processes.js';
+export {
   type ReadyOutcome,
   type RunningService,
   type ServiceSpec,

@@ -54,7 +54,13 @@ const eventData = {
     cwd: z.string(),
     pid: z.number().int(),
   },
-  'service-started': { name: z.string(), pid: z.number().int(), command: z.string() },
+  'service-started': {
+    name: z.string(),
+    pid: z.number().int(),
+    /** Clock ticks since boot of the service's start, so it is found after a crash. */
+    startTicks: z.number().int().optional(),
+    command: z.string(),
+  },
   'service-ready': { name: z.string(), waitedMs: z.number(), via: z.string() },
   'service-died': {
     name: z.string(),

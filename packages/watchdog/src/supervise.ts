@@ -436,6 +436,7 @@ class Supervisor {
       this.emit('service-started', {
         name: service.name,
         pid: service.pid,
+        ...(service.identity ? { startTicks: service.identity.startTicks } : {}),
         command: spec.command,
         args: spec.args ?? [],
       });
