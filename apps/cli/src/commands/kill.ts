@@ -5,7 +5,7 @@ import { verifyIdentity } from '@runwarden/process-identity';
 import { EXIT_CODES, type ReasonCode } from '@runwarden/watchdog';
 import { formatDuration, parseDuration } from '../durations.js';
 import { CliError } from '../errors.js';
-import { processesOfRun } from '../orphans.js';
+import { processesOfRun, runGroupsOf } from '../orphans.js';
 import { colors, printJson, say } from '../output.js';
 import { resolveStateDir, statePaths } from '../state-dir.js';
 
@@ -78,13 +78,18 @@ export async function killCommand(flags: KillFlags): Promise<number> {
   const stateDir = resolveStateDir(flags.stateDir);
   const paths = statePaths(stateDir);
   const human = !flags.json;
-  const orphansOf = (record: { runId?: string }) => processesOfRun(record.runId);
+  const orphansOf = (record: { runId?: string }) => processesOfRun(stateDir, record.runId);
   const report: Record<string, unknown> = { stateDir, lockPath: paths.lock, graceMs };
   const started = performance.now();
   let summary: KillSummary | undefined;
   const sweep = async (runId: string) => {
     try {
-      summary = merge(summary, await killTree({ token: runId }, { graceMs }));
+      // The run token, and the groups and sessions its attempts led (recorded in its journal):
+      // a child that dropped RUNWARDEN_RUN_ID is ended too.
+      summary = merge(
+        summary,
+        await killTree({ token: runId }, { graceMs, ...runGroupsOf(stateDir, runId) }),
+      );
     } catch (error) {
       // Only a refusal to signal is IDENTITY_MISMATCH; another kill-tree error is not.
       if (

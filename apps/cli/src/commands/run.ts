@@ -381,7 +381,7 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
       repoMarker: findRepoRoot(),
       staleAfterMs: 60_000,
       abortOnLateHeartbeat: false,
-      orphansOf: (record) => processesOfRun(record.runId),
+      orphansOf: (record) => processesOfRun(stateDir, record.runId),
     });
   } catch (error) {
     throw lockFailure(error);
