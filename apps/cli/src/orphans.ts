@@ -54,7 +54,10 @@ export function runGroupsOf(
   const journal = journalOf(stateDir, runId);
   const leaders = journal ? recordedProcesses(journal).filter((entry) => entry.leadsSession) : [];
   return {
-    processGroups: leaders.map((entry) => ({ pgid: entry.pid, leaderStartTicks: entry.startTicks })),
+    processGroups: leaders.map((entry) => ({
+      pgid: entry.pid,
+      leaderStartTicks: entry.startTicks,
+    })),
     sessions: leaders.map((entry) => ({ sid: entry.pid, leaderStartTicks: entry.startTicks })),
   };
 }

@@ -3,6 +3,7 @@ import { describeReason, KillTreeError, type KillTreeResult, killTree } from '@r
 import { breakLock, inspect, LockHeldError } from '@runwarden/lock-core';
 import { verifyIdentity } from '@runwarden/process-identity';
 import { EXIT_CODES, type ReasonCode } from '@runwarden/watchdog';
+import { closeOrphanedRun } from '../close-run.js';
 import { formatDuration, parseDuration } from '../durations.js';
 import { CliError } from '../errors.js';
 import { processesOfRun, runGroupsOf } from '../orphans.js';
@@ -226,6 +227,30 @@ export async function killCommand(flags: KillFlags): Promise<number> {
       );
       printProcesses(summary);
     }
+  }
+  // A holder that died (even by SIGKILL) never wrote its run's end: close the record now.
+  const survivorsNow = summary?.survivors ?? [];
+  if (
+    runId &&
+    record &&
+    survivorsNow.length === 0 &&
+    verifyIdentity(record.holder).status !== 'alive'
+  ) {
+    const closed = closeOrphanedRun({
+      stateDir,
+      runId,
+      holderPid: record.holder.pid,
+      endedBy: `runwarden kill${flags.force ? ' --force' : ''} (pid ${process.pid}${process.getuid ? `, uid ${process.getuid()}` : ''})`,
+      kill: summary,
+    });
+    if (closed.journal || closed.evidence) {
+      report.closedRecord = { journal: closed.journal, evidence: closed.evidence };
+      if (human)
+        say(
+          `closed the record of run ${runId}: journal ends INTERRUPTED${closed.evidence ? `, evidence ${closed.evidence.rootDigest}` : ''}`,
+        );
+    }
+    if (human) for (const problem of closed.problems) say(colors.yellow(problem));
   }
   report.lock = state.state;
   report.lockAction = lockAction;
