@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describeReason, KillTreeError, type KillTreeResult, killTree } from '@runwarden/kill-tree';
 import { breakLock, inspect, LockHeldError } from '@runwarden/lock-core';
@@ -127,6 +128,16 @@ export async function killCommand(flags: KillFlags): Promise<number> {
 
   let holderSignalled = false;
   if (record && first.holderVerdict?.status === 'alive') {
+    // kill(2) with signal 0 asks the kernel whether we may signal it at all (EPERM).
+    const denied = signalDenied(record.holder.pid);
+    if (denied) {
+      throw new CliError(
+        'LOCK_HELD',
+        `Not permitted to signal runwarden (pid ${record.holder.pid}${runId ? `, run ${runId}` : ''}): EPERM. It runs as uid ${denied.ownerUid}, this is uid ${denied.ourUid}; nothing was signalled and the run goes on.`,
+        `Run \`runwarden kill\` as uid ${denied.ownerUid} (the user who started the run) or as root.`,
+        { ...report, eperm: true, holderUid: denied.ownerUid },
+      );
+    }
     // killTree takes its first snapshot before it returns: the run's tree is
     // recorded as it is now, before the holder starts ending it too, so a
     // process that escapes while the two of us end the tree is still reported.
@@ -276,6 +287,31 @@ export async function killCommand(flags: KillFlags): Promise<number> {
   if (human)
     say(colors.green(`run ended; lock is free (${formatDuration(report.durationMs as number)})`));
   return finish('OK', report, flags);
+}
+
+/**
+ * Whether this process may not signal `pid` (kill(2) with signal 0 fails with
+ * EPERM), with the uid it runs as (the owner of `/proc/<pid>`).
+ *
+ * @param pid - the holder.
+ * @returns the two uids when refused, `undefined` when allowed (or the pid is gone).
+ */
+function signalDenied(
+  pid: number,
+): { ownerUid: number | string; ourUid: number | string } | undefined {
+  try {
+    process.kill(pid, 0);
+    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
+  }
+  let ownerUid: number | string = 'unknown';
+  try {
+    ownerUid = statSync(`/proc/${pid}`).uid;
+  } catch {
+    // not Linux, or gone meanwhile
+  }
+  return { ownerUid, ourUid: process.getuid?.() ?? 'unknown' };
 }
 
 function finish(reason: ReasonCode, report: Record<string, unknown>, flags: KillFlags): number {
