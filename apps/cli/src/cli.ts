@@ -7,9 +7,11 @@ import { killCommand } from './commands/kill.js';
 import { logsCommand } from './commands/logs.js';
 import { lockFailure, runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
+import { formatDuration } from './durations.js';
 import { CliError, stateFailure } from './errors.js';
 import { colors, printJson } from './output.js';
 import { guardOutput } from './safe-output.js';
+import { RUN_TARGET_LEASE_MS } from './target-claim.js';
 
 const VERSION = '0.0.0';
 
@@ -49,6 +51,10 @@ export function buildProgram(exit: { code: number }): Command {
     .option(
       '--coordination-dir <dir>',
       'file store directory for --target (e.g. dev-loops .pi/runner-coordination)',
+    )
+    .option(
+      '--target-lease <dur>',
+      `lease of the --target claim, refreshed every third of it (default ${formatDuration(RUN_TARGET_LEASE_MS)})`,
     )
     .option(
       '--mission-timeout <dur>',

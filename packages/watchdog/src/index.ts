@@ -76,6 +76,11 @@ export {
   stopService,
   waitReady,
 } from './service.js';
+export {
+  isServiceFailure,
+  type ServiceFailureReason,
+  serviceFailure,
+} from './stop-reason.js';
 export { type RunState, type RunSummary, summarizeJournal } from './summary.js';
 export { newRunId, type RunResult, superviseRun } from './supervise.js';
 export {

@@ -28,6 +28,7 @@ import {
   type ResumePolicy,
 } from './resume-policy.js';
 import { type RunningService, startService, stopService, waitReady } from './service.js';
+import { isServiceFailure, type ServiceFailureReason } from './stop-reason.js';
 import { OutputTee } from './tee.js';
 
 /** The result of a supervised run: the same flags as a kill result or an execa result. */
@@ -244,6 +245,7 @@ class Supervisor {
   private readonly stop = new AbortController();
   private stopKind: StopKind | undefined;
   private stopDetail = '';
+  private externalFailure: ServiceFailureReason | undefined;
   private missionTimer: NodeJS.Timeout | undefined;
   private services: RunningService[] = [];
   private finishing = false;
@@ -399,7 +401,15 @@ class Supervisor {
       lockFencingToken: this.lock?.fencingToken,
     });
 
-    const onAbort = () => this.stopWith('interrupted');
+    const onAbort = () => {
+      // A caller's service that failed (the coordination database) ends the run SERVICE_FAILED.
+      const why = options.signal?.reason;
+      if (!isServiceFailure(why)) return this.stopWith('interrupted');
+      if (this.stopKind || this.finishing) return;
+      this.emit('interrupted', { service: why.service, message: why.message }, 'SERVICE_FAILED');
+      this.externalFailure = why;
+      this.stopWith('service-failed', why.service);
+    };
     const onLockLost = () =>
       this.stopWith(
         'lock-lost',
@@ -1116,7 +1126,9 @@ class Supervisor {
       case 'service-failed':
         return this.finish(
           'SERVICE_FAILED',
-          `Service ${this.stopDetail} died mid-run; the tree was ended.`,
+          this.externalFailure
+            ? `${this.externalFailure.service} failed mid-run (${this.externalFailure.message}); the tree was ended.`
+            : `Service ${this.stopDetail} died mid-run; the tree was ended.`,
         );
       default:
         return this.finish('INTERRUPTED', 'Interrupted; the tree was ended.');

@@ -20,11 +20,13 @@ import {
   readyPortSchema,
   readyUrlSchema,
   type SuperviseOptions,
+  serviceFailure,
   superviseRun,
   validateOptions,
   WatchdogError,
 } from '@runwarden/watchdog';
 import { z } from 'zod';
+import { checkStoreFlags } from '../coordination-store.js';
 import { parseCount, parseDuration, parseSize } from '../durations.js';
 import { CliError, usage } from '../errors.js';
 import { handleInterrupts } from '../interrupt.js';
@@ -65,6 +67,7 @@ export interface RunFlags {
   backoffInitial?: string;
   backoffMax?: string;
   killGrace?: string;
+  targetLease?: string;
   stateDir?: string;
   json?: boolean;
 }
@@ -358,6 +361,7 @@ function watchdogFailure(error: unknown): unknown {
  */
 export async function runCommand(commandLine: string[], flags: RunFlags): Promise<number> {
   const settings = parseRunFlags(commandLine, flags);
+  if (settings.target) checkStoreFlags(flags);
   try {
     validateOptions({ ...superviseOptionsOf(settings), runDir: '.' });
   } catch (error) {
@@ -389,6 +393,7 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
 
   const controller = new AbortController();
   let lostBecause: string | undefined;
+  let stillOwnedBecause: string | undefined;
   // Ctrl-C starts the graceful stop; a second one sends SIGKILL at once (interrupt.ts).
   const interrupts = handleInterrupts({
     runId,
@@ -409,9 +414,20 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
         target: settings.target,
         runId,
         flags: { ...flags, stateDir },
-        onLost: (message) => {
-          lostBecause = message;
-          controller.abort();
+        leaseMs:
+          flags.targetLease !== undefined
+            ? parseDuration('--target-lease', flags.targetLease)
+            : undefined,
+        onLost: (message, why) => {
+          // An unreachable store is a failed service (exit 1), not another run's lock (exit 5).
+          if (why === 'store-unreachable')
+            controller.abort(
+              serviceFailure(targetClaim?.where ?? 'the coordination store', message),
+            );
+          else {
+            lostBecause = message;
+            controller.abort();
+          }
         },
       });
       if (human)
@@ -443,6 +459,11 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
     if (targetClaim) {
       const problems = await targetClaim.finish(reason, result?.message);
       if (human) for (const problem of problems) say(colors.yellow(`target: ${problem}`));
+      // Done, but the release never reached the store: say so in the exit code.
+      if (targetClaim.stillOwned && reason === 'OK') {
+        reason = 'SERVICE_FAILED';
+        stillOwnedBecause = `The run completed, but ${targetClaim.claim.target} may still look owned until ${targetClaim.stillOwned.until}: ${targetClaim.where} was unreachable for the release (${targetClaim.stillOwned.why}).`;
+      }
     }
     try {
       const written = writeEvidence(runDir, {
@@ -464,7 +485,8 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
   if (settings.json) {
     printJson(reason, {
       runId,
-      message: result?.message,
+      message: stillOwnedBecause ?? result?.message,
+      targetStillOwned: targetClaim?.stillOwned,
       attempts: result?.attempts,
       resumes: result?.resumes,
       budgetSpent: result?.budgetSpent,
@@ -485,7 +507,7 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
   } else {
     const paint = reason === 'OK' ? colors.green : colors.red;
     say(
-      `${paint(colors.bold(reason))} (exit ${exitCode}): ${lostBecause && reason === 'LOCK_HELD' ? lostBecause : (result?.message ?? '')}`,
+      `${paint(colors.bold(reason))} (exit ${exitCode}): ${stillOwnedBecause ?? (lostBecause && reason === 'LOCK_HELD' ? lostBecause : (result?.message ?? ''))}`,
     );
     say(
       `logs: ${relativeOrAbsolute(runDir)}/{stdout.log,stderr.log,journal.jsonl} (runwarden logs ${runId})`,
