@@ -73,7 +73,6 @@ describe('a malformed --database-url', () => {
 });
 
 const binaries = findPostgresBinaries();
-const givenUrl = process.env.RUNWARDEN_TEST_DATABASE_URL;
 if (!binaries && process.env.RUNWARDEN_TEST_REQUIRE_POSTGRES === '1')
   throw new Error('RUNWARDEN_TEST_REQUIRE_POSTGRES=1 but no PostgreSQL binaries found');
 
@@ -144,8 +143,11 @@ describe.skipIf(!binaries)(
       expect(code).toBe(1);
       const report = JSON.parse(live.stdout());
       expect(report).toMatchObject({ reason: 'SERVICE_FAILED', exitCode: 1 });
-      expect(report.message).toBe(
-        `the coordination database ${database} failed mid-run (${report.message.match(/\((could not refresh[^]*)\); the tree/)[1]}); the tree was ended.`,
+      const where = `the coordination database ${database}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      expect(report.message).toMatch(
+        new RegExp(
+          `^${where} failed mid-run \\(could not refresh the lease on queue:pg-lost at ${where} for \\d+s \\(.+\\); another run may claim it\\); the tree was ended\\.$`,
+        ),
       );
       const events = journal();
       expect(events).toContainEqual(

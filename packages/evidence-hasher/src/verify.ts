@@ -3,7 +3,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { compareTrees, countStatuses, type EntryReport, type EntryStatus } from './compare.js';
 import { crossCheck, type DocumentProblem, EVIDENCE_FILES, parseManifest } from './documents.js';
 import { EvidenceError } from './errors.js';
-import { type EvidenceManifest, rootDigest } from './formats.js';
+import { type EvidenceManifest, rootDigestFor } from './formats.js';
 import { type CollectAsyncOptions, collectEntriesAsync, type EvidenceEntry } from './walk.js';
 
 /** Options for {@link verifyEvidence}. */
@@ -154,7 +154,10 @@ export async function verifyEvidence(
     ok: problems.length === 0 && counts.ok === entries.length,
     manifestPath,
     root,
-    rootDigest: { recorded: manifest.rootDigest, actual: rootDigest(actual).h1 },
+    rootDigest: {
+      recorded: manifest.rootDigest,
+      actual: rootDigestFor(manifest.schemaVersion, actual).h1,
+    },
     documents: {
       sums: documents.sums !== undefined,
       statement: documents.statement !== undefined,
