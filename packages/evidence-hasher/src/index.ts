@@ -86,11 +86,13 @@ export {
   type LogChainStatus,
   type LogChainSummary,
   type LogChainVerification,
+  MAX_LOG_CHAIN_BYTES,
   verifyLogChain,
 } from './log-chain.js';
 export { formatReviewPacket, markdownCode, type ReviewPacketOptions } from './review-packet.js';
 export {
   type DocumentsSeen,
+  MAX_DOCUMENT_BYTES,
   readEvidence,
   type VerifyOptions,
   type VerifyReport,

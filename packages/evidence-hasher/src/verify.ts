@@ -1,5 +1,6 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { readRegularFile } from '@runwarden/safe-fs';
 import { compareTrees, countStatuses, type EntryReport, type EntryStatus } from './compare.js';
 import { crossCheck, type DocumentProblem, EVIDENCE_FILES, parseManifest } from './documents.js';
 import { EvidenceError } from './errors.js';
@@ -39,11 +40,19 @@ export interface VerifyReport {
   counts: Record<EntryStatus, number>;
 }
 
+/**
+ * The most bytes read from one evidence document: a manifest lists about 200
+ * bytes an entry, so 1 GiB is five million files.
+ */
+export const MAX_DOCUMENT_BYTES = 1024 * 1024 * 1024;
+
 function readOptional(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8');
+    // Never a blocking open (a FIFO named manifest.json is refused at once), never unbounded.
+    return readRegularFile(path, { maxBytes: MAX_DOCUMENT_BYTES, follow: true })?.bytes.toString(
+      'utf8',
+    );
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new EvidenceError(
       'ERR_EVIDENCE_MANIFEST',
       path,
