@@ -23,7 +23,7 @@ export interface InterruptOptions {
 export interface Interrupts {
   /** The first stop signal received, if any. */
   readonly signal: NodeJS.Signals | undefined;
-  /** Records the attempts' process groups from the journal's `spawned`/`resumed` events. */
+  /** Records the process groups and sessions of the attempts and services (`spawned`, `resumed`, `service-started`). */
   observe(event: JournalEvent): void;
   /** Stops listening (the run is over). */
   dispose(): void;
@@ -49,13 +49,17 @@ export function handleInterrupts(options: InterruptOptions): Interrupts {
   const force = () => {
     forced = true;
     if (options.human) say(colors.red('second interrupt: sending SIGKILL to the run now'));
-    const processGroups = [...groups].map(([pgid, leaderStartTicks]) => ({
-      pgid,
-      leaderStartTicks,
-    }));
-    killTree({ token: options.runId }, { signal: 'SIGKILL', graceMs: 0, processGroups }).catch(
-      () => undefined,
-    );
+    // The attempts and services each lead their own session and process group (setsid(2)).
+    const leaders = [...groups];
+    killTree(
+      { token: options.runId },
+      {
+        signal: 'SIGKILL',
+        graceMs: 0,
+        processGroups: leaders.map(([pgid, leaderStartTicks]) => ({ pgid, leaderStartTicks })),
+        sessions: leaders.map(([sid, leaderStartTicks]) => ({ sid, leaderStartTicks })),
+      },
+    ).catch(() => undefined);
   };
 
   const onSignal = (signal: NodeJS.Signals) => {
@@ -84,7 +88,12 @@ export function handleInterrupts(options: InterruptOptions): Interrupts {
       return first?.signal;
     },
     observe(event) {
-      if ((event.type === 'spawned' || event.type === 'resumed') && typeof event.pid === 'number') {
+      if (
+        (event.type === 'spawned' ||
+          event.type === 'resumed' ||
+          event.type === 'service-started') &&
+        typeof event.pid === 'number'
+      ) {
         const ticks = event.startTicks;
         if (typeof ticks === 'number') groups.set(event.pid, ticks);
       }
