@@ -1,8 +1,8 @@
+import { hasMarker, mark } from '@runwarden/error-marker';
 import { type ReasonCode, WatchdogError } from '@runwarden/watchdog';
 
 const name = 'CliError';
 const marker = `runwarden.cli.error.${name}`;
-const symbol = Symbol.for(marker);
 
 /**
  * An error that ends a command with a reason code from DESIGN.md's exit
@@ -24,7 +24,7 @@ export class CliError extends Error {
     readonly data: Record<string, unknown> = {},
   ) {
     super(message);
-    Object.defineProperty(this, symbol, { value: true }); // used in isInstance
+    mark(this, marker); // used in isInstance
   }
 
   /**
@@ -35,13 +35,7 @@ export class CliError extends Error {
    * @returns whether it is a {@link CliError}.
    */
   static isInstance(error: unknown): error is CliError {
-    const classSymbol = Symbol.for(marker);
-    return (
-      typeof error === 'object' &&
-      error !== null &&
-      classSymbol in error &&
-      (error as Record<symbol, unknown>)[classSymbol] === true
-    );
+    return hasMarker(error, marker);
   }
 }
 

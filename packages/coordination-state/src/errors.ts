@@ -1,6 +1,7 @@
+import { hasMarker, mark } from '@runwarden/error-marker';
+
 const name = 'CoordinationError';
 const marker = `runwarden.coordination-state.error.${name}`;
-const symbol = Symbol.for(marker);
 
 /**
  * Stable codes for {@link CoordinationError}:
@@ -52,7 +53,7 @@ export class CoordinationError extends Error {
     options: { cause?: unknown; hint?: string; path?: string } = {},
   ) {
     super(message, { cause: options.cause });
-    Object.defineProperty(this, symbol, { value: true }); // used in isInstance
+    mark(this, marker); // used in isInstance
     this.code = code;
     this.hint = options.hint;
     this.path = options.path;
@@ -66,24 +67,6 @@ export class CoordinationError extends Error {
    * @returns whether it is a {@link CoordinationError}.
    */
   static isInstance(error: unknown): error is CoordinationError {
-    return CoordinationError.hasMarker(error, marker);
-  }
-
-  /**
-   * True when `error` carries the `Symbol.for` marker `marker` (each class of
-   * this package has its own, vercel/ai's `AISDKError.hasMarker`).
-   *
-   * @param error - anything caught.
-   * @param classMarker - `runwarden.coordination-state.error.<class name>`.
-   * @returns whether the marker is there.
-   */
-  protected static hasMarker(error: unknown, classMarker: string): boolean {
-    const classSymbol = Symbol.for(classMarker);
-    return (
-      typeof error === 'object' &&
-      error !== null &&
-      classSymbol in error &&
-      (error as Record<symbol, unknown>)[classSymbol] === true
-    );
+    return hasMarker(error, marker);
   }
 }

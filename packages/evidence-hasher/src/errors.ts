@@ -1,6 +1,7 @@
+import { hasMarker, mark } from '@runwarden/error-marker';
+
 const name = 'EvidenceError';
 const marker = `runwarden.evidence-hasher.error.${name}`;
-const symbol = Symbol.for(marker);
 
 /**
  * Stable codes for {@link EvidenceError}:
@@ -40,7 +41,7 @@ export class EvidenceError extends Error {
     options: { cause?: unknown; hint?: string } = {},
   ) {
     super(message, { cause: options.cause });
-    Object.defineProperty(this, symbol, { value: true }); // used in isInstance
+    mark(this, marker); // used in isInstance
     this.code = code;
     this.path = path;
     this.hint = options.hint;
@@ -54,24 +55,6 @@ export class EvidenceError extends Error {
    * @returns Whether it is an `EvidenceError`.
    */
   static isInstance(error: unknown): error is EvidenceError {
-    return EvidenceError.hasMarker(error, marker);
-  }
-
-  /**
-   * True when `error` carries the `Symbol.for` marker `marker` (each class of
-   * this package has its own, vercel/ai's `AISDKError.hasMarker`).
-   *
-   * @param error - anything caught.
-   * @param classMarker - `runwarden.evidence-hasher.error.<class name>`.
-   * @returns whether the marker is there.
-   */
-  protected static hasMarker(error: unknown, classMarker: string): boolean {
-    const classSymbol = Symbol.for(classMarker);
-    return (
-      typeof error === 'object' &&
-      error !== null &&
-      classSymbol in error &&
-      (error as Record<symbol, unknown>)[classSymbol] === true
-    );
+    return hasMarker(error, marker);
   }
 }

@@ -1,8 +1,8 @@
+import { hasMarker, mark } from '@runwarden/error-marker';
 import type { IdentityVerdict } from '@runwarden/process-identity';
 
 const name = 'KillTreeError';
 const marker = `runwarden.kill-tree.error.${name}`;
-const symbol = Symbol.for(marker);
 
 /**
  * Stable codes for {@link KillTreeError}: `ERR_IDENTITY_MISMATCH` (the pid is
@@ -41,7 +41,7 @@ export class KillTreeError extends Error {
     options: { cause?: unknown; hint?: string; verdict?: IdentityVerdict } = {},
   ) {
     super(message, { cause: options.cause });
-    Object.defineProperty(this, symbol, { value: true }); // used in isInstance
+    mark(this, marker); // used in isInstance
     this.code = code;
     this.hint = options.hint;
     this.verdict = options.verdict;
@@ -49,24 +49,6 @@ export class KillTreeError extends Error {
 
   /** True when `error` is a `KillTreeError` from any copy of this package. */
   static isInstance(error: unknown): error is KillTreeError {
-    return KillTreeError.hasMarker(error, marker);
-  }
-
-  /**
-   * True when `error` carries the `Symbol.for` marker `marker` (each class of
-   * this package has its own, vercel/ai's `AISDKError.hasMarker`).
-   *
-   * @param error - anything caught.
-   * @param classMarker - `runwarden.kill-tree.error.<class name>`.
-   * @returns whether the marker is there.
-   */
-  protected static hasMarker(error: unknown, classMarker: string): boolean {
-    const classSymbol = Symbol.for(classMarker);
-    return (
-      typeof error === 'object' &&
-      error !== null &&
-      classSymbol in error &&
-      (error as Record<symbol, unknown>)[classSymbol] === true
-    );
+    return hasMarker(error, marker);
   }
 }

@@ -1,3 +1,4 @@
+import { hasMarker, mark } from '@runwarden/error-marker';
 import type { LockRecord } from './schema.js';
 
 /** The marker of a class of this package: each class has its own (vercel/ai's pattern). */
@@ -5,7 +6,6 @@ const markerOf = (name: string) => `runwarden.lock-core.error.${name}`;
 
 const name = 'LockError';
 const marker = markerOf(name);
-const symbol = Symbol.for(marker);
 
 /** Stable codes for {@link LockError} and its subclasses. */
 export type LockErrorCode =
@@ -44,7 +44,7 @@ export class LockError extends Error {
     options: { cause?: unknown; hint?: string } = {},
   ) {
     super(message, { cause: options.cause });
-    Object.defineProperty(this, symbol, { value: true }); // used in isInstance
+    mark(this, marker); // used in isInstance
     this.code = code;
     this.path = path;
     this.hint = options.hint;
@@ -52,35 +52,18 @@ export class LockError extends Error {
 
   /**
    * True when `error` is a `LockError` (or any subclass) from any copy of this
-   * package: a `Symbol.for` marker per class, not `instanceof` (vercel/ai's
-   * `AISDKError.hasMarker`).
+   * package: a `Symbol.for` marker per class (`@runwarden/error-marker`),
+   * not `instanceof`.
    *
    * @param error - anything caught.
    * @returns whether it is a {@link LockError}.
    */
   static isInstance(error: unknown): error is LockError {
-    return LockError.hasMarker(error, marker);
-  }
-
-  /**
-   * True when `error` carries the `Symbol.for` marker `classMarker`.
-   *
-   * @param error - anything caught.
-   * @param classMarker - `runwarden.lock-core.error.<class name>`.
-   * @returns whether the marker is there.
-   */
-  protected static hasMarker(error: unknown, classMarker: string): boolean {
-    const classSymbol = Symbol.for(classMarker);
-    return (
-      typeof error === 'object' &&
-      error !== null &&
-      classSymbol in error &&
-      (error as Record<symbol, unknown>)[classSymbol] === true
-    );
+    return hasMarker(error, marker);
   }
 }
 
-const lockHeldErrorSymbol = Symbol.for(markerOf('LockHeldError'));
+const lockHeldErrorMarker = markerOf('LockHeldError');
 
 /** Another live holder has the lock (CLI exit 5, `LOCK_HELD`). */
 export class LockHeldError extends LockError {
@@ -98,7 +81,7 @@ export class LockHeldError extends LockError {
     hint?: string,
   ) {
     super('ERR_LOCK_HELD', path, message, { hint });
-    Object.defineProperty(this, lockHeldErrorSymbol, { value: true }); // used in isInstance
+    mark(this, lockHeldErrorMarker); // used in isInstance
     this.reason = reason;
     this.holder = holder;
   }
@@ -111,11 +94,11 @@ export class LockHeldError extends LockError {
    * @returns whether it is a {@link LockHeldError}.
    */
   static override isInstance(error: unknown): error is LockHeldError {
-    return LockError.hasMarker(error, markerOf('LockHeldError'));
+    return hasMarker(error, lockHeldErrorMarker);
   }
 }
 
-const lockCorruptErrorSymbol = Symbol.for(markerOf('LockCorruptError'));
+const lockCorruptErrorMarker = markerOf('LockCorruptError');
 
 /**
  * The lock file holds something that is not a lock record (CLI exit 7,
@@ -125,7 +108,7 @@ export class LockCorruptError extends LockError {
   override readonly name = 'LockCorruptError';
   constructor(path: string, message: string, options: { cause?: unknown; hint?: string } = {}) {
     super('ERR_LOCK_CORRUPT', path, message, options);
-    Object.defineProperty(this, lockCorruptErrorSymbol, { value: true }); // used in isInstance
+    mark(this, lockCorruptErrorMarker); // used in isInstance
   }
 
   /**
@@ -136,7 +119,7 @@ export class LockCorruptError extends LockError {
    * @returns whether it is a {@link LockCorruptError}.
    */
   static override isInstance(error: unknown): error is LockCorruptError {
-    return LockError.hasMarker(error, markerOf('LockCorruptError'));
+    return hasMarker(error, lockCorruptErrorMarker);
   }
 }
 
@@ -147,7 +130,7 @@ export class LockCorruptError extends LockError {
  */
 export type CompromiseReason = 'removed' | 'replaced' | 'late-heartbeat' | 'heartbeat-failed';
 
-const lockCompromisedErrorSymbol = Symbol.for(markerOf('LockCompromisedError'));
+const lockCompromisedErrorMarker = markerOf('LockCompromisedError');
 
 /**
  * The lock was replaced or removed under its holder, or a heartbeat missed the
@@ -165,7 +148,7 @@ export class LockCompromisedError extends LockError {
     options: { cause?: unknown; hint?: string; reason?: CompromiseReason } = {},
   ) {
     super('ERR_LOCK_COMPROMISED', path, message, options);
-    Object.defineProperty(this, lockCompromisedErrorSymbol, { value: true }); // used in isInstance
+    mark(this, lockCompromisedErrorMarker); // used in isInstance
     this.reason = options.reason;
   }
 
@@ -177,6 +160,6 @@ export class LockCompromisedError extends LockError {
    * @returns whether it is a {@link LockCompromisedError}.
    */
   static override isInstance(error: unknown): error is LockCompromisedError {
-    return LockError.hasMarker(error, markerOf('LockCompromisedError'));
+    return hasMarker(error, lockCompromisedErrorMarker);
   }
 }

@@ -1,6 +1,7 @@
+import { hasMarker, mark } from '@runwarden/error-marker';
+
 const name = 'ProcessIdentityError';
 const marker = `runwarden.process-identity.error.${name}`;
-const symbol = Symbol.for(marker);
 
 /**
  * Stable codes for {@link ProcessIdentityError}: `ERR_UNSUPPORTED_PLATFORM` (no
@@ -40,31 +41,13 @@ export class ProcessIdentityError extends Error {
     options: { cause?: unknown; hint?: string } = {},
   ) {
     super(message, { cause: options.cause });
-    Object.defineProperty(this, symbol, { value: true }); // used in isInstance
+    mark(this, marker); // used in isInstance
     this.code = code;
     this.hint = options.hint;
   }
 
   /** True when `error` is a `ProcessIdentityError` from any copy of this package. */
   static isInstance(error: unknown): error is ProcessIdentityError {
-    return ProcessIdentityError.hasMarker(error, marker);
-  }
-
-  /**
-   * True when `error` carries the `Symbol.for` marker `marker` (each class of
-   * this package has its own, vercel/ai's `AISDKError.hasMarker`).
-   *
-   * @param error - anything caught.
-   * @param classMarker - `runwarden.process-identity.error.<class name>`.
-   * @returns whether the marker is there.
-   */
-  protected static hasMarker(error: unknown, classMarker: string): boolean {
-    const classSymbol = Symbol.for(classMarker);
-    return (
-      typeof error === 'object' &&
-      error !== null &&
-      classSymbol in error &&
-      (error as Record<symbol, unknown>)[classSymbol] === true
-    );
+    return hasMarker(error, marker);
   }
 }

@@ -1,6 +1,7 @@
+import { hasMarker, mark } from '@runwarden/error-marker';
+
 const name = 'WatchdogError';
 const marker = `runwarden.watchdog.error.${name}`;
-const symbol = Symbol.for(marker);
 
 /** Stable codes for {@link WatchdogError}. */
 export type WatchdogErrorCode =
@@ -40,7 +41,7 @@ export class WatchdogError extends Error {
     options: { cause?: unknown; hint?: string; option?: string; path?: string } = {},
   ) {
     super(message, { cause: options.cause });
-    Object.defineProperty(this, symbol, { value: true }); // used in isInstance
+    mark(this, marker); // used in isInstance
     this.code = code;
     this.hint = options.hint;
     this.option = options.option;
@@ -55,24 +56,6 @@ export class WatchdogError extends Error {
    * @returns whether it is a `WatchdogError`.
    */
   static isInstance(error: unknown): error is WatchdogError {
-    return WatchdogError.hasMarker(error, marker);
-  }
-
-  /**
-   * True when `error` carries the `Symbol.for` marker `marker` (each class of
-   * this package has its own, vercel/ai's `AISDKError.hasMarker`).
-   *
-   * @param error - anything caught.
-   * @param classMarker - `runwarden.watchdog.error.<class name>`.
-   * @returns whether the marker is there.
-   */
-  protected static hasMarker(error: unknown, classMarker: string): boolean {
-    const classSymbol = Symbol.for(classMarker);
-    return (
-      typeof error === 'object' &&
-      error !== null &&
-      classSymbol in error &&
-      (error as Record<symbol, unknown>)[classSymbol] === true
-    );
+    return hasMarker(error, marker);
   }
 }

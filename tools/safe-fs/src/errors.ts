@@ -1,6 +1,7 @@
+import { hasMarker, mark } from '@runwarden/error-marker';
+
 const name = 'StatePathError';
 const marker = `runwarden.safe-fs.error.${name}`;
-const symbol = Symbol.for(marker);
 
 /**
  * What is wrong with a state path:
@@ -46,7 +47,7 @@ export class StatePathError extends Error {
     options: { cause?: unknown; errno?: string } = {},
   ) {
     super(message, { cause: options.cause });
-    Object.defineProperty(this, symbol, { value: true }); // used in isInstance
+    mark(this, marker); // used in isInstance
     this.problem = problem;
     this.path = path;
     this.errno = options.errno;
@@ -59,13 +60,7 @@ export class StatePathError extends Error {
    * @returns whether it is a {@link StatePathError}.
    */
   static isInstance(error: unknown): error is StatePathError {
-    const classSymbol = Symbol.for(marker);
-    return (
-      typeof error === 'object' &&
-      error !== null &&
-      classSymbol in error &&
-      (error as Record<symbol, unknown>)[classSymbol] === true
-    );
+    return hasMarker(error, marker);
   }
 }
 

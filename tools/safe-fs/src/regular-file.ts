@@ -51,52 +51,11 @@ export function openRegularFile(
     (options.write ? constants.O_RDWR : constants.O_RDONLY) |
     constants.O_NONBLOCK |
     (options.follow ? 0 : constants.O_NOFOLLOW);
-  let fd: number;
-  try {
-    fd = openSync(path, flags);
-  } catch (error) {
-    const errno = errnoOf(error);
-    if (errno === 'ENOENT') return null;
-    if (errno === 'ELOOP' && !options.follow) {
-      throw new StatePathError(
-        'symlink',
-        path,
-        `${path} is a symlink; runwarden never follows a symlink into state.`,
-        { cause: error, errno },
-      );
-    }
-    if (errno === 'ENXIO' || errno === 'EISDIR' || errno === 'EOPNOTSUPP') {
-      throw new StatePathError(
-        'not-regular-file',
-        path,
-        `${path} is ${errno === 'EISDIR' ? 'a directory' : 'a socket or device'}, not a regular file.`,
-        { cause: error, errno },
-      );
-    }
-    throw new StatePathError('io', path, `Cannot open ${path}: ${errno ?? String(error)}.`, {
-      cause: error,
-      errno,
-    });
-  }
-  let stat: Stats;
-  try {
-    stat = fstatSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    throw new StatePathError('io', path, `Cannot stat ${path}: ${errnoOf(error)}.`, {
-      cause: error,
-      errno: errnoOf(error),
-    });
-  }
-  if (!stat.isFile()) {
-    closeSync(fd);
-    throw new StatePathError(
-      'not-regular-file',
-      path,
-      `${path} is ${describe(stat)}, not a regular file.`,
-    );
-  }
-  return { fd, stat };
+  return openChecked(path, flags, undefined, {
+    follow: options.follow ?? false,
+    // A FIFO opened for reading with O_NONBLOCK opens at once; ENXIO is a socket.
+    enxio: 'a socket or device',
+  });
 }
 
 /** A file read whole by {@link readRegularFile}. */
@@ -188,31 +147,63 @@ export function openAppendFile(path: string, options: OpenAppendFileOptions = {}
     constants.O_NOFOLLOW |
     constants.O_NONBLOCK |
     (options.truncate ? constants.O_TRUNC : 0);
+  // Never null: O_CREAT makes the file when it is missing.
+  return openChecked(path, flags, options.mode ?? 0o600, {
+    follow: false,
+    // For writing, a FIFO without a reader fails with ENXIO too.
+    enxio: 'a FIFO, socket or device',
+  })!.fd;
+}
+
+/**
+ * Opens `path` with `flags` and checks by `fstat(2)` that it is a regular
+ * file, turning each way it can fail into a {@link StatePathError}.
+ *
+ * @returns the descriptor and stat, or `null` for ENOENT.
+ */
+function openChecked(
+  path: string,
+  flags: number,
+  mode: number | undefined,
+  options: { follow: boolean; enxio: string },
+): OpenedRegularFile | null {
   let fd: number;
   try {
-    fd = openSync(path, flags, options.mode ?? 0o600);
+    fd = openSync(path, flags, mode);
   } catch (error) {
     const errno = errnoOf(error);
-    if (errno === 'ELOOP')
+    if (errno === 'ENOENT') return null;
+    if (errno === 'ELOOP' && !options.follow) {
       throw new StatePathError(
         'symlink',
         path,
         `${path} is a symlink; runwarden never follows a symlink into state.`,
         { cause: error, errno },
       );
-    if (errno === 'ENXIO' || errno === 'EISDIR')
+    }
+    if (errno === 'ENXIO' || errno === 'EISDIR' || errno === 'EOPNOTSUPP') {
       throw new StatePathError(
         'not-regular-file',
         path,
-        `${path} is ${errno === 'EISDIR' ? 'a directory' : 'a FIFO, socket or device'}, not a regular file.`,
+        `${path} is ${errno === 'EISDIR' ? 'a directory' : options.enxio}, not a regular file.`,
         { cause: error, errno },
       );
+    }
     throw new StatePathError('io', path, `Cannot open ${path}: ${errno ?? String(error)}.`, {
       cause: error,
       errno,
     });
   }
-  const stat = fstatSync(fd);
+  let stat: Stats;
+  try {
+    stat = fstatSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    throw new StatePathError('io', path, `Cannot stat ${path}: ${errnoOf(error)}.`, {
+      cause: error,
+      errno: errnoOf(error),
+    });
+  }
   if (!stat.isFile()) {
     closeSync(fd);
     throw new StatePathError(
@@ -221,5 +212,5 @@ export function openAppendFile(path: string, options: OpenAppendFileOptions = {}
       `${path} is ${describe(stat)}, not a regular file.`,
     );
   }
-  return fd;
+  return { fd, stat };
 }
