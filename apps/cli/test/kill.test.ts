@@ -69,7 +69,7 @@ describe('runwarden kill', () => {
     expect(lines).toContainEqual(
       expect.stringMatching(
         new RegExp(
-          `^\\s+${grandchildPid}  (killed|zombie)\\s+token\\s+node \\S*fake-agent\\.js --role gra`,
+          `^\\s+${grandchildPid}  (killed|zombie)\\s+token\\s+node \\S*fake-agent\\.js --role grandchild --ignore-sigterm --pid-file \\S+/pids$`,
         ),
       ),
     );

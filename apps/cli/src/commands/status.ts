@@ -11,10 +11,13 @@ import { formatDuration } from '../durations.js';
 import { CliError } from '../errors.js';
 import { processesOfRun } from '../orphans.js';
 import { colors, printJson, say } from '../output.js';
+import { describeRun, listRuns } from '../run-index.js';
+import { normalizedTarget, runLockPath } from '../run-lock.js';
 import { resolveStateDir, statePaths } from '../state-dir.js';
 
 /** Flags of `runwarden status`. */
 export interface StatusFlags {
+  target?: string;
   stateDir?: string;
   json?: boolean;
 }
@@ -56,14 +59,28 @@ function latestJournal(runsDir: string): string | undefined {
   return latest ? join(runsDir, latest, 'journal.jsonl') : undefined;
 }
 
+/** The latest run of a target that has a journal (from its `started` event's labels). */
+function latestJournalOfTarget(stateDir: string, target: string): string | undefined {
+  for (const entry of listRuns(stateDir)) {
+    try {
+      if (describeRun(entry, { stateDir }).target === target)
+        return join(entry.runDir, 'journal.jsonl');
+    } catch {
+      // its journal went away meanwhile
+    }
+  }
+  return undefined;
+}
+
 /**
  * Builds the status report from the lock and the run's journal.
  *
  * @param stateDir - the state directory.
+ * @param target - report on this target's run lock (normalised key) instead of the state directory's.
  * @returns the report.
  */
-export function readStatus(stateDir: string): StatusReport {
-  const paths = statePaths(stateDir);
+export function readStatus(stateDir: string, target?: string): StatusReport {
+  const paths = { ...statePaths(stateDir), lock: runLockPath(stateDir, target) };
   const inspection: LockInspection = inspect(paths.lock, {
     orphansOf: (record) => processesOfRun(record.runId),
   });
@@ -75,7 +92,8 @@ export function readStatus(stateDir: string): StatusReport {
   };
   if (inspection.state === 'corrupt') return { ...report, state: 'corrupt' };
   if (inspection.state === 'free') {
-    const journal = latestJournal(paths.runs);
+    const journal =
+      target !== undefined ? latestJournalOfTarget(stateDir, target) : latestJournal(paths.runs);
     if (journal) report.run = summaryOf(journal).run;
     return report;
   }
@@ -122,7 +140,8 @@ export function readStatus(stateDir: string): StatusReport {
  */
 export async function statusCommand(flags: StatusFlags): Promise<number> {
   const stateDir = resolveStateDir(flags.stateDir);
-  const report = readStatus(stateDir);
+  const target = flags.target !== undefined ? normalizedTarget(flags.target) : undefined;
+  const report = readStatus(stateDir, target);
   if (report.state === 'corrupt') {
     throw new CliError(
       'INVALID_STATE',
