@@ -201,3 +201,53 @@ export function findRun(stateDir: string, wanted: string): FoundRun {
   );
   return { nearest: runs.filter((entry) => nearest.has(entry.runId)) };
 }
+
+/** A run that holds a target's own lock (`runwarden run --target`) now. */
+export interface LiveTargetRun {
+  target: string;
+  runId: string;
+  holderPid: number;
+  lockPath: string;
+}
+
+/** Every `RUN.lock` under `dir`, at most `depth` directories down; symlinks are never followed. */
+function lockFilesUnder(dir: string, depth: number): string[] {
+  if (depth < 0 || !existsSync(dir)) return [];
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isFile() && entry.name === 'RUN.lock') found.push(path);
+    else if (entry.isDirectory()) found.push(...lockFilesUnder(path, depth - 1));
+  }
+  return found;
+}
+
+/**
+ * The runs that hold a target's lock (`<stateDir>/targets/…/RUN.lock`) with
+ * a live holder, each named by the target its journal gives.
+ *
+ * @param stateDir - the state directory.
+ * @returns the live target runs, by target.
+ */
+export function liveTargetRuns(stateDir: string): LiveTargetRun[] {
+  const runs: LiveTargetRun[] = [];
+  // targets/<owner>/<repo>/pr-<N>/RUN.lock or targets/other/<key>/RUN.lock
+  for (const lockPath of lockFilesUnder(join(stateDir, 'targets'), 3)) {
+    const inspection = inspect(lockPath);
+    const holder = inspection.holder;
+    if (inspection.holderVerdict?.status !== 'alive' || !holder?.runId) continue;
+    let target: string | undefined;
+    try {
+      target = targetOf(readJournal(join(stateDir, 'runs', holder.runId, 'journal.jsonl')));
+    } catch {
+      target = undefined;
+    }
+    runs.push({
+      target: target ?? lockPath,
+      runId: holder.runId,
+      holderPid: holder.holder.pid,
+      lockPath,
+    });
+  }
+  return runs.sort((a, b) => a.target.localeCompare(b.target));
+}

@@ -81,9 +81,15 @@ describe('one run at a time per target', () => {
     expect(statusA).toMatchObject({ state: 'running', holderPid: a.child.pid });
     expect(statusB).toMatchObject({ state: 'running', holderPid: b.child.pid });
     expect(statusA.runId).not.toBe(statusB.runId);
-    expect(
-      json((await runwarden(['status', '--state-dir', stateDir, '--json'])).stdout),
-    ).toMatchObject({ state: 'free' });
+    const untargeted = json(
+      (await runwarden(['status', '--state-dir', stateDir, '--json'])).stdout,
+    );
+    expect(untargeted).toMatchObject({ state: 'free' });
+    expect(untargeted.run).toBeUndefined();
+    expect(untargeted.targetRuns).toEqual([
+      expect.objectContaining({ target: 'acme/widgets#12', holderPid: b.child.pid }),
+      expect.objectContaining({ target: 'queue:a', holderPid: a.child.pid, runId: statusA.runId }),
+    ]);
 
     const logsB = await runwarden([
       'logs',
