@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type BuiltPackageCopy, copyBuiltPackage } from '@runwarden/test-utils';
+import { afterAll } from 'vitest';
 
 /** The built package; tests that run it in another process (as another user) need `pnpm build` first. */
 export const distEntry = join(import.meta.dirname, '..', 'dist', 'index.js');
@@ -15,13 +16,10 @@ let readableCopy: BuiltPackageCopy | undefined;
  * in a directory only its owner may enter), once per test file.
  */
 function readableEntry(): string {
-  if (!readableCopy) {
-    readableCopy = copyBuiltPackage(join(import.meta.dirname, '..'));
-    const copy = readableCopy;
-    process.once('exit', () => copy.remove());
-  }
+  readableCopy ??= copyBuiltPackage(join(import.meta.dirname, '..'));
   return readableCopy.entry;
 }
+afterAll(() => readableCopy?.remove());
 
 /** True when this process runs as root (where mode 000 does not stop reads). */
 export const isRoot = process.getuid?.() === 0;
