@@ -19,6 +19,8 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const runwarden = (args: string[]) => run(args, { cwd: dir });
+/** `runwarden run --state-dir <state> ...args`. */
+const runWith = (...args: string[]) => runwarden(['run', '--state-dir', stateDir, ...args]);
 const sh = (script: string) => ['--', 'sh', '-c', script];
 const onlyRunDir = () => join(stateDir, 'runs', readdirSync(join(stateDir, 'runs'))[0]!);
 /** `$life` is 0 in the first attempt, 1 in the second, …, counted in a file in the cwd. */
@@ -27,12 +29,7 @@ const lives = (script: string) =>
 
 describe('runwarden run --resume-on', () => {
   it('ends a CI job at its first exit 1: CHILD_FAILED (exit 1) at once, with the code', async () => {
-    const result = await runwarden([
-      'run',
-      '--state-dir',
-      stateDir,
-      ...sh('echo "1 test failed"; exit 1'),
-    ]);
+    const result = await runWith(...sh('echo "1 test failed"; exit 1'));
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toBe('1 test failed');
     expect(result.stderr).toContain(
@@ -49,10 +46,7 @@ describe('runwarden run --resume-on', () => {
   });
 
   it('says in --json which rule resumed the run and which ended it', async () => {
-    const result = await runwarden([
-      'run',
-      '--state-dir',
-      stateDir,
+    const result = await runWith(
       '--resume-on',
       'signal,failure',
       '--max-resumes',
@@ -61,7 +55,7 @@ describe('runwarden run --resume-on', () => {
       '10ms',
       '--json',
       ...sh('echo crash; exit 3'),
-    ]);
+    );
     expect(result.exitCode).toBe(4);
     expect(JSON.parse(result.stdout)).toMatchObject({
       ok: false,
@@ -74,17 +68,14 @@ describe('runwarden run --resume-on', () => {
   });
 
   it('resumes every death of an agent loop (a completion predicate is given)', async () => {
-    const result = await runwarden([
-      'run',
-      '--state-dir',
-      stateDir,
+    const result = await runWith(
       '--done-file',
       'DONE',
       '--backoff-initial',
       '10ms',
       '--json',
       ...lives('echo "life $life"; if [ "$life" = 0 ]; then exit 1; fi; touch DONE'),
-    ]);
+    );
     expect(result.exitCode).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({
       reason: 'OK',
@@ -96,34 +87,21 @@ describe('runwarden run --resume-on', () => {
   });
 
   it('takes none and always, and refuses an unknown rule with exit 64 and one line', async () => {
-    const none = await runwarden([
-      'run',
-      '--state-dir',
-      stateDir,
+    const none = await runWith(
       '--resume-on',
       'none',
       '--done-file',
       'DONE',
       '--json',
       ...sh('exit 0'),
-    ]);
+    );
     expect(JSON.parse(none.stdout)).toMatchObject({ reason: 'FALSE_SUCCESS', resumeOn: [] });
-    const always = await runwarden([
-      'run',
-      '--state-dir',
-      stateDir,
-      '--resume-on',
-      'always',
-      '--json',
-      ...sh('exit 0'),
-    ]);
+    const always = await runWith('--resume-on', 'always', '--json', ...sh('exit 0'));
     expect(JSON.parse(always.stdout)).toMatchObject({
       reason: 'OK',
       resumeOn: ['hang', 'signal', 'exit-0', 'failure'],
     });
-    expect(
-      await runwarden(['run', '--state-dir', stateDir, '--resume-on', 'on-failure', ...sh('true')]),
-    ).toMatchObject({
+    expect(await runWith('--resume-on', 'on-failure', ...sh('true'))).toMatchObject({
       exitCode: 64,
       stderr:
         "runwarden: --resume-on: 'on-failure' is not one of hang, signal, exit-0, failure (or none, always)",
@@ -134,16 +112,13 @@ describe('runwarden run --resume-on', () => {
 describe('runwarden run --done-file', () => {
   it('does not end the run on a DONE file from before it started, and says so', async () => {
     writeFileSync(join(dir, 'DONE'), '');
-    const result = await runwarden([
-      'run',
-      '--state-dir',
-      stateDir,
+    const result = await runWith(
       '--done-file',
       'DONE',
       '--max-resumes',
       '0',
       ...sh('echo working; sleep 1; echo "turn ended"'),
-    ]);
+    );
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toBe('working\nturn ended');
     expect(result.stderr).toMatch(
@@ -155,13 +130,7 @@ describe('runwarden run --done-file', () => {
 
 describe('runwarden run --json', () => {
   it('keeps stdout for the one JSON object and shows the child’s output on stderr', async () => {
-    const result = await runwarden([
-      'run',
-      '--state-dir',
-      stateDir,
-      '--json',
-      ...sh('echo "to stdout"; echo "to stderr" >&2'),
-    ]);
+    const result = await runWith('--json', ...sh('echo "to stdout"; echo "to stderr" >&2'));
     expect(result.exitCode).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, reason: 'OK' });
     expect(result.stderr.split('\n').sort()).toEqual(['to stderr', 'to stdout']);
@@ -170,10 +139,7 @@ describe('runwarden run --json', () => {
 
 describe('runwarden run with a store that fails before the run starts', () => {
   it('says what failed, and nothing about evidence of a run that never started', async () => {
-    const result = await runwarden([
-      'run',
-      '--state-dir',
-      stateDir,
+    const result = await runWith(
       '--target',
       'queue:x',
       '--store',
@@ -181,7 +147,7 @@ describe('runwarden run with a store that fails before the run starts', () => {
       '--database-url',
       'postgres://runwarden@127.0.0.1:1/none',
       ...sh('echo never'),
-    ]);
+    );
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/^runwarden: SERVICE_FAILED: /);
     expect(result.stderr).not.toContain('evidence');

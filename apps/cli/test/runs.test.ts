@@ -23,6 +23,19 @@ afterEach(() => {
 
 const runwarden = (args: string[]) => run(args, { cwd: dir });
 const json = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>;
+/** `runwarden status --json` (of one target's lock, with `target`). */
+const statusOf = async (target?: string) =>
+  json(
+    (
+      await runwarden([
+        'status',
+        ...(target ? ['--target', target] : []),
+        '--state-dir',
+        stateDir,
+        '--json',
+      ])
+    ).stdout,
+  );
 
 /** A live run on `target`, in its own working directory (its own pid file). */
 async function liveOn(target: string): Promise<LiveRun> {
@@ -66,18 +79,7 @@ describe('one run at a time per target', () => {
       (await runwarden(['status', '--target', 'queue:a', '--state-dir', stateDir, '--json']))
         .stdout,
     );
-    const statusB = json(
-      (
-        await runwarden([
-          'status',
-          '--target',
-          'acme/widgets#12',
-          '--state-dir',
-          stateDir,
-          '--json',
-        ])
-      ).stdout,
-    );
+    const statusB = await statusOf('acme/widgets#12');
     expect(statusA).toMatchObject({ state: 'running', holderPid: a.child.pid });
     expect(statusB).toMatchObject({ state: 'running', holderPid: b.child.pid });
     expect(statusA.runId).not.toBe(statusB.runId);
@@ -115,20 +117,7 @@ describe('one run at a time per target', () => {
     expect((await a.exited)[0]).toBe(130);
     expect(alive(agentPid(a))).toBe(false);
     expect(alive(agentPid(b))).toBe(true);
-    expect(
-      json(
-        (
-          await runwarden([
-            'status',
-            '--target',
-            'acme/widgets#12',
-            '--state-dir',
-            stateDir,
-            '--json',
-          ])
-        ).stdout,
-      ),
-    ).toMatchObject({ state: 'running' });
+    expect(await statusOf('acme/widgets#12')).toMatchObject({ state: 'running' });
     await runwarden([
       'kill',
       '--target',

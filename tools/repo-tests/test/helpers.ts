@@ -15,6 +15,44 @@ export const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
 /** The repository's TypeScript compiler (a consumer's `tsc`). */
 export const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
 
+/**
+ * A consumer's strict `tsc` over `files` in a scratch project: `--strict`,
+ * Node.js ESM resolution (`nodenext`), `@types/node`, and no `skipLibCheck`
+ * (so a package's `.d.ts` that imports an undeclared module fails).
+ *
+ * @param project - the project's directory (tsc's cwd).
+ * @param files - the files, relative to it or absolute.
+ * @param options.emit - also write the `.js` files. @default false
+ * @param options.javascript - check `.js`/`.mjs` files too (`--allowJs --checkJs`). @default false
+ * @returns what tsc printed (empty when it is content) and its exit code.
+ */
+export async function strictTsc(
+  project: string,
+  files: string[],
+  options: { emit?: boolean; javascript?: boolean } = {},
+): Promise<{ output: string; exitCode: number | undefined }> {
+  const result = await execa(
+    process.execPath,
+    [
+      tsc,
+      ...(options.emit ? [] : ['--noEmit']),
+      '--strict',
+      ...(options.javascript ? ['--allowJs', '--checkJs'] : []),
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--types',
+      'node',
+      ...files,
+    ],
+    { cwd: project, reject: false, all: true },
+  );
+  return { output: result.all ?? '', exitCode: result.exitCode };
+}
+
 /** A package of the workspace, from its `package.json`. */
 export interface WorkspacePackage {
   name: string;

@@ -7,7 +7,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { npmInstall, publishedPackages, scratchProject, tsc, typesNode } from './helpers.js';
+import { npmInstall, publishedPackages, scratchProject, strictTsc, typesNode } from './helpers.js';
 
 const packages = publishedPackages();
 const libraries = packages.filter((found) => Object.keys(found.bin).length === 0);
@@ -49,25 +49,8 @@ describe('all published packages installed together with npm', () => {
       join(project, 'consumer.ts'),
       `${libraries.map((found, index) => `import * as package${index} from '${found.name}';`).join('\n')}\nconsole.log(${libraries.map((_, index) => `package${index}`).join(', ')});\n`,
     );
-    const checked = await execa(
-      process.execPath,
-      [
-        tsc,
-        '--noEmit',
-        '--strict',
-        '--module',
-        'nodenext',
-        '--moduleResolution',
-        'nodenext',
-        '--target',
-        'es2022',
-        '--types',
-        'node',
-        'consumer.ts',
-      ],
-      { cwd: project, reject: false, all: true },
-    );
-    expect(checked.all).toBe('');
+    const checked = await strictTsc(project, ['consumer.ts']);
+    expect(checked.output).toBe('');
     expect(checked.exitCode).toBe(0);
   });
 });

@@ -13,7 +13,7 @@ import {
   type PostgresCluster,
   startPostgresCluster,
 } from '../../../packages/coordination-state/test/postgres-cluster.js';
-import { npmInstall, publishedPackages, scratchProject, tsc, typesNode } from './helpers.js';
+import { npmInstall, publishedPackages, scratchProject, strictTsc, typesNode } from './helpers.js';
 
 const libraries = publishedPackages().filter((found) => Object.keys(found.bin).length === 0);
 let project: string;
@@ -44,27 +44,8 @@ beforeAll(async () => {
     );
   }
   // One tsc over every example (it reads @types/node once): a consumer's strict check of plain JS.
-  const checked = await execa(
-    process.execPath,
-    [
-      tsc,
-      '--noEmit',
-      '--strict',
-      '--allowJs',
-      '--checkJs',
-      '--module',
-      'nodenext',
-      '--moduleResolution',
-      'nodenext',
-      '--target',
-      'es2022',
-      '--types',
-      'node',
-      ...[...examples.values()].flat(),
-    ],
-    { cwd: project, reject: false, all: true },
-  );
-  typecheck = checked.all ?? '';
+  typecheck = (await strictTsc(project, [...examples.values()].flat(), { javascript: true }))
+    .output;
   // coordination-state's PostgresStore example reads RUNWARDEN_DATABASE_URL.
   if (!postgresSkip) cluster = await startPostgresCluster();
 });
