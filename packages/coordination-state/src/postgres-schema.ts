@@ -1,10 +1,11 @@
 import { CoordinationError } from './errors.js';
+import { coordinationFunctions } from './postgres-functions.js';
 
 /** The schema PostgreSQL tables live in unless another is given. */
 export const DEFAULT_POSTGRES_SCHEMA = 'runwarden';
 
 /** The newest migration this version of the package knows. */
-export const POSTGRES_SCHEMA_VERSION = 1;
+export const POSTGRES_SCHEMA_VERSION = 2;
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -31,7 +32,9 @@ export function quoteSchema(schema: string): string {
  * its history, the active run id, the highest fencing token, the history
  * sequence), the recent history (`coordination_history`, one row per entry),
  * and the archive (`coordination_archive`) that older history entries and exit
- * signals move to.
+ * signals move to. Version 2: the PL/pgSQL functions that make each
+ * operation one round trip (`postgres-functions.ts`); the tables stay as they
+ * are, so a database at version 1 upgrades in place.
  *
  * @param schema - the schema name (validated by {@link quoteSchema}).
  * @returns the migrations, oldest first.
@@ -69,5 +72,6 @@ export function postgresMigrations(schema: string): { version: number; statement
         `CREATE INDEX coordination_archive_target ON ${s}.coordination_archive (target, id)`,
       ],
     },
+    { version: 2, statements: coordinationFunctions(s) },
   ];
 }

@@ -1,5 +1,7 @@
-import { verifyIdentity } from '@runwarden/process-identity';
-import type { Pool, PoolClient, QueryResult } from 'pg';
+import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { type IdentityVerdict, verifyIdentity } from '@runwarden/process-identity';
+import type { Pool, PoolClient } from 'pg';
 import { CoordinationError } from './errors.js';
 import {
   applyClaim,
@@ -11,13 +13,13 @@ import {
   type ClaimStatus,
   DEFAULT_HISTORY_LIMIT,
   emptyRecord,
-  highestToken,
   normalizeLeaseMs,
   normalizeRunId,
   type OperationResult,
   type OwnershipStatus,
   type ReleaseStatus,
 } from './operations.js';
+import { OPERATION_COLUMNS } from './postgres-functions.js';
 import {
   DEFAULT_POSTGRES_SCHEMA,
   POSTGRES_SCHEMA_VERSION,
@@ -38,7 +40,7 @@ import type {
   ListedTarget,
   StoreOptions,
 } from './store.js';
-import { parseTarget, type Target } from './target.js';
+import { parseTarget } from './target.js';
 
 /** The environment variable the PostgreSQL connection URL is read from. */
 export const DATABASE_URL_ENV = 'RUNWARDEN_DATABASE_URL';
@@ -55,7 +57,11 @@ export interface PostgresStoreOptions extends StoreOptions {
   pool?: Pool;
   /** The schema the tables live in. @default 'runwarden' */
   schema?: string;
-  /** Connections in the pool. @default 10 */
+  /**
+   * Connections in the pool: size it for the operations this process runs at
+   * once (each operation holds a connection for one round trip only).
+   * @default 10
+   */
   maxConnections?: number;
   /** How long to wait for a connection before `ERR_DATABASE_UNREACHABLE`, in ms. @default 5000 */
   connectTimeoutMs?: number;
@@ -81,16 +87,37 @@ export interface MigrationResult {
   schema: string;
 }
 
-interface TargetRow {
-  record: unknown;
-  fencing_token: string;
-  history_seq: string;
-  archived_seq: string;
-  now_ms: number;
+/** The operations that run as one server-side function each, and their functions' parameter counts. */
+const OPERATIONS = {
+  claim: { name: 'coordination_claim', parameters: 12 },
+  refresh: { name: 'coordination_refresh', parameters: 4 },
+  release: { name: 'coordination_release', parameters: 4 },
+  exitSignal: { name: 'coordination_exit_signal', parameters: 6 },
+} as const;
+type Operation = keyof typeof OPERATIONS;
+
+/** What each operation's function returns (see `postgres-functions.ts`). */
+interface OperationRow {
+  o_outcome: string;
+  o_record: unknown;
+  o_token: string | null;
+  o_now_ms: string;
 }
 
-/** How many history rows above the limit are left before they are moved in one go. */
-const ARCHIVE_BATCH = 20;
+/** The text of an operation's prepared statement. */
+function operationStatement(quoted: string, operation: Operation): string {
+  const { name, parameters } = OPERATIONS[operation];
+  const placeholders = Array.from({ length: parameters }, (_, index) => `$${index + 1}`);
+  return `SELECT ${OPERATION_COLUMNS} FROM ${quoted}.${name}(${placeholders.join(', ')})`;
+}
+
+/** How often a claim asks again after judging the recorded owner (which may change in between). */
+const MAX_VERDICT_ROUNDS = 3;
+
+/** The verdicts that free a target at once (`claimed_dead_owner`), as applyClaim reads them. */
+function isDead(verdict: IdentityVerdict): boolean {
+  return verdict.status === 'dead' || verdict.status === 'reused';
+}
 
 /**
  * Rolls a failed transaction back. A rollback that fails too leaves the
@@ -108,15 +135,20 @@ async function rollback(client: PoolClient): Promise<Error | undefined> {
 
 /**
  * The store for fleets: a PostgreSQL database (driver `pg`) that many machines
- * share. One row per target (`coordination_targets`) plus a history table;
- * every operation is one transaction that locks the target's row
- * (`SELECT … FOR UPDATE`; a first claim inserts the row with
- * `INSERT … ON CONFLICT DO NOTHING` first, so two first claims queue on it),
- * decides with the same pure functions as {@link FileStore}, and writes the
- * row, the new history entry and any archive move together. Fencing tokens
- * come from the row's `fencing_token` column. Leases are judged by the
- * server's clock (`clock_timestamp()`), so machines with skewed clocks agree.
- * Create the tables first with {@link PostgresStore.migrate} (`runwarden db migrate`).
+ * share. One row per target (`coordination_targets`) plus a history table.
+ * Every operation is one round trip: a prepared statement that calls a
+ * PL/pgSQL function of the schema (`coordination_claim`, …, installed by
+ * migration 2), which locks the target's row (`SELECT … FOR UPDATE`; a first
+ * claim inserts the row with `INSERT … ON CONFLICT DO NOTHING` first, so two
+ * first claims queue on it; a conflicting claim is answered from a plain read,
+ * without the lock), decides, and writes the row, the new history entry and
+ * any archive move in the same statement's transaction, so the lock is held
+ * only while the server runs the function. The store then replays the same
+ * pure function as {@link FileStore} on the row as the server saw it, for the
+ * result (and refuses to answer if the two disagree). Fencing tokens come from
+ * the row's `fencing_token` column. Leases are judged by the server's clock
+ * (`clock_timestamp()`), so machines with skewed clocks agree. Create the
+ * tables first with {@link PostgresStore.migrate} (`runwarden db migrate`).
  *
  * @example
  * ```ts
@@ -136,6 +168,8 @@ export class PostgresStore implements CoordinationStore {
   private poolPromise: Promise<Pool> | undefined;
   private readonly ownsPool: boolean;
   private readonly where: string;
+  /** Names of the prepared statements, unique per schema (a given pool may serve several). */
+  private readonly statementNames: Record<Operation | 'owner', string>;
 
   /**
    * Creates the store; no connection is made until the first operation.
@@ -165,6 +199,14 @@ export class PostgresStore implements CoordinationStore {
       );
     }
     this.where = options.pool ? 'the given pool' : describeUrl(url!);
+    const tag = createHash('sha256').update(this.schema).digest('hex').slice(0, 16);
+    this.statementNames = {
+      claim: `runwarden_claim_${tag}`,
+      refresh: `runwarden_refresh_${tag}`,
+      release: `runwarden_release_${tag}`,
+      exitSignal: `runwarden_exit_signal_${tag}`,
+      owner: `runwarden_owner_${tag}`,
+    };
     if (options.pool) this.poolPromise = Promise.resolve(options.pool);
   }
 
@@ -232,6 +274,13 @@ export class PostgresStore implements CoordinationStore {
         'ERR_SCHEMA_MISSING',
         `PostgreSQL at ${this.where} has no runwarden coordination tables in schema ${this.schema}.`,
         { cause: error, hint: 'Create them once with `runwarden db migrate --database-url URL`.' },
+      );
+    }
+    if (code === '42883' && /coordination_/.test(message)) {
+      return new CoordinationError(
+        'ERR_SCHEMA_MISSING',
+        `PostgreSQL at ${this.where} has an older runwarden coordination schema in ${this.schema} (no coordination functions; this runwarden needs version ${POSTGRES_SCHEMA_VERSION}).`,
+        { cause: error, hint: 'Upgrade it once with `runwarden db migrate --database-url URL`.' },
       );
     }
     if (code === '55P03') {
@@ -314,12 +363,6 @@ export class PostgresStore implements CoordinationStore {
     });
   }
 
-  private selectForUpdate(client: PoolClient, key: string): string {
-    return `SELECT record, fencing_token, history_seq, archived_seq,
-              (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms
-         FROM ${this.quoted}.coordination_targets WHERE target = ${client.escapeLiteral(key)} FOR UPDATE`;
-  }
-
   private toRecord(
     key: string,
     row: { record: unknown; fencing_token: string },
@@ -349,123 +392,137 @@ export class PostgresStore implements CoordinationStore {
     return parsed.data;
   }
 
-  /**
-   * One operation, one transaction, two round trips: `BEGIN` and the row lock
-   * go together, and so do the write and `COMMIT` (simple-query batches, the
-   * values quoted by the driver's `escapeLiteral`). A first claim adds one.
-   */
-  private async mutate<R>(
-    targetInput: string,
-    createRow: boolean,
-    apply: (
-      current: CoordinationRecord | null,
-      target: Target,
-      nowMs: number,
-    ) => { next: CoordinationRecord | null; result: R },
-  ): Promise<R> {
-    const target = parseTarget(targetInput);
-    const s = this.quoted;
-    const client = await this.connect();
-    const lit = (value: string) => client.escapeLiteral(value);
-    let broken: Error | undefined;
+  /** Runs one operation's function: one prepared statement, one round trip. */
+  private async call(operation: Operation, values: unknown[]): Promise<OperationRow> {
+    const pool = await this.pool();
     try {
-      const locked = (await client.query(
-        `BEGIN; ${this.selectForUpdate(client, target.key)}`,
-      )) as unknown as QueryResult<TargetRow>[];
-      let row = locked[1]?.rows[0];
-      if (!row && createRow) {
-        // The first claim of a target: two of them queue on the new row's
-        // unique key, and the loser then locks the winner's committed row.
-        const inserted = (await client.query(
-          `INSERT INTO ${s}.coordination_targets (target, record)
-             VALUES (${lit(target.key)}, ${lit(JSON.stringify(withoutHistory(emptyRecord(target))))}::jsonb)
-             ON CONFLICT (target) DO NOTHING;
-           ${this.selectForUpdate(client, target.key)}`,
-        )) as unknown as QueryResult<TargetRow>[];
-        row = inserted[1]?.rows[0];
-      }
-      const current = row ? this.toRecord(target.key, row, []) : null;
-      const nowMs = this.options.now ? this.options.now() : (row?.now_ms ?? Date.now());
-      const { next, result } = apply(current, target, nowMs);
-      if (!next || !row) {
-        await client.query('COMMIT');
-        return result;
-      }
-      const newEntries = next.history as HistoryEntry[];
-      const previousSeq = Number(row.history_seq);
-      const historySeq = previousSeq + newEntries.length;
-      const archivedSeq = Number(row.archived_seq);
-      const moveUpTo =
-        historySeq - this.historyLimit - archivedSeq >= ARCHIVE_BATCH
-          ? Math.min(historySeq - this.historyLimit, previousSeq)
-          : archivedSeq;
-      const signals = next.exitSignals;
-      const movedSignals =
-        signals.length > this.historyLimit ? signals.slice(0, -this.historyLimit) : [];
-      const record = { ...withoutHistory(next), exitSignals: signals.slice(-this.historyLimit) };
-      const key = lit(target.key);
-      const int = (value: number) => String(integer(value));
-      const statements = [
-        `UPDATE ${s}.coordination_targets
-            SET record = ${lit(JSON.stringify(record))}::jsonb,
-                active_run_id = ${next.activeRun ? lit(next.activeRun.runId) : 'NULL'},
-                fencing_token = ${int(highestToken({ ...next, history: newEntries }))},
-                history_seq = ${int(historySeq)}, archived_seq = ${int(moveUpTo)},
-                updated_at = clock_timestamp()
-          WHERE target = ${key}`,
-      ];
-      if (newEntries.length > 0) {
-        statements.push(
-          `INSERT INTO ${s}.coordination_history (target, seq, entry)
-           SELECT ${key}, ${int(previousSeq)} + e.ordinality, e.value
-             FROM jsonb_array_elements(${lit(JSON.stringify(newEntries))}::jsonb) WITH ORDINALITY AS e`,
-        );
-      }
-      if (moveUpTo > archivedSeq) {
-        statements.push(
-          `WITH moved AS (
-             DELETE FROM ${s}.coordination_history
-              WHERE target = ${key} AND seq > ${int(archivedSeq)} AND seq <= ${int(moveUpTo)}
-             RETURNING seq, entry)
-           INSERT INTO ${s}.coordination_archive (target, kind, seq, entry)
-           SELECT ${key}, 'history', seq, entry FROM moved ORDER BY seq`,
-        );
-      }
-      if (movedSignals.length > 0) {
-        statements.push(
-          `INSERT INTO ${s}.coordination_archive (target, kind, entry)
-           SELECT ${key}, 'exitSignal', e.value
-             FROM jsonb_array_elements(${lit(JSON.stringify(movedSignals))}::jsonb) WITH ORDINALITY AS e
-            ORDER BY e.ordinality`,
-        );
-      }
-      await client.query(`${statements.join(';\n')};\nCOMMIT`);
-      return result;
+      const result = await pool.query<OperationRow>({
+        name: this.statementNames[operation],
+        text: operationStatement(this.quoted, operation),
+        values,
+      });
+      return result.rows[0]!;
     } catch (error) {
-      broken = await rollback(client);
       throw this.translate(error);
-    } finally {
-      client.release(broken);
     }
   }
 
-  /** {@inheritDoc CoordinationStore.claim} */
+  /** The record the server decided on, parsed as the file store parses its files. */
+  private before(key: string, row: OperationRow): CoordinationRecord | null {
+    if (row.o_record === null) return null;
+    const record = this.toRecord(key, { record: row.o_record, fencing_token: row.o_token! }, []);
+    if (row.o_outcome === 'unusable') {
+      // The server's check is meant to match the schema's; if only it refused, say so.
+      throw new CoordinationError(
+        'ERR_INVALID_STATE',
+        `Coordination row ${this.schema}.coordination_targets[${key}] is unusable: the server's coordination_usable() refused it. It was left exactly as it was.`,
+        {
+          path: `${this.schema}.coordination_targets/${key}`,
+          hint: 'Inspect the row; delete it (or restore it from a backup) to let runs claim this target again.',
+        },
+      );
+    }
+    return record;
+  }
+
+  /**
+   * The result of the replayed pure function, once it agrees with what the
+   * server decided (and wrote).
+   */
+  private agreed<S extends string>(
+    key: string,
+    row: OperationRow,
+    result: OperationResult<S>,
+  ): OperationResult<S> {
+    const answer = result.ok ? result.status : result.error;
+    if (answer !== row.o_outcome) {
+      throw new CoordinationError(
+        'ERR_DATABASE',
+        `PostgreSQL at ${this.where} answered ${row.o_outcome} for ${key} where this runwarden decides ${answer}: the coordination functions of schema ${this.schema} come from another version.`,
+        {
+          hint: 'Run the same runwarden version on every machine of the fleet, then `runwarden db migrate`.',
+        },
+      );
+    }
+    return result;
+  }
+
+  private nowParameter(): number | null {
+    return this.options.now ? Math.floor(this.options.now()) : null;
+  }
+
+  /**
+   * {@inheritDoc CoordinationStore.claim}
+   *
+   * One round trip (`coordination_claim`), with one exception: whether a
+   * recorded owner still runs is known only here (its `/proc`), so when the
+   * current owner has an identity and the answer turns on it (a claim that
+   * would find it dead, or a takeover, which says `claimed_dead_owner` for a
+   * dead owner), the store judges it and asks once more with the verdict on
+   * that very owner.
+   */
   async claim(target: string, input: ClaimInput): Promise<OperationResult<ClaimStatus>> {
-    normalizeRunId(input.runId);
-    normalizeLeaseMs(input.leaseMs);
-    return this.mutate(target, true, (current, parsed, nowMs) => {
-      const owner = current?.activeRun?.owner;
-      const ownerVerdict = owner ? this.verifyOwner(owner) : undefined;
-      return applyClaim(current, parsed, input, { ownerVerdict }, nowMs);
-    });
+    const parsed = parseTarget(target);
+    const runId = normalizeRunId(input.runId);
+    const leaseMs = normalizeLeaseMs(input.leaseMs);
+    const empty = JSON.stringify(withoutHistory(emptyRecord(parsed)));
+    const owner = input.owner ? JSON.stringify(input.owner) : null;
+    let judged: { runId: string; owner: unknown; verdict: IdentityVerdict } | undefined;
+    for (let attempt = 0; ; attempt++) {
+      const row = await this.call('claim', [
+        parsed.key,
+        empty,
+        runId,
+        input.mode === 'takeover',
+        owner,
+        leaseMs,
+        input.leaseMs !== undefined,
+        this.nowParameter(),
+        this.historyLimit,
+        judged?.runId ?? null,
+        judged ? JSON.stringify(judged.owner) : null,
+        judged ? isDead(judged.verdict) : null,
+      ]);
+      const current = this.before(parsed.key, row);
+      const active = current?.activeRun;
+      const recordedOwner = (row.o_record as { activeRun?: { owner?: unknown } } | null)?.activeRun
+        ?.owner;
+      let same =
+        judged !== undefined &&
+        active?.runId === judged.runId &&
+        isDeepStrictEqual(recordedOwner, judged.owner);
+      if (
+        active?.owner &&
+        !same &&
+        attempt < MAX_VERDICT_ROUNDS &&
+        (row.o_outcome === 'verdict_needed' || row.o_outcome === 'active_run_exists')
+      ) {
+        judged = {
+          runId: active.runId,
+          owner: recordedOwner,
+          verdict: this.verifyOwner(active.owner),
+        };
+        same = true;
+        if (row.o_outcome === 'verdict_needed' || isDead(judged.verdict)) continue;
+      }
+      const facts = same && judged ? { ownerVerdict: judged.verdict } : {};
+      const { result } = applyClaim(current, parsed, input, facts, Number(row.o_now_ms));
+      return this.agreed(parsed.key, row, result);
+    }
   }
 
   /** {@inheritDoc CoordinationStore.refresh} */
   async refresh(target: string, runId: string): Promise<OperationResult<'refreshed'>> {
-    normalizeRunId(runId);
-    return this.mutate(target, false, (current, parsed, nowMs) =>
-      applyRefresh(current, parsed, runId, nowMs),
-    );
+    const parsed = parseTarget(target);
+    const row = await this.call('refresh', [
+      parsed.key,
+      normalizeRunId(runId),
+      this.nowParameter(),
+      this.historyLimit,
+    ]);
+    const current = this.before(parsed.key, row);
+    const { result } = applyRefresh(current, parsed, runId, Number(row.o_now_ms));
+    return this.agreed(parsed.key, row, result);
   }
 
   /** {@inheritDoc CoordinationStore.assertOwnership} */
@@ -475,16 +532,35 @@ export class PostgresStore implements CoordinationStore {
   ): Promise<OperationResult<OwnershipStatus>> {
     const parsed = parseTarget(target);
     normalizeRunId(input.runId);
-    const current = await this.read(parsed.key, 0);
+    const pool = await this.pool();
+    let rows: { record: unknown; fencing_token: string }[];
+    try {
+      rows = (
+        await pool.query<{ record: unknown; fencing_token: string }>({
+          name: this.statementNames.owner,
+          text: `SELECT record, fencing_token FROM ${this.quoted}.coordination_targets WHERE target = $1`,
+          values: [parsed.key],
+        })
+      ).rows;
+    } catch (error) {
+      throw this.translate(error);
+    }
+    const current = rows[0] ? this.toRecord(parsed.key, rows[0], []) : null;
     return assertOwnershipOn(current, parsed, input);
   }
 
   /** {@inheritDoc CoordinationStore.release} */
   async release(target: string, runId: string): Promise<OperationResult<ReleaseStatus>> {
-    normalizeRunId(runId);
-    return this.mutate(target, false, (current, parsed, nowMs) =>
-      applyRelease(current, parsed, runId, nowMs),
-    );
+    const parsed = parseTarget(target);
+    const row = await this.call('release', [
+      parsed.key,
+      normalizeRunId(runId),
+      this.nowParameter(),
+      this.historyLimit,
+    ]);
+    const current = this.before(parsed.key, row);
+    const { result } = applyRelease(current, parsed, runId, Number(row.o_now_ms));
+    return this.agreed(parsed.key, row, result);
   }
 
   /** {@inheritDoc CoordinationStore.recordExitSignal} */
@@ -492,10 +568,26 @@ export class PostgresStore implements CoordinationStore {
     target: string,
     input: ExitSignalInput,
   ): Promise<OperationResult<'exit_signal_recorded'>> {
-    normalizeRunId(input.runId);
-    return this.mutate(target, false, (current, parsed, nowMs) =>
-      applyExitSignal(current, parsed, input, nowMs),
-    );
+    const parsed = parseTarget(target);
+    const runId = normalizeRunId(input.runId);
+    // The reason exactly as applyExitSignal keeps it (trimmed, at most 500 characters).
+    const { reason } = applyExitSignal(
+      emptyRecord(parsed),
+      parsed,
+      { runId, reason: input.reason, requireActiveOwner: false },
+      0,
+    ).next!.exitSignals[0]!;
+    const row = await this.call('exitSignal', [
+      parsed.key,
+      runId,
+      reason,
+      input.requireActiveOwner ?? true,
+      this.nowParameter(),
+      this.historyLimit,
+    ]);
+    const current = this.before(parsed.key, row);
+    const { result } = applyExitSignal(current, parsed, input, Number(row.o_now_ms));
+    return this.agreed(parsed.key, row, result);
   }
 
   private async read(key: string, historyLimit: number): Promise<CoordinationRecord | null> {
@@ -577,11 +669,6 @@ export class PostgresStore implements CoordinationStore {
     const pool = await this.poolPromise;
     await pool.end();
   }
-}
-
-function integer(value: number): number {
-  if (!Number.isSafeInteger(value)) throw new Error(`not an integer: ${value}`);
-  return value;
 }
 
 function withoutHistory(

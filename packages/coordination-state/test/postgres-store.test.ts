@@ -74,9 +74,9 @@ describe.skipIf(!postgresUrl)(postgresName('PostgresStore'), () => {
       hint: 'Create them once with `runwarden db migrate --database-url URL`.',
     });
     const results = await Promise.all([store.migrate(), store.migrate(), store.migrate()]);
-    expect(results.flatMap((result) => result.applied)).toEqual([1]);
-    expect(results.every((result) => result.version === 1)).toBe(true);
-    expect(await store.migrate()).toEqual({ applied: [], version: 1, schema: store.schema });
+    expect(results.flatMap((result) => result.applied)).toEqual([1, 2]);
+    expect(results.every((result) => result.version === 2)).toBe(true);
+    expect(await store.migrate()).toEqual({ applied: [], version: 2, schema: store.schema });
     expect(await store.claim('queue:x', { runId: 'a' })).toMatchObject({ status: 'claimed_new' });
   });
 
