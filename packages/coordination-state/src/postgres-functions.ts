@@ -18,9 +18,6 @@
  */
 export const ARCHIVE_BATCH = 20;
 
-/** What each function returns, in order: `outcome`, the record before, its fencing token, the time used. */
-export const OPERATION_COLUMNS = 'o_outcome, o_record, o_token, o_now_ms';
-
 /**
  * The statements of migration version 2: the functions of one-round-trip
  * operations in `schema`. Each returns `o_outcome` (the status or conflict
@@ -36,15 +33,21 @@ export const OPERATION_COLUMNS = 'o_outcome, o_record, o_token, o_now_ms';
 export function coordinationFunctions(s: string): string[] {
   const out = `OUT o_outcome text, OUT o_record jsonb, OUT o_token bigint, OUT o_now_ms bigint`;
   return [
+    // Of this JSON type (false when absent). The small SQL helpers inline
+    // into the PL/pgSQL expressions that call them (planned once per session).
+    `CREATE FUNCTION ${s}.coordination_is(candidate jsonb, kind text) RETURNS boolean
+       LANGUAGE sql IMMUTABLE AS $$ SELECT coalesce(jsonb_typeof(candidate) = kind, false) $$`,
     // A JSON number that is a safe integer of at least `minimum` (zod's `.int()`).
     `CREATE FUNCTION ${s}.coordination_int(candidate jsonb, minimum numeric) RETURNS boolean
        LANGUAGE sql IMMUTABLE AS $$
-       SELECT jsonb_typeof(candidate) = 'number' AND candidate::numeric = trunc(candidate::numeric)
-          AND candidate::numeric >= minimum AND candidate::numeric <= 9007199254740991 $$`,
+       SELECT CASE WHEN coalesce(jsonb_typeof(candidate) = 'number', false)
+         THEN candidate::numeric = trunc(candidate::numeric)
+              AND candidate::numeric BETWEEN minimum AND 9007199254740991
+         ELSE false END $$`,
     // Absent, or of the given JSON type.
     `CREATE FUNCTION ${s}.coordination_optional(container jsonb, field text, kind text) RETURNS boolean
        LANGUAGE sql IMMUTABLE AS $$
-       SELECT NOT container ? field OR jsonb_typeof(container -> field) = kind $$`,
+       SELECT coalesce(NOT container ? field OR jsonb_typeof(container -> field) = kind, false) $$`,
     // Present, and a string or null.
     `CREATE FUNCTION ${s}.coordination_text_or_null(container jsonb, field text) RETURNS boolean
        LANGUAGE sql IMMUTABLE AS $$
@@ -52,59 +55,71 @@ export function coordinationFunctions(s: string): string[] {
     // processIdentitySchema of @runwarden/process-identity.
     `CREATE FUNCTION ${s}.coordination_identity_usable(identity jsonb) RETURNS boolean
        LANGUAGE sql IMMUTABLE AS $$
-       SELECT coalesce(jsonb_typeof(identity) = 'object'
+       SELECT coalesce(${s}.coordination_is(identity, 'object')
           AND ${s}.coordination_int(identity -> 'pid', 1)
           AND ${s}.coordination_int(identity -> 'startTicks', 0)
-          AND jsonb_typeof(identity -> 'startTimeMs') = 'number' AND (identity ->> 'startTimeMs')::numeric >= 0
-          AND jsonb_typeof(identity -> 'bootId') = 'string'
-          AND jsonb_typeof(identity -> 'machineId') = 'string'
-          AND jsonb_typeof(identity -> 'hostname') = 'string'
+          AND CASE WHEN ${s}.coordination_is(identity -> 'startTimeMs', 'number')
+                THEN (identity -> 'startTimeMs')::numeric >= 0 ELSE false END
+          AND ${s}.coordination_is(identity -> 'bootId', 'string')
+          AND ${s}.coordination_is(identity -> 'machineId', 'string')
+          AND ${s}.coordination_is(identity -> 'hostname', 'string')
           AND ${s}.coordination_optional(identity, 'comm', 'string')
           AND ${s}.coordination_optional(identity, 'exe', 'string')
-          AND (NOT identity ? 'token' OR (jsonb_typeof(identity -> 'token') = 'string' AND identity ->> 'token' <> ''))
+          AND (NOT identity ? 'token'
+               OR (${s}.coordination_is(identity -> 'token', 'string') AND identity ->> 'token' <> ''))
           AND (NOT identity ? 'tokenSource' OR identity -> 'tokenSource' IN ('"env"', '"cmdline"')), false) $$`,
     // coordinationRecordSchema (without history, which lives in its own table).
     `CREATE FUNCTION ${s}.coordination_usable(doc jsonb) RETURNS boolean
-       LANGUAGE sql IMMUTABLE AS $$
-       SELECT coalesce(jsonb_typeof(doc) = 'object'
-          AND doc -> 'schemaVersion' IN ('1', '2')
-          AND jsonb_typeof(doc -> 'target') = 'object'
-          AND ((jsonb_typeof(doc -> 'target' -> 'repo') = 'string'
-                AND ${s}.coordination_int(doc -> 'target' -> 'pr', 1))
-               OR jsonb_typeof(doc -> 'target' -> 'key') = 'string')
-          AND (jsonb_typeof(doc -> 'activeRun') = 'null'
-               OR (jsonb_typeof(doc -> 'activeRun') = 'object'
-                   AND jsonb_typeof(doc -> 'activeRun' -> 'runId') = 'string'
-                   AND doc -> 'activeRun' ->> 'runId' <> ''
-                   AND ${s}.coordination_text_or_null(doc -> 'activeRun', 'claimedAt')
-                   AND ${s}.coordination_text_or_null(doc -> 'activeRun', 'updatedAt')
-                   AND (NOT doc -> 'activeRun' ? 'owner'
-                        OR ${s}.coordination_identity_usable(doc -> 'activeRun' -> 'owner'))
-                   AND (NOT doc -> 'activeRun' ? 'leaseMs'
-                        OR ${s}.coordination_int(doc -> 'activeRun' -> 'leaseMs', 1))
-                   AND (NOT doc -> 'activeRun' ? 'fencingToken'
-                        OR ${s}.coordination_int(doc -> 'activeRun' -> 'fencingToken', 1))))
-          AND (NOT doc ? 'previousRun' OR jsonb_typeof(doc -> 'previousRun') = 'null'
-               OR (jsonb_typeof(doc -> 'previousRun') = 'object'
-                   AND ${s}.coordination_text_or_null(doc -> 'previousRun', 'runId')
-                   AND doc -> 'previousRun' -> 'runId' <> '""'
-                   AND ${s}.coordination_text_or_null(doc -> 'previousRun', 'replacedAt')
-                   AND ${s}.coordination_text_or_null(doc -> 'previousRun', 'replacedByRunId')))
-          AND (NOT doc ? 'exitSignals'
-               OR (jsonb_typeof(doc -> 'exitSignals') = 'array'
-                   AND NOT EXISTS (
-                     SELECT 1 FROM jsonb_array_elements(doc -> 'exitSignals') AS signal(value)
-                      WHERE NOT coalesce(jsonb_typeof(signal.value) = 'object'
-                        AND jsonb_typeof(signal.value -> 'runId') = 'string'
-                        AND ${s}.coordination_text_or_null(signal.value, 'at')
-                        AND ${s}.coordination_text_or_null(signal.value, 'reason'), false)))), false) $$`,
+       LANGUAGE plpgsql IMMUTABLE AS $$
+       DECLARE
+         active jsonb := doc -> 'activeRun';
+         previous jsonb := doc -> 'previousRun';
+         signal jsonb;
+       BEGIN
+         IF NOT coalesce(${s}.coordination_is(doc, 'object')
+             AND doc -> 'schemaVersion' IN ('1', '2')
+             AND ${s}.coordination_is(doc -> 'target', 'object')
+             AND ((${s}.coordination_is(doc -> 'target' -> 'repo', 'string')
+                   AND ${s}.coordination_int(doc -> 'target' -> 'pr', 1))
+                  OR ${s}.coordination_is(doc -> 'target' -> 'key', 'string')), false) THEN
+           RETURN false;
+         END IF;
+         IF NOT ${s}.coordination_is(active, 'null') AND NOT coalesce(${s}.coordination_is(active, 'object')
+             AND ${s}.coordination_is(active -> 'runId', 'string') AND active ->> 'runId' <> ''
+             AND ${s}.coordination_text_or_null(active, 'claimedAt')
+             AND ${s}.coordination_text_or_null(active, 'updatedAt')
+             AND (NOT active ? 'owner' OR ${s}.coordination_identity_usable(active -> 'owner'))
+             AND (NOT active ? 'leaseMs' OR ${s}.coordination_int(active -> 'leaseMs', 1))
+             AND (NOT active ? 'fencingToken' OR ${s}.coordination_int(active -> 'fencingToken', 1)), false) THEN
+           RETURN false;
+         END IF;
+         IF doc ? 'previousRun' AND NOT ${s}.coordination_is(previous, 'null') AND NOT coalesce(
+             ${s}.coordination_is(previous, 'object')
+             AND ${s}.coordination_text_or_null(previous, 'runId') AND previous -> 'runId' <> '""'
+             AND ${s}.coordination_text_or_null(previous, 'replacedAt')
+             AND ${s}.coordination_text_or_null(previous, 'replacedByRunId'), false) THEN
+           RETURN false;
+         END IF;
+         IF doc ? 'exitSignals' THEN
+           IF NOT ${s}.coordination_is(doc -> 'exitSignals', 'array') THEN RETURN false; END IF;
+           FOR signal IN SELECT value FROM jsonb_array_elements(doc -> 'exitSignals') LOOP
+             IF NOT coalesce(${s}.coordination_is(signal, 'object')
+                 AND ${s}.coordination_is(signal -> 'runId', 'string')
+                 AND ${s}.coordination_text_or_null(signal, 'at')
+                 AND ${s}.coordination_text_or_null(signal, 'reason'), false) THEN
+               RETURN false;
+             END IF;
+           END LOOP;
+         END IF;
+         RETURN true;
+       END $$`,
     // The server's clock, Unix ms, whole (as a JavaScript Date keeps it).
     `CREATE FUNCTION ${s}.coordination_now_ms() RETURNS bigint
        LANGUAGE sql VOLATILE AS $$
        SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint $$`,
     // Date.prototype.toISOString of a Unix ms time.
     `CREATE FUNCTION ${s}.coordination_iso(ms bigint) RETURNS text
-       LANGUAGE sql IMMUTABLE AS $$
+       LANGUAGE sql STABLE AS $$
        SELECT to_char(timestamp 'epoch' + ms * interval '1 millisecond', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$`,
     // Date.parse of an ISO 8601 time, NULL for anything else (Date.parse's NaN).
     `CREATE FUNCTION ${s}.coordination_parse_ms(iso text) RETURNS bigint
@@ -202,6 +217,7 @@ export function coordinationFunctions(s: string): string[] {
        LANGUAGE plpgsql VOLATILE AS $$
        DECLARE
          old_row ${s}.coordination_targets%ROWTYPE;
+         checked jsonb;
          active jsonb;
          at_time jsonb;
          token bigint;
@@ -215,6 +231,7 @@ export function coordinationFunctions(s: string): string[] {
            o_record := old_row.record;
            o_token := old_row.fencing_token;
            IF NOT ${s}.coordination_usable(old_row.record) THEN o_outcome := 'unusable'; RETURN; END IF;
+           checked := old_row.record;
            o_outcome := ${s}.coordination_claim_outcome(old_row.record, run_id, takeover, o_now_ms,
              judged_run_id, judged_owner, judged_dead);
            IF o_outcome IN ('active_run_exists', 'verdict_needed') THEN RETURN; END IF;
@@ -228,7 +245,9 @@ export function coordinationFunctions(s: string): string[] {
          o_now_ms := coalesce(now_given, ${s}.coordination_now_ms());
          o_record := old_row.record;
          o_token := old_row.fencing_token;
-         IF NOT ${s}.coordination_usable(old_row.record) THEN o_outcome := 'unusable'; RETURN; END IF;
+         IF old_row.record IS DISTINCT FROM checked AND NOT ${s}.coordination_usable(old_row.record) THEN
+           o_outcome := 'unusable'; RETURN;
+         END IF;
          o_outcome := ${s}.coordination_claim_outcome(old_row.record, run_id, takeover, o_now_ms,
            judged_run_id, judged_owner, judged_dead);
          IF o_outcome IN ('active_run_exists', 'verdict_needed') THEN RETURN; END IF;

@@ -1,25 +1,28 @@
 import { createHash } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
-import { type IdentityVerdict, verifyIdentity } from '@runwarden/process-identity';
+import { verifyIdentity } from '@runwarden/process-identity';
 import type { Pool, PoolClient } from 'pg';
 import { CoordinationError } from './errors.js';
 import {
-  applyClaim,
-  applyExitSignal,
-  applyRefresh,
-  applyRelease,
   assertOwnershipOn,
   type ClaimInput,
   type ClaimStatus,
   DEFAULT_HISTORY_LIMIT,
-  emptyRecord,
-  normalizeLeaseMs,
   normalizeRunId,
   type OperationResult,
   type OwnershipStatus,
   type ReleaseStatus,
 } from './operations.js';
-import { OPERATION_COLUMNS } from './postgres-functions.js';
+import { DATABASE_URL_ENV, describeUrl, translatePostgresError } from './postgres-errors.js';
+import {
+  claimOnServer,
+  exitSignalOnServer,
+  type OperationContext,
+  type OperationRow,
+  operationStatement,
+  refreshOnServer,
+  releaseOnServer,
+  type ServerOperation,
+} from './postgres-operations.js';
 import {
   DEFAULT_POSTGRES_SCHEMA,
   POSTGRES_SCHEMA_VERSION,
@@ -42,8 +45,7 @@ import type {
 } from './store.js';
 import { parseTarget } from './target.js';
 
-/** The environment variable the PostgreSQL connection URL is read from. */
-export const DATABASE_URL_ENV = 'RUNWARDEN_DATABASE_URL';
+export { DATABASE_URL_ENV } from './postgres-errors.js';
 
 /** Options for {@link PostgresStore}. */
 export interface PostgresStoreOptions extends StoreOptions {
@@ -85,38 +87,6 @@ export interface MigrationResult {
   version: number;
   /** The schema migrated. */
   schema: string;
-}
-
-/** The operations that run as one server-side function each, and their functions' parameter counts. */
-const OPERATIONS = {
-  claim: { name: 'coordination_claim', parameters: 12 },
-  refresh: { name: 'coordination_refresh', parameters: 4 },
-  release: { name: 'coordination_release', parameters: 4 },
-  exitSignal: { name: 'coordination_exit_signal', parameters: 6 },
-} as const;
-type Operation = keyof typeof OPERATIONS;
-
-/** What each operation's function returns (see `postgres-functions.ts`). */
-interface OperationRow {
-  o_outcome: string;
-  o_record: unknown;
-  o_token: string | null;
-  o_now_ms: string;
-}
-
-/** The text of an operation's prepared statement. */
-function operationStatement(quoted: string, operation: Operation): string {
-  const { name, parameters } = OPERATIONS[operation];
-  const placeholders = Array.from({ length: parameters }, (_, index) => `$${index + 1}`);
-  return `SELECT ${OPERATION_COLUMNS} FROM ${quoted}.${name}(${placeholders.join(', ')})`;
-}
-
-/** How often a claim asks again after judging the recorded owner (which may change in between). */
-const MAX_VERDICT_ROUNDS = 3;
-
-/** The verdicts that free a target at once (`claimed_dead_owner`), as applyClaim reads them. */
-function isDead(verdict: IdentityVerdict): boolean {
-  return verdict.status === 'dead' || verdict.status === 'reused';
 }
 
 /**
@@ -169,7 +139,9 @@ export class PostgresStore implements CoordinationStore {
   private readonly ownsPool: boolean;
   private readonly where: string;
   /** Names of the prepared statements, unique per schema (a given pool may serve several). */
-  private readonly statementNames: Record<Operation | 'owner', string>;
+  private readonly statementNames: Record<ServerOperation | 'owner', string>;
+  private readonly statementTexts: Record<ServerOperation, string>;
+  private readonly context: OperationContext;
 
   /**
    * Creates the store; no connection is made until the first operation.
@@ -207,7 +179,22 @@ export class PostgresStore implements CoordinationStore {
       exitSignal: `runwarden_exit_signal_${tag}`,
       owner: `runwarden_owner_${tag}`,
     };
+    this.statementTexts = {
+      claim: operationStatement(this.quoted, 'claim'),
+      refresh: operationStatement(this.quoted, 'refresh'),
+      release: operationStatement(this.quoted, 'release'),
+      exitSignal: operationStatement(this.quoted, 'exitSignal'),
+    };
     if (options.pool) this.poolPromise = Promise.resolve(options.pool);
+    this.context = {
+      schema: this.schema,
+      where: this.where,
+      historyLimit: this.historyLimit,
+      verifyOwner: this.verifyOwner,
+      now: options.now,
+      call: (operation, values) => this.call(operation, values),
+      parse: (key, row) => this.toRecord(key, row, []),
+    };
   }
 
   private pool(): Promise<Pool> {
@@ -241,65 +228,7 @@ export class PostgresStore implements CoordinationStore {
   }
 
   private translate(error: unknown): unknown {
-    if (CoordinationError.isInstance(error)) return error;
-    const code = (error as { code?: string }).code;
-    const message = (error as Error)?.message ?? String(error);
-    const unreachable =
-      (code !== undefined &&
-        ([
-          'ECONNREFUSED',
-          'ENOTFOUND',
-          'EAI_AGAIN',
-          'ETIMEDOUT',
-          'ECONNRESET',
-          'EHOSTUNREACH',
-          'ENOENT',
-        ].includes(code) ||
-          code.startsWith('08') ||
-          code === '57P01' ||
-          code === '57P03')) ||
-      /timeout exceeded when trying to connect|Connection terminated/i.test(message);
-    if (unreachable) {
-      return new CoordinationError(
-        'ERR_DATABASE_UNREACHABLE',
-        `PostgreSQL at ${this.where} is unreachable: ${message}.`,
-        {
-          cause: error,
-          hint: `Check that the server runs and the URL (--database-url or ${DATABASE_URL_ENV}) is right.`,
-        },
-      );
-    }
-    if (code === '42P01' || code === '3F000') {
-      return new CoordinationError(
-        'ERR_SCHEMA_MISSING',
-        `PostgreSQL at ${this.where} has no runwarden coordination tables in schema ${this.schema}.`,
-        { cause: error, hint: 'Create them once with `runwarden db migrate --database-url URL`.' },
-      );
-    }
-    if (code === '42883' && /coordination_/.test(message)) {
-      return new CoordinationError(
-        'ERR_SCHEMA_MISSING',
-        `PostgreSQL at ${this.where} has an older runwarden coordination schema in ${this.schema} (no coordination functions; this runwarden needs version ${POSTGRES_SCHEMA_VERSION}).`,
-        { cause: error, hint: 'Upgrade it once with `runwarden db migrate --database-url URL`.' },
-      );
-    }
-    if (code === '55P03') {
-      return new CoordinationError(
-        'ERR_STORE_BUSY',
-        `Another writer held the target's row at ${this.where} for longer than the lock timeout.`,
-        { cause: error, hint: 'Retry; a writer that holds a row this long is stuck.' },
-      );
-    }
-    if (code === '28P01' || code === '28000') {
-      return new CoordinationError(
-        'ERR_DATABASE_UNREACHABLE',
-        `PostgreSQL at ${this.where} refused the login: ${message}.`,
-        { cause: error, hint: 'Check the user and password in the connection URL.' },
-      );
-    }
-    return new CoordinationError('ERR_DATABASE', `PostgreSQL at ${this.where}: ${message}`, {
-      cause: error,
-    });
+    return translatePostgresError(error, { where: this.where, schema: this.schema });
   }
 
   private async transaction<R>(work: (client: PoolClient) => Promise<R>): Promise<R> {
@@ -393,12 +322,12 @@ export class PostgresStore implements CoordinationStore {
   }
 
   /** Runs one operation's function: one prepared statement, one round trip. */
-  private async call(operation: Operation, values: unknown[]): Promise<OperationRow> {
+  private async call(operation: ServerOperation, values: unknown[]): Promise<OperationRow> {
     const pool = await this.pool();
     try {
       const result = await pool.query<OperationRow>({
         name: this.statementNames[operation],
-        text: operationStatement(this.quoted, operation),
+        text: this.statementTexts[operation],
         values,
       });
       return result.rows[0]!;
@@ -407,122 +336,14 @@ export class PostgresStore implements CoordinationStore {
     }
   }
 
-  /** The record the server decided on, parsed as the file store parses its files. */
-  private before(key: string, row: OperationRow): CoordinationRecord | null {
-    if (row.o_record === null) return null;
-    const record = this.toRecord(key, { record: row.o_record, fencing_token: row.o_token! }, []);
-    if (row.o_outcome === 'unusable') {
-      // The server's check is meant to match the schema's; if only it refused, say so.
-      throw new CoordinationError(
-        'ERR_INVALID_STATE',
-        `Coordination row ${this.schema}.coordination_targets[${key}] is unusable: the server's coordination_usable() refused it. It was left exactly as it was.`,
-        {
-          path: `${this.schema}.coordination_targets/${key}`,
-          hint: 'Inspect the row; delete it (or restore it from a backup) to let runs claim this target again.',
-        },
-      );
-    }
-    return record;
-  }
-
-  /**
-   * The result of the replayed pure function, once it agrees with what the
-   * server decided (and wrote).
-   */
-  private agreed<S extends string>(
-    key: string,
-    row: OperationRow,
-    result: OperationResult<S>,
-  ): OperationResult<S> {
-    const answer = result.ok ? result.status : result.error;
-    if (answer !== row.o_outcome) {
-      throw new CoordinationError(
-        'ERR_DATABASE',
-        `PostgreSQL at ${this.where} answered ${row.o_outcome} for ${key} where this runwarden decides ${answer}: the coordination functions of schema ${this.schema} come from another version.`,
-        {
-          hint: 'Run the same runwarden version on every machine of the fleet, then `runwarden db migrate`.',
-        },
-      );
-    }
-    return result;
-  }
-
-  private nowParameter(): number | null {
-    return this.options.now ? Math.floor(this.options.now()) : null;
-  }
-
-  /**
-   * {@inheritDoc CoordinationStore.claim}
-   *
-   * One round trip (`coordination_claim`), with one exception: whether a
-   * recorded owner still runs is known only here (its `/proc`), so when the
-   * current owner has an identity and the answer turns on it (a claim that
-   * would find it dead, or a takeover, which says `claimed_dead_owner` for a
-   * dead owner), the store judges it and asks once more with the verdict on
-   * that very owner.
-   */
+  /** {@inheritDoc CoordinationStore.claim} */
   async claim(target: string, input: ClaimInput): Promise<OperationResult<ClaimStatus>> {
-    const parsed = parseTarget(target);
-    const runId = normalizeRunId(input.runId);
-    const leaseMs = normalizeLeaseMs(input.leaseMs);
-    const empty = JSON.stringify(withoutHistory(emptyRecord(parsed)));
-    const owner = input.owner ? JSON.stringify(input.owner) : null;
-    let judged: { runId: string; owner: unknown; verdict: IdentityVerdict } | undefined;
-    for (let attempt = 0; ; attempt++) {
-      const row = await this.call('claim', [
-        parsed.key,
-        empty,
-        runId,
-        input.mode === 'takeover',
-        owner,
-        leaseMs,
-        input.leaseMs !== undefined,
-        this.nowParameter(),
-        this.historyLimit,
-        judged?.runId ?? null,
-        judged ? JSON.stringify(judged.owner) : null,
-        judged ? isDead(judged.verdict) : null,
-      ]);
-      const current = this.before(parsed.key, row);
-      const active = current?.activeRun;
-      const recordedOwner = (row.o_record as { activeRun?: { owner?: unknown } } | null)?.activeRun
-        ?.owner;
-      let same =
-        judged !== undefined &&
-        active?.runId === judged.runId &&
-        isDeepStrictEqual(recordedOwner, judged.owner);
-      if (
-        active?.owner &&
-        !same &&
-        attempt < MAX_VERDICT_ROUNDS &&
-        (row.o_outcome === 'verdict_needed' || row.o_outcome === 'active_run_exists')
-      ) {
-        judged = {
-          runId: active.runId,
-          owner: recordedOwner,
-          verdict: this.verifyOwner(active.owner),
-        };
-        same = true;
-        if (row.o_outcome === 'verdict_needed' || isDead(judged.verdict)) continue;
-      }
-      const facts = same && judged ? { ownerVerdict: judged.verdict } : {};
-      const { result } = applyClaim(current, parsed, input, facts, Number(row.o_now_ms));
-      return this.agreed(parsed.key, row, result);
-    }
+    return claimOnServer(this.context, target, input);
   }
 
   /** {@inheritDoc CoordinationStore.refresh} */
   async refresh(target: string, runId: string): Promise<OperationResult<'refreshed'>> {
-    const parsed = parseTarget(target);
-    const row = await this.call('refresh', [
-      parsed.key,
-      normalizeRunId(runId),
-      this.nowParameter(),
-      this.historyLimit,
-    ]);
-    const current = this.before(parsed.key, row);
-    const { result } = applyRefresh(current, parsed, runId, Number(row.o_now_ms));
-    return this.agreed(parsed.key, row, result);
+    return refreshOnServer(this.context, target, runId);
   }
 
   /** {@inheritDoc CoordinationStore.assertOwnership} */
@@ -551,16 +372,7 @@ export class PostgresStore implements CoordinationStore {
 
   /** {@inheritDoc CoordinationStore.release} */
   async release(target: string, runId: string): Promise<OperationResult<ReleaseStatus>> {
-    const parsed = parseTarget(target);
-    const row = await this.call('release', [
-      parsed.key,
-      normalizeRunId(runId),
-      this.nowParameter(),
-      this.historyLimit,
-    ]);
-    const current = this.before(parsed.key, row);
-    const { result } = applyRelease(current, parsed, runId, Number(row.o_now_ms));
-    return this.agreed(parsed.key, row, result);
+    return releaseOnServer(this.context, target, runId);
   }
 
   /** {@inheritDoc CoordinationStore.recordExitSignal} */
@@ -568,26 +380,7 @@ export class PostgresStore implements CoordinationStore {
     target: string,
     input: ExitSignalInput,
   ): Promise<OperationResult<'exit_signal_recorded'>> {
-    const parsed = parseTarget(target);
-    const runId = normalizeRunId(input.runId);
-    // The reason exactly as applyExitSignal keeps it (trimmed, at most 500 characters).
-    const { reason } = applyExitSignal(
-      emptyRecord(parsed),
-      parsed,
-      { runId, reason: input.reason, requireActiveOwner: false },
-      0,
-    ).next!.exitSignals[0]!;
-    const row = await this.call('exitSignal', [
-      parsed.key,
-      runId,
-      reason,
-      input.requireActiveOwner ?? true,
-      this.nowParameter(),
-      this.historyLimit,
-    ]);
-    const current = this.before(parsed.key, row);
-    const { result } = applyExitSignal(current, parsed, input, Number(row.o_now_ms));
-    return this.agreed(parsed.key, row, result);
+    return exitSignalOnServer(this.context, target, input);
   }
 
   private async read(key: string, historyLimit: number): Promise<CoordinationRecord | null> {
@@ -668,23 +461,5 @@ export class PostgresStore implements CoordinationStore {
     if (!this.ownsPool || !this.poolPromise) return;
     const pool = await this.poolPromise;
     await pool.end();
-  }
-}
-
-function withoutHistory(
-  record: CoordinationRecord,
-): Omit<CoordinationRecord, 'history' | 'lastFencingToken'> {
-  const { history: _history, lastFencingToken: _token, ...rest } = record;
-  return rest;
-}
-
-/** The URL for messages: host, port and database, never the password. */
-function describeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    const host = parsed.hostname || parsed.searchParams.get('host') || 'localhost';
-    return `${host}${parsed.port ? `:${parsed.port}` : ''}${parsed.pathname || ''}`;
-  } catch {
-    return 'the configured URL';
   }
 }
