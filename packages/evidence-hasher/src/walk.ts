@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { findCollisions } from './collisions.js';
 import { EvidenceError } from './errors.js';
 import { type HashOutcome, hashWithRetriesSync } from './hash-file.js';
-import { type HashFilesOptions, type HashRequest, hashFiles } from './hash-pool.js';
+import {
+  createHashPool,
+  type HashFilesOptions,
+  type HashRequest,
+  POOL_THRESHOLD_BYTES,
+} from './hash-pool.js';
 
 /** One entry of the canonical list. */
 export interface EvidenceEntry {
@@ -122,7 +127,9 @@ function resolveRoot(root: string): string {
 function walk(
   root: string,
   exclude: Set<string>,
+  onFile?: (files: number, bytes: number) => void,
 ): { entries: EvidenceEntry[]; files: PendingFile[] } {
+  let fileBytes = 0;
   const entries: EvidenceEntry[] = [];
   const files: PendingFile[] = [];
   const visit = (
@@ -225,6 +232,8 @@ function walk(
             expected: { dev: stat.dev, ino: stat.ino },
           },
         });
+        fileBytes += stat.size;
+        onFile?.(files.length, fileBytes);
       } else {
         entries.push({ path: relative, type: 'other', exec: false, size: 0 });
       }
@@ -291,11 +300,21 @@ export async function collectEntriesAsync(
   options: CollectAsyncOptions = {},
 ): Promise<EvidenceEntry[]> {
   const resolved = resolveRoot(root);
-  const { entries, files } = walk(resolved, normaliseExclude(options.exclude));
-  const outcomes = await hashFiles(
-    files.map((file) => file.request),
-    { ...options, retries: options.retries ?? 2 },
-  );
+  const pool = createHashPool({ ...options, retries: options.retries ?? 2 });
+  const threshold = options.poolThresholdBytes ?? POOL_THRESHOLD_BYTES;
+  let walked: ReturnType<typeof walk>;
+  try {
+    // The workers start as soon as the walk has seen enough to hash, so that
+    // their start-up (tens of ms each) overlaps the rest of the walk.
+    walked = walk(resolved, normaliseExclude(options.exclude), (count, bytes) => {
+      if (count > 1 && bytes >= threshold) pool.warm(count - 1);
+    });
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
+  const { entries, files } = walked;
+  const outcomes = await pool.hash(files.map((file) => file.request));
   for (const [index, file] of files.entries()) applyOutcome(file.entry, outcomes[index]!);
   return finish(entries);
 }
