@@ -19,6 +19,24 @@
 export const ARCHIVE_BATCH = 20;
 
 /**
+ * The opening of refresh, release and exit signal: lock the target's row,
+ * note the time, answer `noRow` without one and `unusable` for a row the
+ * store cannot read.
+ */
+function lockedRow(s: string, noRow: string): string {
+  return `SELECT * INTO old_row FROM ${s}.coordination_targets WHERE target = target_key FOR UPDATE;
+         o_now_ms := coalesce(now_given, ${s}.coordination_now_ms());
+         IF NOT FOUND THEN o_outcome := '${noRow}'; RETURN; END IF;
+         o_record := old_row.record;
+         o_token := old_row.fencing_token;
+         IF NOT ${s}.coordination_usable(old_row.record) THEN o_outcome := 'unusable'; RETURN; END IF;`;
+}
+
+/** The arguments of `coordination_write` after the new record and entry. */
+const writeBackArguments =
+  'old_row.fencing_token, old_row.history_seq, old_row.archived_seq, history_limit';
+
+/**
  * The statements of migration version 2: the functions of one-round-trip
  * operations in `schema`. Each returns `o_outcome` (the status or conflict
  * code the store's pure function gives, `unusable` for a row the store cannot
@@ -283,8 +301,7 @@ export function coordinationFunctions(s: string): string[] {
                jsonb_build_object('runId', active -> 'runId', 'replacedAt', at_time, 'replacedByRunId', run_id));
            END IF;
          END IF;
-         PERFORM ${s}.coordination_write(target_key, new_record, new_entry, old_row.fencing_token,
-           old_row.history_seq, old_row.archived_seq, history_limit);
+         PERFORM ${s}.coordination_write(target_key, new_record, new_entry, ${writeBackArguments});
        END $$`,
     // refresh (applyRefresh): the heartbeat, no history entry.
     `CREATE FUNCTION ${s}.coordination_refresh(target_key text, run_id text, now_given bigint,
@@ -293,12 +310,7 @@ export function coordinationFunctions(s: string): string[] {
        DECLARE
          old_row ${s}.coordination_targets%ROWTYPE;
        BEGIN
-         SELECT * INTO old_row FROM ${s}.coordination_targets WHERE target = target_key FOR UPDATE;
-         o_now_ms := coalesce(now_given, ${s}.coordination_now_ms());
-         IF NOT FOUND THEN o_outcome := 'ownership_missing'; RETURN; END IF;
-         o_record := old_row.record;
-         o_token := old_row.fencing_token;
-         IF NOT ${s}.coordination_usable(old_row.record) THEN o_outcome := 'unusable'; RETURN; END IF;
+         ${lockedRow(s, 'ownership_missing')}
          IF jsonb_typeof(old_row.record -> 'activeRun') = 'null' THEN
            o_outcome := 'ownership_missing'; RETURN;
          END IF;
@@ -309,7 +321,7 @@ export function coordinationFunctions(s: string): string[] {
          PERFORM ${s}.coordination_write(target_key,
            old_row.record || jsonb_build_object('activeRun', old_row.record -> 'activeRun'
              || jsonb_build_object('updatedAt', ${s}.coordination_iso(o_now_ms))),
-           NULL, old_row.fencing_token, old_row.history_seq, old_row.archived_seq, history_limit);
+           NULL, ${writeBackArguments});
        END $$`,
     // release (applyRelease).
     `CREATE FUNCTION ${s}.coordination_release(target_key text, run_id text, now_given bigint,
@@ -321,12 +333,7 @@ export function coordinationFunctions(s: string): string[] {
          at_time jsonb;
          new_entry jsonb;
        BEGIN
-         SELECT * INTO old_row FROM ${s}.coordination_targets WHERE target = target_key FOR UPDATE;
-         o_now_ms := coalesce(now_given, ${s}.coordination_now_ms());
-         IF NOT FOUND THEN o_outcome := 'release_noop'; RETURN; END IF;
-         o_record := old_row.record;
-         o_token := old_row.fencing_token;
-         IF NOT ${s}.coordination_usable(old_row.record) THEN o_outcome := 'unusable'; RETURN; END IF;
+         ${lockedRow(s, 'release_noop')}
          active := old_row.record -> 'activeRun';
          IF active ->> 'runId' IS DISTINCT FROM run_id THEN o_outcome := 'ownership_lost'; RETURN; END IF;
          o_outcome := 'released';
@@ -338,7 +345,7 @@ export function coordinationFunctions(s: string): string[] {
          PERFORM ${s}.coordination_write(target_key,
            old_row.record || jsonb_build_object('activeRun', NULL, 'previousRun',
              jsonb_build_object('runId', run_id, 'replacedAt', at_time, 'replacedByRunId', NULL)),
-           new_entry, old_row.fencing_token, old_row.history_seq, old_row.archived_seq, history_limit);
+           new_entry, ${writeBackArguments});
        END $$`,
     // recordExitSignal (applyExitSignal); the reason comes trimmed and cut by the client.
     `CREATE FUNCTION ${s}.coordination_exit_signal(target_key text, run_id text, reason text,
@@ -347,12 +354,7 @@ export function coordinationFunctions(s: string): string[] {
        DECLARE
          old_row ${s}.coordination_targets%ROWTYPE;
        BEGIN
-         SELECT * INTO old_row FROM ${s}.coordination_targets WHERE target = target_key FOR UPDATE;
-         o_now_ms := coalesce(now_given, ${s}.coordination_now_ms());
-         IF NOT FOUND THEN o_outcome := 'ownership_missing'; RETURN; END IF;
-         o_record := old_row.record;
-         o_token := old_row.fencing_token;
-         IF NOT ${s}.coordination_usable(old_row.record) THEN o_outcome := 'unusable'; RETURN; END IF;
+         ${lockedRow(s, 'ownership_missing')}
          IF require_active_owner AND old_row.record -> 'activeRun' ->> 'runId' IS DISTINCT FROM run_id THEN
            o_outcome := 'ownership_lost'; RETURN;
          END IF;
@@ -361,7 +363,7 @@ export function coordinationFunctions(s: string): string[] {
            old_row.record || jsonb_build_object('exitSignals',
              coalesce(old_row.record -> 'exitSignals', '[]'::jsonb) || jsonb_build_array(jsonb_build_object(
                'runId', run_id, 'at', ${s}.coordination_iso(o_now_ms), 'reason', reason))),
-           NULL, old_row.fencing_token, old_row.history_seq, old_row.archived_seq, history_limit);
+           NULL, ${writeBackArguments});
        END $$`,
   ];
 }

@@ -201,6 +201,34 @@ export async function claimOnServer(
 }
 
 /**
+ * A refresh (`coordination_refresh`) or a release (`coordination_release`):
+ * one round trip each, then the pure function on the record as the server saw it.
+ */
+async function byOwner<S extends string>(
+  context: OperationContext,
+  operation: 'refresh' | 'release',
+  target: string,
+  runId: string,
+  apply: (
+    current: CoordinationRecord | null,
+    parsed: Target,
+    runId: string,
+    nowMs: number,
+  ) => { result: OperationResult<S> },
+): Promise<OperationResult<S>> {
+  const parsed = parseTarget(target);
+  const row = await context.call(operation, [
+    parsed.key,
+    normalizeRunId(runId),
+    nowParameter(context),
+    context.historyLimit,
+  ]);
+  const current = before(context, parsed.key, row);
+  const { result } = apply(current, parsed, runId, Number(row.o_now_ms));
+  return agreed(context, parsed.key, row, result);
+}
+
+/**
  * A refresh (`coordination_refresh`), one round trip.
  *
  * @param context - the store.
@@ -209,21 +237,12 @@ export async function claimOnServer(
  * @returns as {@link CoordinationStore.refresh}.
  * @throws {CoordinationError} as {@link CoordinationStore.refresh}.
  */
-export async function refreshOnServer(
+export function refreshOnServer(
   context: OperationContext,
   target: string,
   runId: string,
 ): Promise<OperationResult<'refreshed'>> {
-  const parsed = parseTarget(target);
-  const row = await context.call('refresh', [
-    parsed.key,
-    normalizeRunId(runId),
-    nowParameter(context),
-    context.historyLimit,
-  ]);
-  const current = before(context, parsed.key, row);
-  const { result } = applyRefresh(current, parsed, runId, Number(row.o_now_ms));
-  return agreed(context, parsed.key, row, result);
+  return byOwner(context, 'refresh', target, runId, applyRefresh);
 }
 
 /**
@@ -235,21 +254,12 @@ export async function refreshOnServer(
  * @returns as {@link CoordinationStore.release}.
  * @throws {CoordinationError} as {@link CoordinationStore.release}.
  */
-export async function releaseOnServer(
+export function releaseOnServer(
   context: OperationContext,
   target: string,
   runId: string,
 ): Promise<OperationResult<ReleaseStatus>> {
-  const parsed = parseTarget(target);
-  const row = await context.call('release', [
-    parsed.key,
-    normalizeRunId(runId),
-    nowParameter(context),
-    context.historyLimit,
-  ]);
-  const current = before(context, parsed.key, row);
-  const { result } = applyRelease(current, parsed, runId, Number(row.o_now_ms));
-  return agreed(context, parsed.key, row, result);
+  return byOwner(context, 'release', target, runId, applyRelease);
 }
 
 /**

@@ -47,7 +47,7 @@ export interface HashFilesOptions {
   /**
    * Below this many bytes in all, or for a single file, no worker is started
    * (a worker costs ~50 ms of CPU to start); the calling thread hashes alone.
-   * @default 67108864 (64 MiB)
+   * @default {@link POOL_THRESHOLD_BYTES} (64 MiB)
    */
   poolThresholdBytes?: number;
   /**

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { lstatSync, readdirSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { findCollisions } from './collisions.js';
@@ -169,7 +170,7 @@ function walk(
       const name = raw.toString('utf8');
       const relative = relativeDir === '' ? name : `${relativeDir}/${name}`;
       if (exclude.has(relative)) continue;
-      if (!Buffer.from(name, 'utf8').equals(raw)) {
+      if (!isUtf8(raw)) {
         // Not UTF-8: JSON and SHA256SUMS-as-text cannot name it faithfully. Listed
         // (with U+FFFD in its path) as unreadable, never read, never skipped.
         const bytesPath = Buffer.concat([Buffer.from(`${absoluteDir}/`, 'utf8'), raw]);
