@@ -32,9 +32,64 @@ function lockedRow(s: string, noRow: string): string {
          IF NOT ${s}.coordination_usable(old_row.record) THEN o_outcome := 'unusable'; RETURN; END IF;`;
 }
 
-/** The arguments of `coordination_write` after the new record and entry. */
-const writeBackArguments =
-  'old_row.fencing_token, old_row.history_seq, old_row.archived_seq, history_limit';
+/**
+ * The write every changing operation ends with, as a nested block of its
+ * function (no call of its own): the row, the new history entry (`entry`, or
+ * `NULL`), and the moves to the archive (history in batches of
+ * {@link ARCHIVE_BATCH}, exit signals beyond the limit), as version 1's client
+ * wrote them. Reads `old_row`, `target_key` and `history_limit` of the function.
+ */
+function writeBack(s: string, record: string, entry: string): string {
+  return `DECLARE
+           w_record jsonb := ${record};
+           w_entry jsonb := ${entry};
+           signals jsonb;
+           extra integer;
+           new_seq bigint := old_row.history_seq + CASE WHEN w_entry IS NULL THEN 0 ELSE 1 END;
+           move_up_to bigint := old_row.archived_seq;
+         BEGIN
+           signals := coalesce(w_record -> 'exitSignals', '[]'::jsonb);
+           extra := jsonb_array_length(signals) - history_limit;
+           IF extra > 0 THEN
+             w_record := w_record || jsonb_build_object('exitSignals', (
+               SELECT jsonb_agg(signal.value ORDER BY signal.position)
+                 FROM jsonb_array_elements(signals) WITH ORDINALITY AS signal(value, position)
+                WHERE signal.position > extra));
+           ELSIF NOT w_record ? 'exitSignals' THEN
+             w_record := w_record || jsonb_build_object('exitSignals', signals);
+           END IF;
+           IF new_seq - history_limit - old_row.archived_seq >= ${ARCHIVE_BATCH} THEN
+             move_up_to := least(new_seq - history_limit, old_row.history_seq);
+           END IF;
+           UPDATE ${s}.coordination_targets
+              SET record = w_record,
+                  active_run_id = w_record -> 'activeRun' ->> 'runId',
+                  fencing_token = greatest(old_row.fencing_token,
+                    coalesce((w_record -> 'activeRun' ->> 'fencingToken')::bigint, 0),
+                    coalesce((w_entry ->> 'fencingToken')::bigint, 0)),
+                  history_seq = new_seq, archived_seq = move_up_to,
+                  updated_at = clock_timestamp()
+            WHERE target = target_key;
+           IF w_entry IS NOT NULL THEN
+             INSERT INTO ${s}.coordination_history (target, seq, entry)
+             VALUES (target_key, new_seq, w_entry);
+           END IF;
+           IF move_up_to > old_row.archived_seq THEN
+             WITH moved AS (
+               DELETE FROM ${s}.coordination_history
+                WHERE target = target_key AND seq > old_row.archived_seq AND seq <= move_up_to
+               RETURNING seq, entry)
+             INSERT INTO ${s}.coordination_archive (target, kind, seq, entry)
+             SELECT target_key, 'history', moved.seq, moved.entry FROM moved ORDER BY moved.seq;
+           END IF;
+           IF extra > 0 THEN
+             INSERT INTO ${s}.coordination_archive (target, kind, entry)
+             SELECT target_key, 'exitSignal', signal.value
+               FROM jsonb_array_elements(signals) WITH ORDINALITY AS signal(value, position)
+              WHERE signal.position <= extra ORDER BY signal.position;
+           END IF;
+         END;`;
+}
 
 /**
  * The statements of migration version 2: the functions of one-round-trip
@@ -93,6 +148,7 @@ export function coordinationFunctions(s: string): string[] {
          active jsonb := doc -> 'activeRun';
          previous jsonb := doc -> 'previousRun';
          signal jsonb;
+         position integer;
        BEGIN
          IF NOT coalesce(${s}.coordination_is(doc, 'object')
              AND doc -> 'schemaVersion' IN ('1', '2')
@@ -120,7 +176,8 @@ export function coordinationFunctions(s: string): string[] {
          END IF;
          IF doc ? 'exitSignals' THEN
            IF NOT ${s}.coordination_is(doc -> 'exitSignals', 'array') THEN RETURN false; END IF;
-           FOR signal IN SELECT value FROM jsonb_array_elements(doc -> 'exitSignals') LOOP
+           FOR position IN 0 .. jsonb_array_length(doc -> 'exitSignals') - 1 LOOP
+             signal := doc -> 'exitSignals' -> position;
              IF NOT coalesce(${s}.coordination_is(signal, 'object')
                  AND ${s}.coordination_is(signal -> 'runId', 'string')
                  AND ${s}.coordination_text_or_null(signal, 'at')
@@ -175,56 +232,6 @@ export function coordinationFunctions(s: string): string[] {
            IF judged_dead THEN RETURN 'claimed_dead_owner'; END IF;
          END IF;
          RETURN CASE WHEN takeover THEN 'taken_over' ELSE 'active_run_exists' END;
-       END $$`,
-    // The write every changing operation ends with: the row, the new history
-    // entry, and the moves to the archive (history in batches, exit signals
-    // beyond the limit), as version 1's client wrote them.
-    `CREATE FUNCTION ${s}.coordination_write(target_key text, new_record jsonb, new_entry jsonb,
-         old_token bigint, old_history_seq bigint, old_archived_seq bigint, history_limit integer)
-       RETURNS void LANGUAGE plpgsql VOLATILE AS $$
-       DECLARE
-         signals jsonb := coalesce(new_record -> 'exitSignals', '[]'::jsonb);
-         extra integer := jsonb_array_length(signals) - history_limit;
-         new_seq bigint := old_history_seq + CASE WHEN new_entry IS NULL THEN 0 ELSE 1 END;
-         move_up_to bigint := old_archived_seq;
-       BEGIN
-         IF extra > 0 THEN
-           new_record := new_record || jsonb_build_object('exitSignals', (
-             SELECT jsonb_agg(signal.value ORDER BY signal.position)
-               FROM jsonb_array_elements(signals) WITH ORDINALITY AS signal(value, position)
-              WHERE signal.position > extra));
-         ELSIF NOT new_record ? 'exitSignals' THEN
-           new_record := new_record || jsonb_build_object('exitSignals', signals);
-         END IF;
-         IF new_seq - history_limit - old_archived_seq >= ${ARCHIVE_BATCH} THEN
-           move_up_to := least(new_seq - history_limit, old_history_seq);
-         END IF;
-         UPDATE ${s}.coordination_targets
-            SET record = new_record,
-                active_run_id = new_record -> 'activeRun' ->> 'runId',
-                fencing_token = greatest(old_token,
-                  coalesce((new_record -> 'activeRun' ->> 'fencingToken')::bigint, 0),
-                  coalesce((new_entry ->> 'fencingToken')::bigint, 0)),
-                history_seq = new_seq, archived_seq = move_up_to,
-                updated_at = clock_timestamp()
-          WHERE target = target_key;
-         IF new_entry IS NOT NULL THEN
-           INSERT INTO ${s}.coordination_history (target, seq, entry) VALUES (target_key, new_seq, new_entry);
-         END IF;
-         IF move_up_to > old_archived_seq THEN
-           WITH moved AS (
-             DELETE FROM ${s}.coordination_history
-              WHERE target = target_key AND seq > old_archived_seq AND seq <= move_up_to
-             RETURNING seq, entry)
-           INSERT INTO ${s}.coordination_archive (target, kind, seq, entry)
-           SELECT target_key, 'history', moved.seq, moved.entry FROM moved ORDER BY moved.seq;
-         END IF;
-         IF extra > 0 THEN
-           INSERT INTO ${s}.coordination_archive (target, kind, entry)
-           SELECT target_key, 'exitSignal', signal.value
-             FROM jsonb_array_elements(signals) WITH ORDINALITY AS signal(value, position)
-            WHERE signal.position <= extra ORDER BY signal.position;
-         END IF;
        END $$`,
     // claim (applyClaim). A conflict is answered from a plain read, without
     // the row lock (it writes nothing); anything else locks the row (creating
@@ -301,7 +308,7 @@ export function coordinationFunctions(s: string): string[] {
                jsonb_build_object('runId', active -> 'runId', 'replacedAt', at_time, 'replacedByRunId', run_id));
            END IF;
          END IF;
-         PERFORM ${s}.coordination_write(target_key, new_record, new_entry, ${writeBackArguments});
+         ${writeBack(s, 'new_record', 'new_entry')}
        END $$`,
     // refresh (applyRefresh): the heartbeat, no history entry.
     `CREATE FUNCTION ${s}.coordination_refresh(target_key text, run_id text, now_given bigint,
@@ -318,10 +325,12 @@ export function coordinationFunctions(s: string): string[] {
            o_outcome := 'ownership_lost'; RETURN;
          END IF;
          o_outcome := 'refreshed';
-         PERFORM ${s}.coordination_write(target_key,
-           old_row.record || jsonb_build_object('activeRun', old_row.record -> 'activeRun'
-             || jsonb_build_object('updatedAt', ${s}.coordination_iso(o_now_ms))),
-           NULL, ${writeBackArguments});
+         ${writeBack(
+           s,
+           `old_row.record || jsonb_build_object('activeRun', old_row.record -> 'activeRun'
+             || jsonb_build_object('updatedAt', ${s}.coordination_iso(o_now_ms)))`,
+           'NULL',
+         )}
        END $$`,
     // release (applyRelease).
     `CREATE FUNCTION ${s}.coordination_release(target_key text, run_id text, now_given bigint,
@@ -342,10 +351,12 @@ export function coordinationFunctions(s: string): string[] {
          IF active ? 'fencingToken' THEN
            new_entry := new_entry || jsonb_build_object('fencingToken', active -> 'fencingToken');
          END IF;
-         PERFORM ${s}.coordination_write(target_key,
-           old_row.record || jsonb_build_object('activeRun', NULL, 'previousRun',
-             jsonb_build_object('runId', run_id, 'replacedAt', at_time, 'replacedByRunId', NULL)),
-           new_entry, ${writeBackArguments});
+         ${writeBack(
+           s,
+           `old_row.record || jsonb_build_object('activeRun', NULL, 'previousRun',
+             jsonb_build_object('runId', run_id, 'replacedAt', at_time, 'replacedByRunId', NULL))`,
+           'new_entry',
+         )}
        END $$`,
     // recordExitSignal (applyExitSignal); the reason comes trimmed and cut by the client.
     `CREATE FUNCTION ${s}.coordination_exit_signal(target_key text, run_id text, reason text,
@@ -359,11 +370,13 @@ export function coordinationFunctions(s: string): string[] {
            o_outcome := 'ownership_lost'; RETURN;
          END IF;
          o_outcome := 'exit_signal_recorded';
-         PERFORM ${s}.coordination_write(target_key,
-           old_row.record || jsonb_build_object('exitSignals',
+         ${writeBack(
+           s,
+           `old_row.record || jsonb_build_object('exitSignals',
              coalesce(old_row.record -> 'exitSignals', '[]'::jsonb) || jsonb_build_array(jsonb_build_object(
-               'runId', run_id, 'at', ${s}.coordination_iso(o_now_ms), 'reason', reason))),
-           NULL, ${writeBackArguments});
+               'runId', run_id, 'at', ${s}.coordination_iso(o_now_ms), 'reason', reason)))`,
+           'NULL',
+         )}
        END $$`,
   ];
 }
