@@ -1,6 +1,5 @@
 import { isUtf8 } from 'node:buffer';
 import { lstatSync, readdirSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
 import { findCollisions } from './collisions.js';
 import { EvidenceError } from './errors.js';
 import { type HashOutcome, hashWithRetriesSync } from './hash-file.js';
@@ -71,10 +70,18 @@ export function compareUtf8(a: string, b: string): number {
  * @returns A new sorted array.
  */
 export function sortEntries<T extends { path: string }>(entries: T[]): T[] {
+  // Below U+D800, UTF-16 code units sort as UTF-8 bytes do: plain string
+  // comparison gives the same order without encoding a key per entry.
+  if (!entries.some((entry) => SURROGATE_OR_ABOVE.test(entry.path))) {
+    return [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
   const keyed = entries.map((entry) => ({ entry, key: Buffer.from(entry.path, 'utf8') }));
   keyed.sort((a, b) => Buffer.compare(a.key, b.key));
   return keyed.map((item) => item.entry);
 }
+
+/** Code units whose UTF-16 order differs from their UTF-8 order (surrogates sort below U+E000–U+FFFF). */
+const SURROGATE_OR_ABOVE = /[\uD800-\uFFFF]/;
 
 /** A regular file the walk found, still to be hashed. */
 interface PendingFile {
@@ -190,7 +197,10 @@ function walk(
         entries.push({ path: relative, type, exec: false, size: 0, status: 'unreadable' });
         continue;
       }
-      const absolute = join(absoluteDir, name);
+      // The directory is absolute and normalised (only `/` ends in one), and a name holds no `/`.
+      const absolute = absoluteDir.endsWith('/')
+        ? `${absoluteDir}${name}`
+        : `${absoluteDir}/${name}`;
       let stat: Stats;
       try {
         stat = lstatSync(absolute);
