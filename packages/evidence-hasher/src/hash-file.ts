@@ -162,6 +162,8 @@ export function* hashRetrySteps(
 /**
  * A {@link RawOutcome} as the public {@link HashOutcome} (hex digest).
  *
+ * @param raw The outcome with the digest as bytes.
+ * @returns The same outcome with `sha256` in hex.
  * @internal
  */
 export function toHashOutcome(raw: RawOutcome): HashOutcome {
