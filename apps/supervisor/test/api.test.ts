@@ -48,6 +48,11 @@ describe('the HTTP API', () => {
       ['GET', '/healthz'],
       ['GET', '/runs'],
       ['GET', '/runs/sleeper'],
+      ['GET', '/guards'],
+      ['GET', '/events'],
+      ['GET', '/'],
+      ['GET', '/dashboard.js'],
+      ['GET', '/dashboard.css'],
       ['POST', '/runs/sleeper/stop'],
       ['POST', '/runs/sleeper/restart'],
       ['POST', '/stop'],
@@ -117,5 +122,45 @@ describe('the HTTP API', () => {
     );
     expect(after.runId).not.toBe(before.runId);
     expect(alive(before.pid!)).toBe(false);
+  });
+
+  it('the dashboard takes ?token= once, then an HttpOnly SameSite=Strict cookie; a wrong token or a foreign Origin changes nothing', async () => {
+    const { api, token } = await startOn('0.0.0.0:0');
+    const port = new URL(api.url).port;
+    const wrong = await fetch(`${api.url}/?token=nope`, { redirect: 'manual' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('set-cookie')).toBeNull();
+    const login = await fetch(`${api.url}/?token=${encodeURIComponent(token)}`, {
+      redirect: 'manual',
+    });
+    expect(login.status).toBe(303);
+    expect(login.headers.get('location')).toBe('/');
+    const cookie = login.headers.get('set-cookie')!;
+    expect(cookie).toBe(`runwarden-supervisor-${port}=${token}; Path=/; HttpOnly; SameSite=Strict`);
+    const jar = { cookie: cookie.split(';')[0]! };
+    const page = await fetch(`${api.url}/`, { headers: jar });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const html = await page.text();
+    expect(html).toContain('<body data-control="yes">');
+    expect((await fetch(`${api.url}/guards`, { headers: jar })).status).toBe(200);
+    const script = await fetch(`${api.url}/dashboard.js`, { headers: jar });
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await script.text()).toContain('new EventSource');
+
+    const pid = supervisor!.loops()[0]!.pid!;
+    const foreign = await fetch(`${api.url}/runs/sleeper/stop`, {
+      method: 'POST',
+      headers: { ...jar, origin: 'http://evil.example' },
+    });
+    expect(foreign.status).toBe(403);
+    expect(supervisor!.loops()[0]!.state).toBe('running');
+    expect(alive(pid)).toBe(true);
+    const own = await fetch(`${api.url}/runs/sleeper/stop`, {
+      method: 'POST',
+      headers: { ...jar, origin: `http://${new URL(api.url).host}` },
+    });
+    expect(own.status).toBe(200);
+    expect(alive(pid)).toBe(false);
   });
 });
