@@ -36,8 +36,8 @@ export const SUPERVISOR_DEFAULTS = Object.freeze({
   healthStallMs: 3000,
   /** Events `GET /events` holds for clients that reconnect with `Last-Event-ID`. */
   eventsHeld: 4096,
-  /** Events that may wait for one slow SSE client before it is dropped (it reconnects and resumes). */
-  sseQueueMax: 1024,
+  /** Bytes that may wait for one slow SSE client before it is dropped (it reconnects and resumes; 1 MB). */
+  sseBufferMaxBytes: 1024 * 1024,
   /** A comment line to each SSE client this often, so proxies keep the stream open (15 s). */
   sseKeepAliveMs: 15_000,
   /** The `retry:` an SSE client is told: reconnect after 1 s. */

@@ -17,12 +17,7 @@ import type { LoopContext, LoopStatus } from './loop-status.js';
 import { decideRestart, type RestartLedger } from './restart-policy.js';
 import { runPredicate, writeRunEvidence } from './run-evidence.js';
 import { runOptions } from './run-options.js';
-import {
-  ensurePrivateDir,
-  type LoopState,
-  readLoopState,
-  writeLoopState,
-} from './state.js';
+import { ensurePrivateDir, type LoopState, readLoopState, writeLoopState } from './state.js';
 import { claimTarget, type TargetLease } from './target-lease.js';
 
 export type { LoopContext, LoopStatus } from './loop-status.js';

@@ -96,6 +96,8 @@ export function dashboardClient(settings: DashboardSettings): void {
 
   const renderLoops = () => {
     const body = byId('loops-body');
+    // A table from the last answer is shown as such: it may no longer be true.
+    byId('loops').classList.toggle('stale', everAnswered && !answering);
     for (const loop of loops) {
       const lastOutput = loop.lastOutputAt
         ? `${span(now() - Date.parse(loop.lastOutputAt))} ago`
@@ -131,7 +133,7 @@ export function dashboardClient(settings: DashboardSettings): void {
         last.append(button);
       }
       const stoppable = !['stopped', 'done', 'stopping'].includes(loop.state);
-      button.disabled = !control || !stoppable || button.dataset.busy === 'yes';
+      button.disabled = !control || !stoppable || !answering || button.dataset.busy === 'yes';
       button.title = control
         ? `POST /runs/${loop.name}/stop`
         : 'read-only: open the URL with ?token=';

@@ -72,6 +72,7 @@ h2 { font-size: 1rem; margin: 1.2rem 0 0.4rem; }
 .connection.live { background: #1a7f3722; color: #1a7f37; }
 .connection.down { background: #cf222e; color: #fff; font-weight: bold; }
 table { border-collapse: collapse; width: 100%; }
+table.stale { opacity: 0.45; }
 th, td { text-align: left; padding: 0.2rem 0.6rem; border-bottom: 1px solid #8882; vertical-align: top; }
 th { font-weight: 600; color: #888; }
 td:nth-child(2) { font-weight: 600; }
