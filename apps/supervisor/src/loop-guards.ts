@@ -127,31 +127,47 @@ function stalled(witness: LoopWitness, nowMs: number): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether a held lock is still ours, from the handle's signal and a real
+ * read of the file (lock-core's own heartbeat looks only every third of its
+ * stale window): its nonce must be the handle's.
+ *
+ * @param path - the lock file.
+ * @param lock - the handle.
+ * @returns `undefined` when it is ours, else what happened to it.
+ */
+export function lockLoss(
+  path: string,
+  lock: LockHandle,
+): { effective: string; why: string } | undefined {
+  if (lock.signal.aborted) return { effective: 'lost', why: (lock.signal.reason as Error).message };
+  let current: ReturnType<typeof readLockFile>;
+  try {
+    current = readLockFile(path);
+  } catch (error) {
+    return { effective: 'unreadable', why: (error as Error).message };
+  }
+  if (!current) return { effective: 'lost', why: `${path} was removed` };
+  if (current.content.kind !== 'record' || current.content.record.nonce !== lock.nonce) {
+    const holder =
+      current.content.kind === 'record' ? ` by pid ${current.content.record.holder.pid}` : '';
+    return { effective: 'lost', why: `${path} was replaced${holder}` };
+  }
+  return undefined;
+}
+
 /** The run lock's effective value: `RUN.lock` when this run holds it, else what holds it. */
 function lockEffect(input: LoopGuardInput): { effective: string; reason: string } {
   const { live, lockPath } = input;
   if (live) {
-    if (live.lock.signal.aborted)
-      return { effective: 'lost', reason: (live.lock.signal.reason as Error).message };
-    let current: ReturnType<typeof readLockFile>;
-    try {
-      current = readLockFile(lockPath);
-    } catch (error) {
-      return { effective: 'unreadable', reason: (error as Error).message };
-    }
-    if (!current)
+    const loss = lockLoss(lockPath, live.lock);
+    if (loss)
       return {
-        effective: 'lost',
-        reason: `${lockPath} was removed while run ${live.runId} holds it`,
+        effective: loss.effective,
+        reason: live.lock.signal.aborted
+          ? loss.why
+          : `${loss.why} while run ${live.runId} holds it`,
       };
-    if (current.content.kind !== 'record' || current.content.record.nonce !== live.lock.nonce) {
-      const holder =
-        current.content.kind === 'record' ? ` by pid ${current.content.record.holder.pid}` : '';
-      return {
-        effective: 'lost',
-        reason: `${lockPath} was replaced${holder} while run ${live.runId} holds it`,
-      };
-    }
     return {
       effective: 'RUN.lock',
       reason: `held by run ${live.runId} (fencing token ${live.lock.fencingToken})`,

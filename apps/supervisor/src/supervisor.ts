@@ -14,6 +14,7 @@ import { SupervisorError } from './errors.js';
 import { EventFeed } from './event-feed.js';
 import { type GuardRow, judgeDoneWatcher } from './guards.js';
 import { LoopRunner, type LoopStatus } from './loop.js';
+import { lockLoss } from './loop-guards.js';
 import { ensurePrivateDir, type StatePaths, statePaths, writePrivateFile } from './state.js';
 import { type SupervisorEvent, SupervisorJournal } from './supervisor-journal.js';
 
@@ -301,8 +302,8 @@ export class Supervisor implements SupervisorControl {
   /** {@inheritDoc SupervisorControl.health} */
   health(): { ok: boolean; detail: string; lastTickAgoMs: number } {
     const lastTickAgoMs = Math.round(performance.now() - this.lastTick);
-    if (this.lock.signal.aborted)
-      return { ok: false, detail: 'SUPERVISOR.lock was lost', lastTickAgoMs };
+    const loss = lockLoss(this.paths.supervisorLock, this.lock);
+    if (loss) return { ok: false, detail: `SUPERVISOR.lock was lost: ${loss.why}`, lastTickAgoMs };
     if (lastTickAgoMs > SUPERVISOR_DEFAULTS.healthStallMs + 1000)
       return { ok: false, detail: `the event loop stalled for ${lastTickAgoMs} ms`, lastTickAgoMs };
     if (this.finishing) return { ok: false, detail: 'stopping', lastTickAgoMs };

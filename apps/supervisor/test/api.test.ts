@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,4 +163,21 @@ describe('the HTTP API', () => {
     expect(own.status).toBe(200);
     expect(alive(pid)).toBe(false);
   });
+
+  it('GET /healthz is 503 as soon as SUPERVISOR.lock is lost, and the supervisor then stops (exit 5)', async () => {
+    const { api, paths } = await startOn('127.0.0.1:0');
+    expect((await call(`${api.url}/healthz`, 'GET')).status).toBe(200);
+    unlinkSync(paths.supervisorLock);
+    const health = await call(`${api.url}/healthz`, 'GET');
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({
+      ok: false,
+      healthy: false,
+      detail: `SUPERVISOR.lock was lost: ${paths.supervisorLock} was removed`,
+    });
+    // lock-core's heartbeat (a third of the 60 s stale window) finds it too; the supervisor stops.
+    const outcome = await supervisor!.finished;
+    expect(outcome).toMatchObject({ reason: 'LOCK_HELD', exitCode: 5 });
+    expect(outcome.loops[0]!.state).toBe('stopped');
+  }, 40_000);
 });
