@@ -6,6 +6,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { POSTGRES_SCHEMA_VERSION } from '@runwarden/coordination-state';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   findPostgresBinaries,
@@ -336,9 +337,15 @@ describe.skipIf(skipPostgres)(
 
     it('migrates, then claims and lists through the database, with the URL from the environment', async () => {
       const migrate = await runwarden(['db', 'migrate', '--database-url', url, '--json']);
-      expect(json(migrate.stdout)).toMatchObject({ ok: true, schema: 'runwarden', version: 1 });
+      expect(json(migrate.stdout)).toMatchObject({
+        ok: true,
+        schema: 'runwarden',
+        version: POSTGRES_SCHEMA_VERSION,
+      });
       const again = await runwarden(['db', 'migrate'], { RUNWARDEN_DATABASE_URL: url });
-      expect(again.stderr).toContain('schema runwarden is up to date (version 1)');
+      expect(again.stderr).toContain(
+        `schema runwarden is up to date (version ${POSTGRES_SCHEMA_VERSION})`,
+      );
       const claim = await runwarden(
         ['claim', 'acme/widgets#5', '--run-id', 'pg-run', '--store', 'postgres'],
         {

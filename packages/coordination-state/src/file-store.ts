@@ -17,7 +17,9 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { type LockHandle, LockHeldError, tryAcquire } from '@runwarden/lock-core';
 import { captureIdentity, type ProcessIdentity, verifyIdentity } from '@runwarden/process-identity';
 import writeFileAtomic from 'write-file-atomic';
+import { CommitmentOperations } from './commitment-store.js';
 import { CoordinationError } from './errors.js';
+import { COMMITMENTS_DIRECTORY, FileCommitments } from './file-commitments.js';
 import {
   applyClaim,
   applyExitSignal,
@@ -85,7 +87,7 @@ const MAX_RETRY_MS = 25;
  * const claim = await store.claim('acme/widgets#12', { runId: 'run-1', owner: captureIdentity() ?? undefined });
  * ```
  */
-export class FileStore implements CoordinationStore {
+export class FileStore extends CommitmentOperations implements CoordinationStore {
   /** The coordination directory, absolute. */
   readonly directory: string;
   private readonly now: () => number;
@@ -99,6 +101,7 @@ export class FileStore implements CoordinationStore {
    * @throws {CoordinationError} `ERR_INVALID_OPTION` for a history limit that is not a positive integer.
    */
   constructor(options: FileStoreOptions) {
+    super();
     this.directory = resolve(options.directory);
     this.now = options.now ?? Date.now;
     this.lockWaitMs = options.lockWaitMs ?? 30_000;
@@ -344,6 +347,8 @@ export class FileStore implements CoordinationStore {
   /** {@inheritDoc CoordinationStore.list} */
   async list(): Promise<ListedTarget[]> {
     const found: ListedTarget[] = [];
+    // Files directly in commitments/ are topics' commitments, never targets (those are other/*.json or three deep).
+    const commitments = join(this.directory, COMMITMENTS_DIRECTORY);
     const walk = (directory: string) => {
       let names: string[];
       try {
@@ -355,7 +360,7 @@ export class FileStore implements CoordinationStore {
         const path = join(directory, name);
         const stat = lstatSync(path);
         if (stat.isDirectory()) walk(path);
-        else if (stat.isFile() && name.endsWith('.json')) {
+        else if (stat.isFile() && name.endsWith('.json') && directory !== commitments) {
           const record = this.read(path);
           if (record)
             found.push({
@@ -389,6 +394,25 @@ export class FileStore implements CoordinationStore {
 
   /** Nothing to free: the file store holds no open resources between operations. */
   async close(): Promise<void> {}
+
+  private commitmentFiles: FileCommitments | undefined;
+
+  /** The commitments' backend, `<directory>/commitments/` ({@link FileCommitments}), with this store's file primitives. */
+  protected commitmentBackend(): FileCommitments {
+    this.commitmentFiles ??= new FileCommitments({
+      directory: this.directory,
+      now: this.now,
+      lockWaitMs: this.lockWaitMs,
+      io: {
+        read: readPrivateFile,
+        write: (path, body) => {
+          writeFileAtomic.sync(path, body, { mode: 0o600, fsync: true });
+          syncDirectory(dirname(path));
+        },
+      },
+    });
+    return this.commitmentFiles;
+  }
 }
 
 function archivePath(recordPath: string): string {

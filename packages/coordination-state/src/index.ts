@@ -1,4 +1,24 @@
+export type { CommitmentStore } from './commitment-store.js';
+export {
+  CLOSED_COMMITMENTS_KEPT,
+  type CloseCommitmentResult,
+  COMMITMENTS_SCHEMA_VERSION,
+  type Commitment,
+  type CommitmentEvidence,
+  type CommitmentFilter,
+  type CommitmentState,
+  commitmentEvidenceSchema,
+  commitmentSchema,
+  commitmentStates,
+  DEFAULT_COMMITMENT_CAP,
+  DEFAULT_COMMITMENT_EXPIRY_MS,
+  type RecordCommitmentInput,
+  type RecordCommitmentResult,
+  type TopicCommitments,
+  topicCommitmentsSchema,
+} from './commitments.js';
 export { CoordinationError, type CoordinationErrorCode } from './errors.js';
+export { COMMITMENTS_DIRECTORY } from './file-commitments.js';
 export { FileStore, type FileStoreOptions } from './file-store.js';
 export {
   applyClaim,
@@ -25,6 +45,7 @@ export {
   type OwnershipStatus,
   type ReleaseStatus,
 } from './operations.js';
+export { commitmentsMigration } from './postgres-commitments.js';
 export {
   DEFAULT_POSTGRES_SCHEMA,
   POSTGRES_SCHEMA_VERSION,

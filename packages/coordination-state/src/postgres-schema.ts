@@ -1,10 +1,11 @@
 import { CoordinationError } from './errors.js';
+import { commitmentsMigration } from './postgres-commitments.js';
 
 /** The schema PostgreSQL tables live in unless another is given. */
 export const DEFAULT_POSTGRES_SCHEMA = 'runwarden';
 
 /** The newest migration this version of the package knows. */
-export const POSTGRES_SCHEMA_VERSION = 1;
+export const POSTGRES_SCHEMA_VERSION = 2;
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -31,7 +32,7 @@ export function quoteSchema(schema: string): string {
  * its history, the active run id, the highest fencing token, the history
  * sequence), the recent history (`coordination_history`, one row per entry),
  * and the archive (`coordination_archive`) that older history entries and exit
- * signals move to.
+ * signals move to. Version 2: the `commitments` table ({@link commitmentsMigration}).
  *
  * @param schema - the schema name (validated by {@link quoteSchema}).
  * @returns the migrations, oldest first.
@@ -69,5 +70,6 @@ export function postgresMigrations(schema: string): { version: number; statement
         `CREATE INDEX coordination_archive_target ON ${s}.coordination_archive (target, id)`,
       ],
     },
+    { version: 2, statements: commitmentsMigration(s) },
   ];
 }

@@ -1,5 +1,6 @@
 import { verifyIdentity } from '@runwarden/process-identity';
 import type { Pool, PoolClient, QueryResult } from 'pg';
+import { CommitmentOperations } from './commitment-store.js';
 import { CoordinationError } from './errors.js';
 import {
   applyClaim,
@@ -18,6 +19,7 @@ import {
   type OwnershipStatus,
   type ReleaseStatus,
 } from './operations.js';
+import { PostgresCommitments } from './postgres-commitments.js';
 import {
   DEFAULT_POSTGRES_SCHEMA,
   POSTGRES_SCHEMA_VERSION,
@@ -126,7 +128,7 @@ async function rollback(client: PoolClient): Promise<Error | undefined> {
  * await store.close();
  * ```
  */
-export class PostgresStore implements CoordinationStore {
+export class PostgresStore extends CommitmentOperations implements CoordinationStore {
   /** The schema the tables live in. */
   readonly schema: string;
   private readonly quoted: string;
@@ -144,6 +146,7 @@ export class PostgresStore implements CoordinationStore {
    * @throws {CoordinationError} `ERR_INVALID_OPTION` when there is neither a URL nor a pool, or an option is out of range.
    */
   constructor(options: PostgresStoreOptions = {}) {
+    super();
     this.options = options;
     this.schema = options.schema ?? DEFAULT_POSTGRES_SCHEMA;
     this.quoted = quoteSchema(this.schema);
@@ -576,6 +579,19 @@ export class PostgresStore implements CoordinationStore {
     if (!this.ownsPool || !this.poolPromise) return;
     const pool = await this.poolPromise;
     await pool.end();
+  }
+
+  private commitmentRows: PostgresCommitments | undefined;
+
+  /** The commitments' backend, the `commitments` table ({@link PostgresCommitments}), through this store's transactions. */
+  protected commitmentBackend(): PostgresCommitments {
+    this.commitmentRows ??= new PostgresCommitments({
+      schema: this.schema,
+      quoted: this.quoted,
+      transaction: (work) => this.transaction(work),
+      now: this.options.now,
+    });
+    return this.commitmentRows;
   }
 }
 

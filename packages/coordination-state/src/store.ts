@@ -1,4 +1,5 @@
 import type { IdentityVerdict, ProcessIdentity } from '@runwarden/process-identity';
+import type { CommitmentStore } from './commitment-store.js';
 import type {
   ClaimInput,
   ClaimStatus,
@@ -51,7 +52,7 @@ export interface ListedTarget {
  * is atomic: it reads, decides with the pure functions of `operations.ts`,
  * and writes, with no other writer of the same target in between.
  */
-export interface CoordinationStore {
+export interface CoordinationStore extends CommitmentStore {
   /**
    * Claims a target for a run.
    *

@@ -8,25 +8,10 @@ import { once } from 'node:events';
 import { captureIdentity, type ProcessIdentity } from '@runwarden/process-identity';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CoordinationStore, StoreOptions } from '../src/index.js';
-import {
-  type MadeStore,
-  makeFileStore,
-  makePostgresStore,
-  postgresName,
-  postgresUrl,
-} from './stores.js';
+import { type MadeStore, storeKinds } from './stores.js';
 
 const t0 = Date.parse('2026-11-26T00:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
-
-const kinds: {
-  name: string;
-  skip: boolean;
-  make: (options: StoreOptions) => Promise<MadeStore>;
-}[] = [
-  { name: 'FileStore', skip: false, make: makeFileStore },
-  { name: postgresName('PostgresStore'), skip: !postgresUrl, make: makePostgresStore },
-];
 
 let deadOwner: ProcessIdentity;
 let me: ProcessIdentity;
@@ -37,7 +22,7 @@ beforeAll(async () => {
   deadOwner = { ...me, pid: gone.pid!, startTicks: 1, comm: 'true' };
 });
 
-for (const kind of kinds) {
+for (const kind of storeKinds) {
   describe.skipIf(kind.skip)(`${kind.name} conformance`, () => {
     let clock = t0;
     const made: MadeStore[] = [];

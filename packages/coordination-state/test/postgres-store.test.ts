@@ -2,7 +2,12 @@
 import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CoordinationError, PostgresStore } from '../src/index.js';
+import {
+  CoordinationError,
+  POSTGRES_SCHEMA_VERSION,
+  PostgresStore,
+  postgresMigrations,
+} from '../src/index.js';
 import { dropSchema, freshSchemaName, postgresName, postgresUrl } from './stores.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -74,9 +79,15 @@ describe.skipIf(!postgresUrl)(postgresName('PostgresStore'), () => {
       hint: 'Create them once with `runwarden db migrate --database-url URL`.',
     });
     const results = await Promise.all([store.migrate(), store.migrate(), store.migrate()]);
-    expect(results.flatMap((result) => result.applied)).toEqual([1]);
-    expect(results.every((result) => result.version === 1)).toBe(true);
-    expect(await store.migrate()).toEqual({ applied: [], version: 1, schema: store.schema });
+    expect(results.flatMap((result) => result.applied)).toEqual(
+      postgresMigrations(store.schema).map((migration) => migration.version),
+    );
+    expect(results.every((result) => result.version === POSTGRES_SCHEMA_VERSION)).toBe(true);
+    expect(await store.migrate()).toEqual({
+      applied: [],
+      version: POSTGRES_SCHEMA_VERSION,
+      schema: store.schema,
+    });
     expect(await store.claim('queue:x', { runId: 'a' })).toMatchObject({ status: 'claimed_new' });
   });
 

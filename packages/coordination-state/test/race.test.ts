@@ -6,7 +6,6 @@
  * increase and no history entry is lost. PostgreSQL runs the same race across
  * two "machines" (8 processes each, different machine ids).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import {
   PostgresStore,
 } from '../src/index.js';
 import { dropSchema, freshSchemaName, postgresName, postgresUrl } from './stores.js';
+import { runJsonWorker } from './workers.js';
 
 const worker = join(import.meta.dirname, 'fixtures', 'race-worker.mjs');
 const TARGET = 'acme/widgets#7';
@@ -38,26 +38,8 @@ interface WorkerStats {
 let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function runWorker(settings: Record<string, unknown>): Promise<WorkerStats> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [worker, JSON.stringify(settings)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`worker exited ${code}: ${stderr}`));
-      else resolve(JSON.parse(stdout.trim().split('\n').at(-1)!) as WorkerStats);
-    });
-  });
-}
+const runWorker = (settings: Record<string, unknown>) =>
+  runJsonWorker<WorkerStats>(worker, settings);
 
 /** Replays the shared log: one owner at a time, tokens strictly increasing. */
 function checkLog(log: string): { ownerships: number } {

@@ -72,3 +72,13 @@ export async function makePostgresStore(
     },
   };
 }
+
+/** The stores every conformance suite runs against: FileStore always, PostgreSQL when a server is there. */
+export const storeKinds: {
+  name: string;
+  skip: boolean;
+  make: (options: StoreOptions) => Promise<MadeStore>;
+}[] = [
+  { name: 'FileStore', skip: false, make: makeFileStore },
+  { name: postgresName('PostgresStore'), skip: !postgresUrl, make: makePostgresStore },
+];

@@ -1,3 +1,59 @@
+export {
+  type AdvanceCommitmentsOptions,
+  type AdvanceCommitmentsResult,
+  advanceCommitments,
+  type CommitmentJournalEvent,
+  type CommitmentLedger,
+  commitmentEventOf,
+  type LedgerCommitment,
+} from './action-claims/advance.js';
+export {
+  type ActionClaimVerdict,
+  classifyActionClaim,
+  MAX_CLAIM_TEXT_CHARS,
+} from './action-claims/classify.js';
+export {
+  actionClaimKey,
+  type ClaimCommitmentInput,
+  type CommitmentInputOfOptions,
+  commitmentInputOf,
+} from './action-claims/commitment-input.js';
+export {
+  evidenceKindOf,
+  type FollowThroughCommitment,
+  type FollowThroughEvidence,
+  type FollowThroughFinding,
+  findFollowThrough,
+  GIT_EVIDENCE_LEAD_MS,
+  type ReflogEntry,
+  type TagRef,
+} from './action-claims/evidence.js';
+export {
+  DEFAULT_REFLOG_TAIL_BYTES,
+  type GitActivity,
+  parseReflog,
+  type ReadGitActivityOptions,
+  readGitActivity,
+} from './action-claims/git-activity.js';
+export { CLAIM_GATE } from './action-claims/phrases.js';
+export type {
+  ActionClaimReason,
+  ClaimReason,
+  RejectionReason,
+} from './action-claims/reasons.js';
+export {
+  type ActionClaimSubscriber,
+  type ActionClaimSubscriberOptions,
+  createActionClaimSubscriber,
+  DEFAULT_CLAIM_LINE_BYTES,
+  type HeardActionClaim,
+} from './action-claims/subscriber.js';
+export {
+  ACTION_VERBS,
+  type ActionVerb,
+  type ActionVerbEntry,
+  type EvidenceKind,
+} from './action-claims/verbs.js';
 export { type BackoffOptions, backoffDelayMs } from './backoff.js';
 export { type CheckCommandOptions, type CheckResult, runCheckCommand } from './check-command.js';
 export { WATCHDOG_DEFAULTS } from './defaults.js';

@@ -10,7 +10,9 @@ import { reasonCodes } from './reasons.js';
  * the finer ones a reader needs to tell what happened: `spawned`/`adopted`
  * (attempt 1 began), `exited` (the process ended by itself), `startup-idle`,
  * `progress-idle`, `check` (the completion check ran), `service-*`,
- * `lock-lost`, `interrupted` and `ended` (always the last line).
+ * `lock-lost`, `interrupted` and `ended` (always the last line of a run's
+ * journal). `commitment-fulfilled` / `commitment-expired` are a supervisor's:
+ * an action claim followed through, or one attention item at its deadline.
  */
 export const journalEventTypes = [
   'started',
@@ -36,6 +38,8 @@ export const journalEventTypes = [
   'completed',
   'handoff',
   'ended',
+  'commitment-fulfilled',
+  'commitment-expired',
 ] as const;
 
 /** One journal event type. */
@@ -44,6 +48,19 @@ export type JournalEventType = (typeof journalEventTypes)[number];
 const reason = z.enum(reasonCodes).nullable();
 const survivor = z.object({ pid: z.number().int(), reason: z.string() }).loose();
 const checkpoint = z.record(z.string(), z.unknown());
+/** A commitment in `commitment-*` events (see `commitmentEventOf`). */
+const commitmentFields = {
+  commitmentId: z.string(),
+  externalKey: z.string(),
+  topic: z.string(),
+  verb: z.string(),
+  object: z.string().nullable(),
+  text: z.string(),
+  claimedByRunId: z.string(),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  restatements: z.number().int().nonnegative(),
+};
 
 /** The fields of each event type beside `ts`, `runId`, `attempt`, `type` and `reason` (extra fields are kept). */
 const eventData = {
@@ -135,6 +152,11 @@ const eventData = {
     durationMs: z.number(),
     message: z.string(),
   },
+  'commitment-fulfilled': {
+    ...commitmentFields,
+    evidence: z.object({ kind: z.string(), at: z.string(), detail: z.string() }),
+  },
+  'commitment-expired': { ...commitmentFields, closeReason: z.string().nullable() },
 } satisfies Record<JournalEventType, z.ZodRawShape>;
 
 const base = {

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Bench, formatLine, type Measure, meets, round } from './harness.js';
+import { actionClaimsBench } from './measures/action-claims.js';
 import { cliBench } from './measures/cli.js';
 import { coordinationStateBench } from './measures/coordination-state.js';
 import { evidenceHasherBench } from './measures/evidence-hasher.js';
@@ -30,6 +31,7 @@ const benches: Record<string, Bench> = {
   'evidence-hasher': evidenceHasherBench,
   supervisor: supervisorBench,
   'supervisor-api': supervisorApiBench,
+  'action-claims': actionClaimsBench,
 };
 
 const { values } = parseArgs({

@@ -1,0 +1,23 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { expect, it } from 'vitest';
+
+it('runs the README’s commitments example as it is written', () => {
+  const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Commitments'));
+  const example = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+  expect(example).toBeDefined();
+  const dist = pathToFileURL(join(import.meta.dirname, '..', 'dist', 'index.js')).href;
+  const cwd = mkdtempSync(join(tmpdir(), 'coordination-readme-'));
+  try {
+    const file = join(cwd, 'example.mjs');
+    writeFileSync(file, example!.replace("'@runwarden/coordination-state'", `'${dist}'`));
+    const out = execFileSync(process.execPath, [file], { cwd, encoding: 'utf8' });
+    expect(out).toBe('opened restated 1\nfulfilled\n');
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});
