@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FileStore } from '@runwarden/coordination-state';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GuardRow } from '../src/guards.js';
 import { Supervisor } from '../src/supervisor.js';
@@ -257,6 +258,26 @@ describe('GET /guards', () => {
       lastFiredAt: expect.any(String),
     });
   }, 60_000);
+
+  it('the target lease taken from the run: the row reads the store and turns at once', async () => {
+    config();
+    const url = await startInProcess();
+    const runId = supervisor!.loops()[0]!.runId!;
+    const store = new FileStore({ directory: join(stateDir, 'coordination') });
+    expect((await store.release('owner/repo#7', runId)).ok).toBe(true);
+    const lost = await within(
+      () => fetchGuards(url),
+      (rows) => rows.find((row) => row.guard === 'target-lease')!.state === 'off-runtime-divergent',
+      performance.now(),
+      'the target lease divergent',
+    );
+    expect(lost.tookMs).toBeLessThan(10_000);
+    expect(lost.rows.find((row) => row.guard === 'target-lease')).toMatchObject({
+      configured: 'owner/repo#7',
+      effective: 'lost',
+      reason: `Target owner/repo#7 has no active runner ownership record for run ${runId}.`,
+    });
+  });
 
   it('a fatal loop: none of its guards is in force', async () => {
     writeConfig(
