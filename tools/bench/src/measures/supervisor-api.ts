@@ -1,10 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { type Bench, type Measure, median } from '../harness.js';
-import { pm2, sample, startSupervisor, stopSupervisor, until } from './supervisor.js';
+import {
+  idleEcosystem,
+  pm2,
+  sample,
+  startSupervisor,
+  stopSupervisor,
+  until,
+} from './supervisor.js';
 
 const require = createRequire(import.meta.url);
 const LOOPS = 20;
@@ -69,7 +76,7 @@ async function ours(workDir: string, requests: number) {
   ).join('\n');
   const child = startSupervisor(dir, `loops:\n${loops}\n`);
   const apiFile = join(dir, '.runtime', 'supervisor', 'api.json');
-  let close = () => undefined as void;
+  let close: () => void = () => {};
   try {
     await until(() => existsSync(apiFile), 30_000, 'the API');
     const { url } = JSON.parse(readFileSync(apiFile, 'utf8')) as { url: string };
@@ -104,15 +111,7 @@ const freePort = () =>
 /** Peer: PM2 7's own HTTP interface (`pm2 web`, its lib/HttpInterface.js) on loopback, with the same 20 apps. */
 async function peer(workDir: string, requests: number) {
   const home = mkdtempSync(join(workDir, 'pm2-api-home-'));
-  const ecosystem = join(home, 'ecosystem.config.cjs');
-  const apps = Array.from({ length: LOOPS }, (_, index) => ({
-    name: `idle-${index}`,
-    script: 'sleep',
-    args: '100000',
-    interpreter: 'none',
-    autorestart: true,
-  }));
-  writeFileSync(ecosystem, `module.exports = ${JSON.stringify({ apps })};\n`);
+  const ecosystem = idleEcosystem(home);
   let web: ChildProcess | undefined;
   try {
     await pm2(home, ['start', ecosystem]);

@@ -120,9 +120,8 @@ export const pm2 = (home: string, args: string[]) =>
     ),
   );
 
-/** Peer: the PM2 7 daemon (PM2_HOME in a temp dir) with the same 20 `sleep` apps; killed afterwards. */
-async function pm2Idle(workDir: string, seconds: number) {
-  const home = mkdtempSync(join(workDir, 'pm2-home-'));
+/** Writes a PM2 ecosystem file of the same 20 `sleep` apps in `home`; returns its path. */
+export function idleEcosystem(home: string): string {
   const ecosystem = join(home, 'ecosystem.config.cjs');
   const apps = Array.from({ length: LOOPS }, (_, index) => ({
     name: `idle-${index}`,
@@ -132,6 +131,13 @@ async function pm2Idle(workDir: string, seconds: number) {
     autorestart: true,
   }));
   writeFileSync(ecosystem, `module.exports = ${JSON.stringify({ apps })};\n`);
+  return ecosystem;
+}
+
+/** Peer: the PM2 7 daemon (PM2_HOME in a temp dir) with the same 20 `sleep` apps; killed afterwards. */
+async function pm2Idle(workDir: string, seconds: number) {
+  const home = mkdtempSync(join(workDir, 'pm2-home-'));
+  const ecosystem = idleEcosystem(home);
   try {
     await pm2(home, ['start', ecosystem]);
     const pid = Number(readFileSync(join(home, 'pm2.pid'), 'utf8'));
