@@ -95,7 +95,10 @@ export class LoopWitness {
 
 /** What {@link judgeLoopGuards} reads. */
 export interface LoopGuardInput {
+  /** The loop's config now (after a SIGHUP, the reloaded one). */
   config: LoopConfig;
+  /** The config the live run was started with, when a reload changed it since. @default config */
+  running?: LoopConfig;
   state: LoopState;
   lastReason: string | null;
   lastMessage: string | null;
@@ -205,6 +208,8 @@ export async function judgeLoopGuards(input: LoopGuardInput): Promise<GuardRow[]
   const nowMs = input.nowMs ?? Date.now();
   const configured = configuredGuards(config);
   const live = input.live !== undefined;
+  // A run keeps the settings it started with: a reloaded config applies from the next run.
+  const enforced = live && input.running ? configuredGuards(input.running) : configured;
   const stall = live ? stalled(witness, nowMs) : undefined;
   const pulse = witness.pulse;
   const watching = live && pulse?.phase === 'watching';
@@ -219,7 +224,7 @@ export async function judgeLoopGuards(input: LoopGuardInput): Promise<GuardRow[]
   const lease = input.live?.lease ? await input.live.lease.check() : undefined;
   const rows: GuardRow[] = [];
   for (const guard of LOOP_GUARDS) {
-    let effective = configured[guard];
+    let effective = enforced[guard];
     let reason = idleWhy;
     if (state === 'fatal') {
       effective = guard === 'restart-policy' ? 'gave up' : 'fatal';
@@ -255,6 +260,8 @@ export async function judgeLoopGuards(input: LoopGuardInput): Promise<GuardRow[]
         reason = `${formatDuration(Math.max(0, pulse.missionDeadlineAtMs - nowMs))} left; ${idleWhy}`;
       }
     }
+    if (effective === enforced[guard] && enforced[guard] !== configured[guard])
+      reason = `the live run keeps ${enforced[guard]} until its next run (the config was reloaded)`;
     rows.push(
       guardRow({
         loop: config.name,

@@ -133,6 +133,7 @@ export class LoopRunner {
   guards(): Promise<GuardRow[]> {
     return judgeLoopGuards({
       config: this.pending ?? this.config,
+      running: this.config,
       state: this.stateValue,
       lastReason: this.lastReason,
       lastMessage: this.lastMessage,

@@ -279,6 +279,32 @@ describe('GET /guards', () => {
     });
   });
 
+  it('a reloaded config the live run does not follow yet reads divergent until the next run', async () => {
+    config();
+    const url = await startInProcess();
+    config('idleTimeout: 45s');
+    supervisor!.reload();
+    const rows = await fetchGuards(url);
+    expect(rows.filter((row) => row.state !== 'on')).toEqual([
+      {
+        loop: 'builder',
+        guard: 'idle-timeout',
+        configured: '45s',
+        effective: '30s',
+        state: 'off-runtime-divergent',
+        reason: 'the live run keeps 30s until its next run (the config was reloaded)',
+        lastFiredAt: null,
+      },
+    ]);
+    await supervisor!.restartLoop('builder');
+    const after = await ticking(url);
+    expect(after.find((row) => row.guard === 'idle-timeout')).toMatchObject({
+      configured: '45s',
+      effective: '45s',
+      state: 'on',
+    });
+  });
+
   it('a fatal loop: none of its guards is in force', async () => {
     writeConfig(
       dir,
