@@ -7,8 +7,11 @@ import { killCommand } from './commands/kill.js';
 import { logsCommand } from './commands/logs.js';
 import { lockFailure, runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
-import { CliError } from './errors.js';
+import { formatDuration } from './durations.js';
+import { CliError, stateFailure } from './errors.js';
 import { colors, printJson } from './output.js';
+import { guardOutput } from './safe-output.js';
+import { RUN_TARGET_LEASE_MS } from './target-claim.js';
 
 const VERSION = '0.0.0';
 
@@ -48,6 +51,10 @@ export function buildProgram(exit: { code: number }): Command {
     .option(
       '--coordination-dir <dir>',
       'file store directory for --target (e.g. dev-loops .pi/runner-coordination)',
+    )
+    .option(
+      '--target-lease <dur>',
+      `lease of the --target claim, refreshed every third of it (default ${formatDuration(RUN_TARGET_LEASE_MS)})`,
     )
     .option(
       '--mission-timeout <dur>',
@@ -166,6 +173,8 @@ Example:
 
 /** Runs the CLI and returns the exit code (never throws). */
 export async function main(argv: string[] = process.argv): Promise<number> {
+  // Our own output never throws: EPIPE after `| head -1`, EIO from a closed terminal.
+  guardOutput();
   const exit = { code: 0 };
   const wantsJson = argv.includes('--json');
   try {
@@ -182,8 +191,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       if (wantsJson) printJson('USAGE', { message: raw.message.replace(/^error: /, '') });
       return EXIT_CODES.USAGE;
     }
-    const error = lockFailure(raw);
-    if (error instanceof CliError) {
+    const error = stateFailure(lockFailure(raw));
+    if (CliError.isInstance(error)) {
       if (wantsJson)
         printJson(error.reason, { message: error.message, hint: error.hint, ...error.data });
       else {

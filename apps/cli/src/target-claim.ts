@@ -1,4 +1,9 @@
-import type { CoordinationStore, OperationOk } from '@runwarden/coordination-state';
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  CoordinationError,
+  type CoordinationStore,
+  type OperationOk,
+} from '@runwarden/coordination-state';
 import { captureIdentity } from '@runwarden/process-identity';
 import { describeOwner } from './commands/coordination-output.js';
 import {
@@ -11,15 +16,36 @@ import { CliError } from './errors.js';
 /** The default lease of `runwarden run --target`, in ms; refreshed every third of it. */
 export const RUN_TARGET_LEASE_MS = 5 * 60_000;
 
+/** Why a claim was lost mid-run: another run took it over, or its store stayed unreachable. */
+export type ClaimLoss = 'taken-over' | 'store-unreachable';
+
 /** A target claimed for the length of one `runwarden run`. */
 export interface TargetClaim {
   /** The successful claim. */
   readonly claim: OperationOk<string>;
+  /** The store, for people: `file <dir>` or the PostgreSQL database `host:port/db`. */
+  readonly where: string;
+  /**
+   * Set by {@link TargetClaim.finish} when the release never reached the
+   * store (it stayed unreachable until the lease would expire): the target
+   * may look owned by this run until `until` (ISO 8601).
+   */
+  readonly stillOwned: { until: string; why: string } | undefined;
   /**
    * Ends the claim: records an exit signal (`REASON: message`) unless the run
-   * ended `OK`, then releases the target. Never throws; what failed is returned.
+   * ended `OK`, then releases the target; a release the store cannot take
+   * (unreachable) is retried until the lease would expire. Never throws; what
+   * failed is returned.
    */
   finish(reason: string, message: string | undefined): Promise<string[]>;
+}
+
+/** A store error worth retrying: the database did not answer (or dropped the connection). */
+function unreachable(error: unknown): boolean {
+  return (
+    CoordinationError.isInstance(error) &&
+    (error.code === 'ERR_DATABASE_UNREACHABLE' || error.code === 'ERR_DATABASE')
+  );
 }
 
 /**
@@ -28,7 +54,8 @@ export interface TargetClaim {
  * this machine), refreshes the lease every third of it (the heartbeat), and
  * calls `onLost` when a refresh finds that another run took the target over,
  * or when no refresh has succeeded for two thirds of the lease (the store is
- * unreachable: the lease is about to run out, so the run stops first).
+ * unreachable: the lease is about to run out, so the run stops first; the
+ * run then ends `SERVICE_FAILED`, not `LOCK_HELD`).
  *
  * @throws {CliError} `LOCK_HELD` (exit 5) when another run owns the target, or the mapped store error.
  */
@@ -36,13 +63,16 @@ export async function claimTargetForRun(options: {
   target: string;
   runId: string;
   flags: StoreFlags;
-  onLost: (message: string) => void;
+  onLost: (message: string, why: ClaimLoss) => void;
   leaseMs?: number;
 }): Promise<TargetClaim> {
   const leaseMs = options.leaseMs ?? RUN_TARGET_LEASE_MS;
   let store: CoordinationStore;
+  let where: string;
   try {
-    store = openCoordinationStore(options.flags).store;
+    const opened = openCoordinationStore(options.flags);
+    store = opened.store;
+    where = opened.database ? `the coordination database ${opened.database}` : opened.where;
   } catch (error) {
     throw coordinationFailure(error);
   }
@@ -73,14 +103,15 @@ export async function claimTargetForRun(options: {
       store
         .refresh(options.target, options.runId)
         .then((refreshed) => {
-          if (!refreshed.ok) options.onLost(refreshed.message);
+          if (!refreshed.ok) options.onLost(refreshed.message, 'taken-over');
           else lastRefreshMs = Date.now();
         })
         .catch((error: unknown) => {
           const silentMs = Date.now() - lastRefreshMs;
           if (silentMs > (leaseMs * 2) / 3) {
             options.onLost(
-              `could not refresh the lease on ${options.target} for ${Math.round(silentMs / 1000)}s (${(error as Error).message}); another run may claim it`,
+              `could not refresh the lease on ${options.target} at ${where} for ${Math.round(silentMs / 1000)}s (${(error as Error).message}); another run may claim it`,
+              'store-unreachable',
             );
           }
         });
@@ -88,27 +119,54 @@ export async function claimTargetForRun(options: {
     Math.max(1000, Math.floor(leaseMs / 3)),
   );
   timer.unref();
-  return {
+  const claim: TargetClaim = {
     claim: result,
+    where,
+    stillOwned: undefined,
     async finish(reason, message) {
       clearInterval(timer);
       const problems: string[] = [];
       try {
         if (reason !== 'OK') {
-          const signal = await store.recordExitSignal(options.target, {
-            runId: options.runId,
-            reason: message ? `${reason}: ${message}` : reason,
-          });
-          if (!signal.ok) problems.push(signal.message);
+          try {
+            const signal = await store.recordExitSignal(options.target, {
+              runId: options.runId,
+              reason: message ? `${reason}: ${message}` : reason,
+            });
+            if (!signal.ok) problems.push(signal.message);
+          } catch (error) {
+            // The release matters more: it frees the target; go on to it.
+            problems.push(`could not record the exit signal: ${(error as Error).message}`);
+          }
         }
-        const released = await store.release(options.target, options.runId);
-        if (!released.ok) problems.push(released.message);
-      } catch (error) {
-        problems.push((error as Error).message);
+        // A store that does not answer gets until the lease would expire anyway.
+        const expiresAtMs = lastRefreshMs + leaseMs;
+        for (let pauseMs = 250; ; pauseMs = Math.min(pauseMs * 2, 5000)) {
+          try {
+            const released = await store.release(options.target, options.runId);
+            if (!released.ok) problems.push(released.message);
+            break;
+          } catch (error) {
+            const leftMs = expiresAtMs - Date.now();
+            if (!unreachable(error) || leftMs <= 0) {
+              const until = new Date(expiresAtMs).toISOString();
+              (claim as { stillOwned: TargetClaim['stillOwned'] }).stillOwned = {
+                until,
+                why: (error as Error).message,
+              };
+              problems.push(
+                `could not release ${options.target} at ${where} (${(error as Error).message}); it may still look owned by run ${options.runId} until its lease expires at ${until}`,
+              );
+              break;
+            }
+            await delay(Math.min(pauseMs, leftMs));
+          }
+        }
       } finally {
         await store.close().catch(() => undefined);
       }
       return problems;
     },
   };
+  return claim;
 }

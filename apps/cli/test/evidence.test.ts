@@ -131,7 +131,7 @@ describe('runwarden evidence verify', () => {
     const result = await runwarden(['evidence', 'verify', 'artifacts/evidence']);
     expect(result.exitCode).toBe(7);
     expect(result.stderr).toBe(
-      `runwarden: INVALID_STATE: ${manifest} has schemaVersion 9; this runwarden reads version 1.\nrunwarden: Verify it with the runwarden version that wrote it.`,
+      `runwarden: INVALID_STATE: ${manifest} has schemaVersion 9; this runwarden reads versions 1 and 2.\nrunwarden: Verify it with the runwarden version that wrote it.`,
     );
     expect(readFileSync(manifest, 'utf8')).toBe('{"schemaVersion": 9}');
   });

@@ -68,9 +68,7 @@ describe('runwarden kill', () => {
     );
     expect(lines).toContainEqual(
       expect.stringMatching(
-        new RegExp(
-          `^\\s+${grandchildPid}  (killed|zombie)\\s+token\\s+node \\S*fake-agent\\.js --role gra`,
-        ),
+        new RegExp(`^\\s+${grandchildPid}  killed\\s+token\\s+node \\S*fake-agent\\.js --role gra`),
       ),
     );
     expect(result.stderr).toMatch(/run \S+: \d process\(es\) ended \(SIGKILL needed\)/);
@@ -183,7 +181,7 @@ describe('after the runwarden process itself was SIGKILLed', () => {
       expect.objectContaining({
         pid: grandchildPid,
         via: 'token',
-        reason: expect.stringMatching(/^(killed|zombie)$/),
+        reason: 'killed',
       }),
     );
     expect(alive(grandchildPid)).toBe(false);
@@ -191,5 +189,17 @@ describe('after the runwarden process itself was SIGKILLed', () => {
       (await runwarden(['status', '--state-dir', stateDir, '--json'])).stdout,
     );
     expect(after.state).toBe('free');
+    // The record closes: the journal ends INTERRUPTED (who ended it), the evidence is written.
+    expect(after.run).toMatchObject({ runId: status.runId, state: 'ended', reason: 'INTERRUPTED' });
+    expect(report.closedRecord).toMatchObject({ journal: true });
+    const runDir = join(stateDir, 'runs', status.runId);
+    const ended = readFileSync(join(runDir, 'journal.jsonl'), 'utf8').trim().split('\n').at(-1)!;
+    expect(JSON.parse(ended)).toMatchObject({
+      type: 'ended',
+      reason: 'INTERRUPTED',
+      exitCode: 130,
+      endedBy: expect.stringMatching(/^runwarden kill --force \(pid \d+/),
+    });
+    expect(existsSync(join(runDir, 'evidence', 'SHA256SUMS'))).toBe(true);
   });
 });

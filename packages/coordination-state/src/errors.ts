@@ -1,4 +1,7 @@
-const marker = Symbol.for('runwarden.coordination-state.error');
+import { hasMarker, mark } from '@runwarden/error-marker';
+
+const name = 'CoordinationError';
+const marker = `runwarden.coordination-state.error.${name}`;
 
 /**
  * Stable codes for {@link CoordinationError}:
@@ -8,6 +11,7 @@ const marker = Symbol.for('runwarden.coordination-state.error');
  * - `ERR_INVALID_OPTION`: an option out of range, e.g. a lease that is not a positive integer (exit 64);
  * - `ERR_INVALID_STATE`: a corrupt or unknown state file or row, left as it is (exit 7);
  * - `ERR_STORE_BUSY`: another writer held the target longer than `lockWaitMs` (exit 5);
+ * - `ERR_STORE_IO`: the file store's directory or a file in it cannot be read or written (EACCES, EROFS, ENOSPC, …), with the path (exit 7);
  * - `ERR_DATABASE_UNREACHABLE`: no connection to PostgreSQL within the timeout (exit 70 unless mapped);
  * - `ERR_SCHEMA_MISSING`: the PostgreSQL schema was not created (run `runwarden db migrate`);
  * - `ERR_DATABASE`: any other PostgreSQL error, with the server's error kept as `cause`.
@@ -18,6 +22,7 @@ export type CoordinationErrorCode =
   | 'ERR_INVALID_RUN_ID'
   | 'ERR_INVALID_OPTION'
   | 'ERR_STORE_BUSY'
+  | 'ERR_STORE_IO'
   | 'ERR_DATABASE_UNREACHABLE'
   | 'ERR_SCHEMA_MISSING'
   | 'ERR_DATABASE';
@@ -29,7 +34,7 @@ export type CoordinationErrorCode =
  * errors: they are results with `ok: false`, as in dev-loops.
  */
 export class CoordinationError extends Error {
-  override readonly name = 'CoordinationError';
+  override readonly name = name;
   /** The stable code; see {@link CoordinationErrorCode}. */
   readonly code: CoordinationErrorCode;
   /** What to do next, for people. */
@@ -48,7 +53,7 @@ export class CoordinationError extends Error {
     options: { cause?: unknown; hint?: string; path?: string } = {},
   ) {
     super(message, { cause: options.cause });
-    Object.defineProperty(this, marker, { value: true });
+    mark(this, marker); // used in isInstance
     this.code = code;
     this.hint = options.hint;
     this.path = options.path;
@@ -62,6 +67,6 @@ export class CoordinationError extends Error {
    * @returns whether it is a {@link CoordinationError}.
    */
   static isInstance(error: unknown): error is CoordinationError {
-    return typeof error === 'object' && error !== null && marker in error;
+    return hasMarker(error, marker);
   }
 }

@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LockHeldError, withLock } from '@runwarden/lock-core';
 import type {
@@ -28,6 +28,8 @@ export interface StateFileIo {
   read(path: string): string | null;
   /** Replaces a file atomically (temp file, fsync, rename, directory fsync), mode 0600. */
   write(path: string, body: string): void;
+  /** Creates a directory of the store (0700, component by component, never through a symlink). */
+  ensureDirectory(path: string): void;
 }
 
 /** Options for {@link FileCommitments}. */
@@ -137,16 +139,7 @@ export class FileCommitments implements CommitmentBackend {
   }
 
   private ensureDirectory(): void {
-    mkdirSync(this.directory, { recursive: true, mode: 0o700 });
-    for (const directory of [this.options.directory, this.directory]) {
-      if (!lstatSync(directory).isDirectory()) {
-        throw new CoordinationError(
-          'ERR_INVALID_STATE',
-          `${directory} is not a directory; a symlink is never followed into state.`,
-          { path: directory, hint: 'Point the coordination directory at a real directory.' },
-        );
-      }
-    }
+    this.options.io.ensureDirectory(this.directory);
   }
 
   private select(topics: Map<string, Commitment[]>, selection: CommitmentSelection): Commitment[] {

@@ -5,17 +5,21 @@ import {
   fstatSync,
   fsyncSync,
   lstatSync,
-  mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
   readSync,
   watch,
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { type LockHandle, LockHeldError, tryAcquire } from '@runwarden/lock-core';
+import { LockError, type LockHandle, LockHeldError, tryAcquire } from '@runwarden/lock-core';
 import { captureIdentity, type ProcessIdentity, verifyIdentity } from '@runwarden/process-identity';
+import {
+  ensurePrivateDirectory,
+  errnoOf,
+  readRegularFile,
+  StatePathError,
+} from '@runwarden/safe-fs';
 import writeFileAtomic from 'write-file-atomic';
 import { CommitmentOperations } from './commitment-store.js';
 import { CoordinationError } from './errors.js';
@@ -68,6 +72,24 @@ export interface FileStoreOptions extends StoreOptions {
 }
 
 const LOCK_RUNNER_TOKEN = 'runwarden-coordination';
+
+/** The most bytes read from a record file: 200 history entries are about 60 KB. */
+export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
+/** The most bytes read from an archive (`*.archive.jsonl`). */
+export const MAX_ARCHIVE_BYTES = 256 * 1024 * 1024;
+/** The longest file name a file system takes (NAME_MAX on Linux, macOS and Windows), in bytes. */
+export const NAME_MAX_BYTES = 255;
+/**
+ * The bytes runwarden adds to a record's file name for the files beside it:
+ * the longest is the takeover claim of its lock,
+ * `<name>.lock.claim.<32 hex>.<up to 10 digits>` (55 bytes).
+ */
+export const DERIVED_NAME_BYTES = 55;
+/**
+ * The most bytes a target's record file name (`<encoded key>.json`) may have
+ * in the file store: {@link NAME_MAX_BYTES} less {@link DERIVED_NAME_BYTES}, 200.
+ */
+export const MAX_RECORD_NAME_BYTES = NAME_MAX_BYTES - DERIVED_NAME_BYTES;
 const FIRST_RETRY_MS = 1;
 const MAX_RETRY_MS = 25;
 
@@ -124,7 +146,20 @@ export class FileStore extends CommitmentOperations implements CoordinationStore
    */
   pathOf(target: string | Target): string {
     const parsed = typeof target === 'string' ? parseTarget(target) : target;
-    return join(this.directory, targetFile(parsed));
+    const relativePath = targetFile(parsed);
+    for (const name of relativePath.split('/')) {
+      const bytes = Buffer.byteLength(name);
+      if (bytes > MAX_RECORD_NAME_BYTES) {
+        throw new CoordinationError(
+          'ERR_INVALID_TARGET',
+          `Target ${JSON.stringify(short(parsed.key))} cannot be stored in the file store: its file name ${short(name)} is ${bytes} bytes, and the file store allows ${MAX_RECORD_NAME_BYTES} bytes (${NAME_MAX_BYTES}, the file system's limit, less ${DERIVED_NAME_BYTES} for the lock and temp files beside it).`,
+          {
+            hint: 'Use a shorter key (non-ASCII characters and reserved ones such as / : ? take 3 bytes each once encoded), or the PostgreSQL store.',
+          },
+        );
+      }
+    }
+    return join(this.directory, relativePath);
   }
 
   /**
@@ -138,8 +173,38 @@ export class FileStore extends CommitmentOperations implements CoordinationStore
     return archivePath(this.pathOf(target));
   }
 
+  /**
+   * Refuses a symlink (or a file) in place of a directory between the
+   * coordination directory and `path`, without creating anything: a read
+   * follows no link into state either. `false` when a directory is missing.
+   */
+  private directoriesOf(path: string): boolean {
+    const below = relative(this.directory, dirname(path));
+    let current = this.directory;
+    for (const name of ['', ...(below === '' ? [] : below.split(sep))]) {
+      current = name === '' ? current : join(current, name);
+      let stat: ReturnType<typeof lstatSync>;
+      try {
+        stat = lstatSync(current);
+      } catch (error) {
+        if (errnoOf(error) === 'ENOENT') return false;
+        throw storeIo(current, 'read', error);
+      }
+      if (!stat.isDirectory()) {
+        throw invalid(
+          current,
+          stat.isSymbolicLink()
+            ? 'it is a symlink, and runwarden never follows a symlink into state'
+            : 'it is not a directory',
+        );
+      }
+    }
+    return true;
+  }
+
   private read(path: string, target?: Target): CoordinationRecord | null {
-    const raw = readPrivateFile(path);
+    if (!this.directoriesOf(path)) return null;
+    const raw = readPrivateFile(path, MAX_RECORD_BYTES);
     if (raw === null) return null;
     let json: unknown;
     try {
@@ -175,10 +240,14 @@ export class FileStore extends CommitmentOperations implements CoordinationStore
   private write(path: string, record: CoordinationRecord): void {
     // Compact: a record with 200 history entries is 30% smaller than
     // pretty-printed, and the fsync of its bytes is most of a write's cost.
-    writeFileAtomic.sync(path, `${JSON.stringify(record)}\n`, {
-      mode: 0o600,
-      fsync: true,
-    });
+    try {
+      writeFileAtomic.sync(path, `${JSON.stringify(record)}\n`, {
+        mode: 0o600,
+        fsync: true,
+      });
+    } catch (error) {
+      throw storeIo(path, 'write', error);
+    }
     syncDirectory(dirname(path));
   }
 
@@ -194,12 +263,30 @@ export class FileStore extends CommitmentOperations implements CoordinationStore
       })),
     ];
     if (lines.length === 0) return;
-    const fd = openSync(
-      archivePath(path),
-      constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
-      0o600,
-    );
+    const archive = archivePath(path);
+    let fd: number;
     try {
+      // O_NONBLOCK: a FIFO put there never blocks the open; fstat then refuses it.
+      fd = openSync(
+        archive,
+        constants.O_RDWR |
+          constants.O_APPEND |
+          constants.O_CREAT |
+          constants.O_NOFOLLOW |
+          constants.O_NONBLOCK,
+        0o600,
+      );
+    } catch (error) {
+      if (errnoOf(error) === 'ELOOP')
+        throw invalid(
+          archive,
+          'it is a symlink, and runwarden never follows a symlink into state',
+          error,
+        );
+      throw storeIo(archive, 'open', error);
+    }
+    try {
+      if (!fstatSync(fd).isFile()) throw invalid(archive, 'it is not a regular file');
       // A line cut short by a crash mid-append must not swallow the next one.
       const size = fstatSync(fd).size;
       const last = Buffer.alloc(1);
@@ -214,33 +301,50 @@ export class FileStore extends CommitmentOperations implements CoordinationStore
     }
   }
 
+  /**
+   * Creates the record's directory one component at a time from the
+   * coordination directory down (the one state-directory rule of
+   * `@runwarden/safe-fs`): a symlink is refused before any mkdir through it.
+   */
   private ensureDirectory(path: string): void {
-    const directory = dirname(path);
-    mkdirSync(directory, { recursive: true, mode: 0o700 });
-    for (
-      let current = directory;
-      current.length >= this.directory.length;
-      current = dirname(current)
-    ) {
-      if (!lstatSync(current).isDirectory()) {
-        throw new CoordinationError(
-          'ERR_INVALID_STATE',
-          `${current} is not a directory; a symlink is never followed into state.`,
-          { path: current, hint: `Point the coordination directory at a real directory.` },
-        );
-      }
-      if (current === this.directory) break;
+    try {
+      ensurePrivateDirectory(dirname(path), { root: this.directory });
+    } catch (error) {
+      if (!StatePathError.isInstance(error)) throw error;
+      if (error.problem === 'io') throw storeIo(error.path, 'create', error);
+      throw new CoordinationError(
+        'ERR_INVALID_STATE',
+        `${error.message} The coordination state was left as it is.`,
+        {
+          path: error.path,
+          cause: error,
+          hint:
+            error.problem === 'writable-by-others'
+              ? `Use a coordination directory only this user may write (chmod 0700 ${error.path}).`
+              : 'Point the coordination directory at a real directory (runwarden never follows a symlink into state).',
+        },
+      );
     }
   }
 
-  private tryLock(path: string): Promise<LockHandle> {
+  private async tryLock(path: string): Promise<LockHandle> {
     this.holder ??= captureIdentity(process.pid) ?? undefined;
-    return tryAcquire(`${path}.lock`, {
-      heartbeatMs: 0,
-      runnerToken: LOCK_RUNNER_TOKEN,
-      repoMarker: this.directory,
-      holder: this.holder,
-    });
+    try {
+      return await tryAcquire(`${path}.lock`, {
+        heartbeatMs: 0,
+        runnerToken: LOCK_RUNNER_TOKEN,
+        repoMarker: this.directory,
+        holder: this.holder,
+      });
+    } catch (error) {
+      // Held is the caller's to wait on; any other lock failure is the store's.
+      if (LockHeldError.isInstance(error) || !LockError.isInstance(error)) throw error;
+      throw new CoordinationError(
+        error.code === 'ERR_LOCK_IO' ? 'ERR_STORE_IO' : 'ERR_INVALID_STATE',
+        `Cannot lock ${path} to change it: ${error.message}`,
+        { path: error.path, cause: error, hint: error.hint },
+      );
+    }
   }
 
   /**
@@ -270,7 +374,7 @@ export class FileStore extends CommitmentOperations implements CoordinationStore
       try {
         lock = await this.tryLock(path);
       } catch (error) {
-        if (!LockHeldError.isInstance(error) || error.code !== 'ERR_LOCK_HELD') throw error;
+        if (!LockHeldError.isInstance(error)) throw error;
         const left = deadline - Date.now();
         if (left <= 0) {
           throw new CoordinationError(
@@ -358,7 +462,12 @@ export class FileStore extends CommitmentOperations implements CoordinationStore
       }
       for (const name of names.sort()) {
         const path = join(directory, name);
-        const stat = lstatSync(path);
+        let stat: ReturnType<typeof lstatSync>;
+        try {
+          stat = lstatSync(path);
+        } catch {
+          continue; // removed meanwhile
+        }
         if (stat.isDirectory()) walk(path);
         else if (stat.isFile() && name.endsWith('.json') && directory !== commitments) {
           const record = this.read(path);
@@ -370,14 +479,14 @@ export class FileStore extends CommitmentOperations implements CoordinationStore
         }
       }
     };
-    walk(this.directory);
+    if (this.directoriesOf(join(this.directory, 'record.json'))) walk(this.directory);
     return found.sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
   }
 
   /** {@inheritDoc CoordinationStore.archived} */
   async archived(target: string): Promise<ArchivedEntry[]> {
     const path = this.archivePathOf(target);
-    const raw = readPrivateFile(path);
+    const raw = readPrivateFile(path, MAX_ARCHIVE_BYTES);
     if (raw === null) return [];
     const entries: ArchivedEntry[] = [];
     for (const line of raw.split('\n')) {
@@ -404,7 +513,8 @@ export class FileStore extends CommitmentOperations implements CoordinationStore
       now: this.now,
       lockWaitMs: this.lockWaitMs,
       io: {
-        read: readPrivateFile,
+        read: (path) => readPrivateFile(path, MAX_RECORD_BYTES),
+        ensureDirectory: (directory) => this.ensureDirectory(join(directory, 'commitments.json')),
         write: (path, body) => {
           writeFileAtomic.sync(path, body, { mode: 0o600, fsync: true });
           syncDirectory(dirname(path));
@@ -415,31 +525,61 @@ export class FileStore extends CommitmentOperations implements CoordinationStore
   }
 }
 
+/** The first 40 characters of a long name, for a one-line message. */
+function short(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
 function archivePath(recordPath: string): string {
   return `${recordPath.replace(/\.json$/, '')}.archive.jsonl`;
 }
 
-/** Reads a state file without following a symlink; `null` when it does not exist. */
-function readPrivateFile(path: string): string | null {
-  let fd: number;
+/**
+ * Reads a state file without following a symlink and without blocking (a
+ * FIFO or socket is refused at once), at most `maxBytes`; `null` when it does
+ * not exist.
+ */
+function readPrivateFile(path: string, maxBytes: number): string | null {
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    return readRegularFile(path, { maxBytes })?.bytes.toString('utf8') ?? null;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
-    if (code === 'ELOOP')
-      throw invalid(
-        path,
-        'it is a symlink, and runwarden never follows a symlink into state',
-        error,
-      );
-    throw error;
+    if (!StatePathError.isInstance(error)) throw error;
+    switch (error.problem) {
+      case 'symlink':
+        throw invalid(
+          path,
+          'it is a symlink, and runwarden never follows a symlink into state',
+          error,
+        );
+      case 'too-large':
+        throw invalid(path, `it is larger than ${maxBytes} bytes`, error);
+      case 'io':
+        throw storeIo(path, 'read', error);
+      default:
+        throw invalid(
+          path,
+          error.message.replace(`${path} is `, 'it is ').replace(/\.$/, ''),
+          error,
+        );
+    }
   }
-  try {
-    return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
+}
+
+/** A file-system failure of the store, with the path and a way out (CLI exit 7). */
+function storeIo(path: string, doing: string, error: unknown): CoordinationError {
+  const errno = StatePathError.isInstance(error) ? error.errno : errnoOf(error);
+  return new CoordinationError(
+    'ERR_STORE_IO',
+    `Cannot ${doing} ${path}: ${errno ?? (error as Error)?.message ?? String(error)}.`,
+    {
+      path,
+      cause: error,
+      hint:
+        errno === 'EACCES' || errno === 'EPERM' || errno === 'EROFS'
+          ? `Make ${dirname(path)} writable by this user (mode 0700), or point --coordination-dir (or --state-dir) elsewhere.`
+          : `Check ${dirname(path)} (space, permissions), or point --coordination-dir (or --state-dir) elsewhere.`,
+    },
+  );
 }
 
 /** fsyncs a directory so a rename in it survives a power loss (best effort where refused). */

@@ -19,7 +19,15 @@ export {
 } from './commitments.js';
 export { CoordinationError, type CoordinationErrorCode } from './errors.js';
 export { COMMITMENTS_DIRECTORY } from './file-commitments.js';
-export { FileStore, type FileStoreOptions } from './file-store.js';
+export {
+  DERIVED_NAME_BYTES,
+  FileStore,
+  type FileStoreOptions,
+  MAX_ARCHIVE_BYTES,
+  MAX_RECORD_BYTES,
+  MAX_RECORD_NAME_BYTES,
+  NAME_MAX_BYTES,
+} from './file-store.js';
 export {
   applyClaim,
   applyExitSignal,

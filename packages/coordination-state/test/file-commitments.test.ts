@@ -87,7 +87,7 @@ describe('FileStore commitments', () => {
     symlinkSync(elsewhere, join(directory, 'commitments'));
     await expect(store.recordCommitment(input)).rejects.toMatchObject({
       code: 'ERR_INVALID_STATE',
-      message: `${join(directory, 'commitments')} is not a directory; a symlink is never followed into state.`,
+      message: `${join(directory, 'commitments')} is a symlink; runwarden never follows a symlink into state. The coordination state was left as it is.`,
     });
     rmSync(join(directory, 'commitments'));
     mkdirSync(join(directory, 'commitments'));

@@ -30,13 +30,13 @@ describe('parseManifest', () => {
 
   it('refuses an unknown schema version with the way out', () => {
     try {
-      parseManifest('{"schemaVersion":2}', 'm.json');
+      parseManifest('{"schemaVersion":3}', 'm.json');
       expect.unreachable();
     } catch (error) {
       expect(EvidenceError.isInstance(error)).toBe(true);
       expect(error).toMatchObject({
         code: 'ERR_EVIDENCE_MANIFEST',
-        message: 'm.json has schemaVersion 2; this runwarden reads version 1.',
+        message: 'm.json has schemaVersion 3; this runwarden reads versions 1 and 2.',
         hint: 'Verify it with the runwarden version that wrote it.',
       });
     }

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { EvidenceError } from './errors.js';
-import { type EvidenceManifest, parseSha256Sums, rootDigest } from './formats.js';
+import {
+  type EvidenceManifest,
+  MANIFEST_SCHEMA_VERSIONS,
+  parseSha256Sums,
+  rootDigestFor,
+} from './formats.js';
 import { RUN_PREDICATE_TYPE, STATEMENT_TYPE } from './in-toto.js';
 import { compareUtf8 } from './walk.js';
 
@@ -44,7 +49,7 @@ const entrySchema = z
 
 const manifestSchema = z
   .object({
-    schemaVersion: z.literal(1),
+    schemaVersion: z.union([z.literal(1), z.literal(2)]),
     algorithm: z.literal('sha256'),
     rootDigest: z.string().startsWith('h1:'),
     rootSha256: hex64,
@@ -57,8 +62,8 @@ const manifestSchema = z
   .strict();
 
 /**
- * Parses and validates a `manifest.json` (schema version 1). The file itself
- * is never changed.
+ * Parses and validates a `manifest.json` (schema version 2, or 1 as written
+ * before the Go root). The file itself is never changed.
  *
  * @param text The file's text.
  * @param path The file's path, for messages.
@@ -81,11 +86,11 @@ export function parseManifest(text: string, path: string): EvidenceManifest {
     );
   }
   const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (version !== 1) {
+  if (!MANIFEST_SCHEMA_VERSIONS.includes(version as 1 | 2)) {
     throw new EvidenceError(
       'ERR_EVIDENCE_MANIFEST',
       path,
-      `${path} has schemaVersion ${JSON.stringify(version)}; this runwarden reads version 1.`,
+      `${path} has schemaVersion ${JSON.stringify(version)}; this runwarden reads versions ${MANIFEST_SCHEMA_VERSIONS.join(' and ')}.`,
       { hint: 'Verify it with the runwarden version that wrote it.' },
     );
   }
@@ -153,7 +158,7 @@ export function crossCheck(documents: EvidenceDocuments): DocumentProblem[] {
         message: `entries are not in UTF-8 byte order, or repeat a path (${JSON.stringify(previous)} before ${JSON.stringify(current)})`,
       });
   }
-  const digest = rootDigest(manifest.entries);
+  const digest = rootDigestFor(manifest.schemaVersion, manifest.entries);
   if (digest.h1 !== manifest.rootDigest || digest.hex !== manifest.rootSha256)
     problems.push({
       document: manifestName,

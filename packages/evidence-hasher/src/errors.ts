@@ -1,4 +1,7 @@
-const marker = Symbol.for('runwarden.evidence-hasher.error');
+import { hasMarker, mark } from '@runwarden/error-marker';
+
+const name = 'EvidenceError';
+const marker = `runwarden.evidence-hasher.error.${name}`;
 
 /**
  * Stable codes for {@link EvidenceError}:
@@ -17,7 +20,7 @@ export type EvidenceErrorCode =
 
 /** The one error type of `@runwarden/evidence-hasher`. */
 export class EvidenceError extends Error {
-  override readonly name = 'EvidenceError';
+  override readonly name = name;
   /** Which failure this is; stable across versions. */
   readonly code: EvidenceErrorCode;
   /** What to do next, for people. */
@@ -38,7 +41,7 @@ export class EvidenceError extends Error {
     options: { cause?: unknown; hint?: string } = {},
   ) {
     super(message, { cause: options.cause });
-    Object.defineProperty(this, marker, { value: true });
+    mark(this, marker); // used in isInstance
     this.code = code;
     this.path = path;
     this.hint = options.hint;
@@ -52,6 +55,6 @@ export class EvidenceError extends Error {
    * @returns Whether it is an `EvidenceError`.
    */
   static isInstance(error: unknown): error is EvidenceError {
-    return typeof error === 'object' && error !== null && marker in error;
+    return hasMarker(error, marker);
   }
 }

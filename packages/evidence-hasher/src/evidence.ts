@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
+import { lstatSync, realpathSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
+import { ensurePrivateDirectory } from '@runwarden/safe-fs';
 import writeFileAtomic from 'write-file-atomic';
 import { findCollisions } from './collisions.js';
 import {
@@ -158,9 +159,8 @@ function prepare(root: string, options: WriteEvidenceOptions): Layout {
   const requested = resolve(options.outDir ?? join(absoluteRoot, 'evidence'));
   let outDir: string;
   try {
-    mkdirSync(requested, { recursive: true, mode: 0o700 });
-    const stat = lstatSync(requested);
-    if (!stat.isDirectory()) throw new Error('a symlink or not a directory');
+    // The one state-directory rule (@runwarden/safe-fs): 0700, no symlink, no one else's.
+    ensurePrivateDirectory(requested);
     outDir = realpathSync(requested);
   } catch (error) {
     throw new EvidenceError(

@@ -4,8 +4,10 @@ import {
   buildManifest,
   formatSha256Sums,
   formatSumsLine,
+  legacyRootDigest,
   parseSha256Sums,
   rootDigest,
+  rootDigestFor,
   serializeManifest,
 } from './formats.js';
 import { compareUtf8, type EvidenceEntry, sortEntries } from './walk.js';
@@ -65,11 +67,27 @@ describe('rootDigest and the manifest', () => {
     { path: 'locked', type: 'file', exec: false, size: 5, status: 'unreadable' },
   ];
 
-  it('hashes only regular files with a digest, as `./<path>` sha256sum lines (Go h1)', () => {
+  it("hashes only regular files with a digest, as Go's h1 lines `<hex>  <path>` (no ./, no escaping)", () => {
     const digest = rootDigest(entries);
     expect(digest.h1).toMatch(/^h1:[A-Za-z0-9+/]{43}=$/);
     expect(Buffer.from(digest.h1.slice(3), 'base64').toString('hex')).toBe(digest.hex);
-    expect(digest.hex).toBe(createHash('sha256').update(`${hex}  ./a.txt\n`).digest('hex'));
+    expect(digest.hex).toBe(createHash('sha256').update(`${hex}  a.txt\n`).digest('hex'));
+    const odd: EvidenceEntry[] = [
+      { path: 'back\\slash', type: 'file', exec: false, size: 1, sha256: hex },
+      { path: 'new\nline', type: 'file', exec: false, size: 1, sha256: hex },
+    ];
+    // A backslash is written as it is (as Go does); a newline, which Go refuses, GNU-escaped.
+    expect(rootDigest(odd).hex).toBe(
+      createHash('sha256').update(`${hex}  back\\slash\n\\${hex}  new\\nline\n`).digest('hex'),
+    );
+  });
+
+  it('keeps the schema version 1 root (./ lines, GNU-escaped) for evidence written before', () => {
+    expect(legacyRootDigest(entries).hex).toBe(
+      createHash('sha256').update(`${hex}  ./a.txt\n`).digest('hex'),
+    );
+    expect(rootDigestFor(1, entries)).toEqual(legacyRootDigest(entries));
+    expect(rootDigestFor(2, entries)).toEqual(rootDigest(entries));
   });
 
   it('lists hashed files only in SHA256SUMS', () => {
@@ -80,7 +98,7 @@ describe('rootDigest and the manifest', () => {
   it('counts files and bytes, keeps symlink targets and statuses', () => {
     const manifest = buildManifest(entries, { root: '..', exclude: ['evidence'] });
     expect(manifest).toMatchObject({
-      schemaVersion: 1,
+      schemaVersion: 2,
       fileCount: 2,
       totalBytes: 6,
       root: '..',

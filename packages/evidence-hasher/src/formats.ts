@@ -96,23 +96,26 @@ export function parseSha256Sums(text: string): ParsedSums {
 }
 
 /**
- * The root digest of a tree: Go's `dirhash.Hash1` over `./<path>` for every
- * hashed regular file, i.e. SHA-256 of the `sha256sum` lines
- * `"<hex>  ./<path>\n"` in UTF-8 byte order (golang.org/x/mod/sumdb/dirhash).
- * `find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum` prints the
- * same digest in hex; for names holding `\`, newline or CR (which Go refuses)
- * the line is GNU-escaped, as `find -print0 | sort -z | xargs -0 sha256sum` writes it.
- *
- * @param entries The canonical list (sorted).
- * @returns `h1` (`h1:` + base64, as Go prints it) and `hex`.
+ * The manifest version written now: 2, whose root digest is Go's `h1:`
+ * ({@link rootDigest}). Version 1 manifests carry the earlier `./`-prefixed
+ * root ({@link legacyRootDigest}) and still verify.
  */
-export function rootDigest(entries: readonly EvidenceEntry[]): { h1: string; hex: string } {
+export const MANIFEST_SCHEMA_VERSION = 2;
+
+/** The manifest versions this package reads. */
+export const MANIFEST_SCHEMA_VERSIONS = [1, 2] as const;
+
+/** Hashes the lines of every hashed regular file, in the list's order, in large pieces. */
+function digestLines(
+  entries: readonly EvidenceEntry[],
+  line: (sha256: string, path: string) => string,
+): { h1: string; hex: string } {
   const hash = createHash('sha256');
   // Lines are gathered and hashed in large pieces: one update per line costs more than the hash.
   let pending = '';
   for (const entry of entries) {
     if (entry.type === 'file' && entry.sha256 && !entry.status) {
-      pending += formatSumsLine(entry.sha256, `./${entry.path}`);
+      pending += line(entry.sha256, entry.path);
       if (pending.length >= 1 << 20) {
         hash.update(pending);
         pending = '';
@@ -124,12 +127,73 @@ export function rootDigest(entries: readonly EvidenceEntry[]): { h1: string; hex
   return { h1: `h1:${digest.toString('base64')}`, hex: digest.toString('hex') };
 }
 
+/**
+ * The root digest of a tree, equal to Go's
+ * `golang.org/x/mod/sumdb/dirhash.HashDir(dir, "", dirhash.Hash1)` (the `h1:`
+ * of `go.sum`): SHA-256 over one line `"<hex>  <path>\n"` per hashed regular
+ * file, `<path>` relative to the root with `/` separators and written as it
+ * is (a `\` or a CR too, as Go writes them), in UTF-8 byte order (Go's
+ * `sort.Strings`), as `h1:` + base64. In hex it is what
+ * `find . -type f -printf '%P\n' | LC_ALL=C sort | xargs -d '\n' sha256sum | sha256sum`
+ * prints for names without `\`, CR or newline (coreutils escapes those).
+ *
+ * Where Go gives no digest, runwarden still gives one, and it has no Go
+ * counterpart: Go refuses a name holding a newline (`dirhash: filenames with
+ * newlines are not supported`); runwarden writes that file's line as GNU
+ * `sha256sum` does (`\<hex>  a\nb`, the name escaped), which no Go line can
+ * equal (those begin with a hex digit). Go also follows symlinks and hashes
+ * names that are not UTF-8; runwarden records symlinks without following
+ * them and lists such names as unreadable, and neither is in the root, so a
+ * tree with them has a root Go does not reproduce.
+ *
+ * @param entries The canonical list (sorted).
+ * @returns `h1` (`h1:` + base64, as Go prints it) and `hex`.
+ */
+export function rootDigest(entries: readonly EvidenceEntry[]): { h1: string; hex: string } {
+  return digestLines(entries, (sha256, path) =>
+    path.includes('\n') ? formatSumsLine(sha256, path) : `${sha256}  ${path}\n`,
+  );
+}
+
+/**
+ * The root digest of manifest schema version 1 (runwarden before the Go
+ * root): SHA-256 of the GNU `sha256sum` lines `"<hex>  ./<path>\n"`, names
+ * with `\`, CR or newline escaped, as `find . -type f | LC_ALL=C sort | xargs
+ * sha256sum | sha256sum` prints it in hex. Kept only so evidence written
+ * before still verifies.
+ *
+ * @param entries The canonical list (sorted).
+ * @returns `h1` and `hex`.
+ */
+export function legacyRootDigest(entries: readonly EvidenceEntry[]): { h1: string; hex: string } {
+  return digestLines(entries, (sha256, path) => formatSumsLine(sha256, `./${path}`));
+}
+
+/**
+ * The root digest a manifest of `schemaVersion` carries: {@link rootDigest}
+ * for version 2, {@link legacyRootDigest} for version 1.
+ *
+ * @param schemaVersion The manifest's version.
+ * @param entries The canonical list (sorted).
+ * @returns `h1` and `hex`.
+ */
+export function rootDigestFor(
+  schemaVersion: EvidenceManifest['schemaVersion'],
+  entries: readonly EvidenceEntry[],
+): { h1: string; hex: string } {
+  return schemaVersion === 1 ? legacyRootDigest(entries) : rootDigest(entries);
+}
+
 /** The JSON manifest: canonical key order and no timestamps, so the same tree gives the same bytes. */
 export interface EvidenceManifest {
-  /** Version of this shape; readers refuse other versions. */
-  schemaVersion: 1;
+  /**
+   * Version of this shape, and of its root: 2 (written now) carries Go's `h1:`
+   * root ({@link rootDigest}), 1 the earlier `./`-prefixed one
+   * ({@link legacyRootDigest}); readers refuse other versions.
+   */
+  schemaVersion: 1 | 2;
   algorithm: 'sha256';
-  /** Go `h1:` dirhash over the hashed regular files (see {@link rootDigest}). */
+  /** The root digest, `h1:` + base64 (see {@link rootDigestFor}). */
   rootDigest: string;
   /** The same digest in hex. */
   rootSha256: string;
@@ -174,7 +238,7 @@ export function buildManifest(
     }
   }
   const manifest: EvidenceManifest = {
-    schemaVersion: 1,
+    schemaVersion: MANIFEST_SCHEMA_VERSION,
     algorithm: 'sha256',
     rootDigest: digest.h1,
     rootSha256: digest.hex,

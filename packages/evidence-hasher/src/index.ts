@@ -41,10 +41,14 @@ export {
   escapeSumsName,
   formatSha256Sums,
   formatSumsLine,
+  legacyRootDigest,
+  MANIFEST_SCHEMA_VERSION,
+  MANIFEST_SCHEMA_VERSIONS,
   type ManifestLocation,
   type ParsedSums,
   parseSha256Sums,
   rootDigest,
+  rootDigestFor,
   type SumsLine,
   serializeManifest,
 } from './formats.js';
@@ -82,11 +86,13 @@ export {
   type LogChainStatus,
   type LogChainSummary,
   type LogChainVerification,
+  MAX_LOG_CHAIN_BYTES,
   verifyLogChain,
 } from './log-chain.js';
 export { formatReviewPacket, markdownCode, type ReviewPacketOptions } from './review-packet.js';
 export {
   type DocumentsSeen,
+  MAX_DOCUMENT_BYTES,
   readEvidence,
   type VerifyOptions,
   type VerifyReport,

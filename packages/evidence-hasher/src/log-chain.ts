@@ -5,10 +5,10 @@ import {
   fdatasyncSync,
   fstatSync,
   openSync,
-  readFileSync,
   readSync,
   writeSync,
 } from 'node:fs';
+import { openAppendFile, readRegularFile } from '@runwarden/safe-fs';
 import { EvidenceError } from './errors.js';
 import { READ_BUFFER_BYTES } from './hash-file.js';
 
@@ -17,6 +17,12 @@ export const LOG_CHAIN_CHUNK_BYTES = 1024 * 1024;
 
 /** The sidecar's suffix: `stdout.log` → `stdout.log.sha256chain`. */
 export const LOG_CHAIN_SUFFIX = '.sha256chain';
+
+/**
+ * The most bytes read from a log chain sidecar: about 100 bytes a chunk of
+ * {@link LOG_CHAIN_CHUNK_BYTES}, so 64 MiB covers a 640 GiB log.
+ */
+export const MAX_LOG_CHAIN_BYTES = 64 * 1024 * 1024;
 
 const MAGIC = 'runwarden-log-chain';
 
@@ -136,15 +142,8 @@ export function createLogChain(logPath: string, options: LogChainOptions = {}): 
   };
   let fd: number;
   try {
-    fd = openSync(
-      sidecarPath,
-      constants.O_WRONLY |
-        constants.O_CREAT |
-        constants.O_TRUNC |
-        constants.O_APPEND |
-        constants.O_NOFOLLOW,
-      0o600,
-    );
+    // Never a blocking open: a FIFO at the sidecar's path is refused at once.
+    fd = openAppendFile(sidecarPath, { truncate: true });
   } catch (error) {
     return fail('create', error);
   }
@@ -326,9 +325,14 @@ export function verifyLogChain(
   });
   let text: string;
   try {
-    text = readFileSync(sidecarPath, 'utf8');
-  } catch {
-    return result('missing', `There is no log chain ${sidecarPath}.`);
+    const file = readRegularFile(sidecarPath, { maxBytes: MAX_LOG_CHAIN_BYTES });
+    if (!file) return result('missing', `There is no log chain ${sidecarPath}.`);
+    text = file.bytes.toString('utf8');
+  } catch (error) {
+    return result(
+      'corrupt',
+      `${sidecarPath} cannot be read as a log chain: ${(error as Error).message}`,
+    );
   }
   // A line without its newline was torn by a crash: ignore it.
   const lines = text.split('\n');

@@ -1,9 +1,10 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { readRegularFile } from '@runwarden/safe-fs';
 import { compareTrees, countStatuses, type EntryReport, type EntryStatus } from './compare.js';
 import { crossCheck, type DocumentProblem, EVIDENCE_FILES, parseManifest } from './documents.js';
 import { EvidenceError } from './errors.js';
-import { type EvidenceManifest, rootDigest } from './formats.js';
+import { type EvidenceManifest, rootDigestFor } from './formats.js';
 import { type CollectAsyncOptions, collectEntriesAsync, type EvidenceEntry } from './walk.js';
 
 /** Options for {@link verifyEvidence}. */
@@ -39,11 +40,19 @@ export interface VerifyReport {
   counts: Record<EntryStatus, number>;
 }
 
+/**
+ * The most bytes read from one evidence document: a manifest lists about 200
+ * bytes an entry, so 1 GiB is five million files.
+ */
+export const MAX_DOCUMENT_BYTES = 1024 * 1024 * 1024;
+
 function readOptional(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8');
+    // Never a blocking open (a FIFO named manifest.json is refused at once), never unbounded.
+    return readRegularFile(path, { maxBytes: MAX_DOCUMENT_BYTES, follow: true })?.bytes.toString(
+      'utf8',
+    );
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new EvidenceError(
       'ERR_EVIDENCE_MANIFEST',
       path,
@@ -154,7 +163,10 @@ export async function verifyEvidence(
     ok: problems.length === 0 && counts.ok === entries.length,
     manifestPath,
     root,
-    rootDigest: { recorded: manifest.rootDigest, actual: rootDigest(actual).h1 },
+    rootDigest: {
+      recorded: manifest.rootDigest,
+      actual: rootDigestFor(manifest.schemaVersion, actual).h1,
+    },
     documents: {
       sums: documents.sums !== undefined,
       statement: documents.statement !== undefined,

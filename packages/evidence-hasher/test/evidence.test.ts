@@ -39,11 +39,14 @@ describe('writeEvidence', () => {
     expect(check.stdout).toContain('nested/deeper/data.bin: OK');
   });
 
-  it('gives a root digest that find | sort | sha256sum reproduces', () => {
+  it("gives a root digest (Go's h1, in hex) that find -printf '%P' | sort | xargs sha256sum | sha256sum reproduces", () => {
     const result = writeEvidence(root, { outDir: join(tmpdir(), `evidence-out-${process.pid}`) });
     const shell = execFileSync(
       'sh',
-      ['-c', 'find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum'],
+      [
+        '-c',
+        "find . -type f -printf '%P\\n' | LC_ALL=C sort | xargs -d '\\n' sha256sum | sha256sum",
+      ],
       { cwd: root, encoding: 'utf8' },
     );
     expect(shell.split(' ')[0]).toBe(result.manifest.rootSha256);

@@ -1,6 +1,8 @@
+import { hasMarker, mark } from '@runwarden/error-marker';
 import type { IdentityVerdict } from '@runwarden/process-identity';
 
-const marker = Symbol.for('runwarden.kill-tree.error');
+const name = 'KillTreeError';
+const marker = `runwarden.kill-tree.error.${name}`;
 
 /**
  * Stable codes for {@link KillTreeError}: `ERR_IDENTITY_MISMATCH` (the pid is
@@ -20,7 +22,7 @@ export type KillTreeErrorCode =
  * and nothing was signalled.
  */
 export class KillTreeError extends Error {
-  override readonly name = 'KillTreeError';
+  override readonly name = name;
   /** Stable machine-readable code. */
   readonly code: KillTreeErrorCode;
   /** What to do next, for people. */
@@ -39,7 +41,7 @@ export class KillTreeError extends Error {
     options: { cause?: unknown; hint?: string; verdict?: IdentityVerdict } = {},
   ) {
     super(message, { cause: options.cause });
-    Object.defineProperty(this, marker, { value: true });
+    mark(this, marker); // used in isInstance
     this.code = code;
     this.hint = options.hint;
     this.verdict = options.verdict;
@@ -47,6 +49,6 @@ export class KillTreeError extends Error {
 
   /** True when `error` is a `KillTreeError` from any copy of this package. */
   static isInstance(error: unknown): error is KillTreeError {
-    return typeof error === 'object' && error !== null && marker in error;
+    return hasMarker(error, marker);
   }
 }

@@ -8,7 +8,9 @@ import type { EnvironRead } from '@runwarden/process-identity';
  * - `killed`: gone after the forced signal;
  * - `reused`: gone, and its pid now belongs to another process, which was
  *   never signalled;
- * - `zombie`: dead, not yet reaped by its parent (a zombie is dead);
+ * - `zombie`: dead, not yet reaped by its parent, before any signal of the
+ *   kill reached it (one that our signal turned into a zombie is `exited` or
+ *   `killed`, like one already reaped);
  * - `unknown`: still there, but could not be tied to the tree any more (its
  *   environment could not be read), so it was not force-killed (fail closed);
  * - `escaped`: still there, but it left the tree by itself (a new session or

@@ -311,7 +311,10 @@ export async function killPosixTree(
   const killed: number[] = [];
   for (const member of members.values()) {
     let reason: KillReason;
-    if (member.gone === 'reused' || member.gone === 'zombie') reason = member.gone;
+    // A zombie our signal made is a process our signal ended: `killed` (or `exited` before the
+    // forced signal), as if it had been reaped; only one that was a zombie before any signal is `zombie`.
+    if (member.gone === 'reused') reason = 'reused';
+    else if (member.gone === 'zombie' && member.signals.length === 0) reason = 'zombie';
     else if (member.gone) reason = member.forced ? 'killed' : 'exited';
     else
       reason =

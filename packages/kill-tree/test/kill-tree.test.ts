@@ -47,10 +47,10 @@ const tokenOf = (pid: number) => {
 };
 const reasonOf = (result: Awaited<ReturnType<typeof killTree>>, pid: number) =>
   result.processes.find((entry) => entry.pid === pid)?.reason;
-/** Ended by the forced round: SIGKILL was sent, and it is dead (reaped, or a zombie until its new parent reaps it). */
+/** Ended by the forced round: SIGKILL was sent, and it is dead (`killed`, reaped or still a zombie). */
 const endedByForce = (result: Awaited<ReturnType<typeof killTree>>, pid: number) => {
   const entry = result.processes.find((candidate) => candidate.pid === pid);
-  return entry?.signals.includes('SIGKILL') && ['killed', 'zombie'].includes(entry.reason);
+  return entry?.signals.includes('SIGKILL') && entry.reason === 'killed';
 };
 const newToken = () => `kill-tree-test-${process.pid}-${Date.now()}-${Math.random()}`;
 
@@ -265,14 +265,26 @@ describe('killTree on a real tree', () => {
     expect(left).toEqual([]);
   });
 
-  it('calls a member that died but was not reaped a zombie, which is dead', async () => {
+  it('calls a member our signal ended `exited`, even while it stays a zombie no one reaps', async () => {
     // `sleep 60` (exec-ed by sh) never reaps its child `sleep 30`: killing the child leaves a zombie.
     const parent = start('sh', ['-c', 'sleep 30 & exec sleep 60']);
     const child = await until(() => descendantsOf(parent.pid!)[0]?.pid);
     await until(() => getProcessInfoSync(child)?.comm === 'sleep');
     const result = await killTree(child, { graceMs: 2000 });
     expect(result).toMatchObject({ ok: true, killed: [child], survivors: [] });
-    expect(reasonOf(result, child)).toBe('zombie');
+    expect(reasonOf(result, child)).toBe('exited');
+    expect(getProcessInfoSync(child)?.state).toBe('Z');
+  });
+
+  it('calls a member the forced signal ended `killed`, not `zombie`, while its parent has not reaped it', async () => {
+    // The child ignores SIGTERM; its parent (`sleep 60`) never reaps it.
+    const parent = start('sh', ['-c', `sh -c 'trap "" TERM; exec sleep 30' & exec sleep 60`]);
+    const child = await until(
+      () => descendantsOf(parent.pid!).find((row) => row.comm === 'sleep')?.pid,
+    );
+    const result = await killTree(child, { graceMs: 200 });
+    expect(result).toMatchObject({ ok: true, killed: [child], survivors: [] });
+    expect(reasonOf(result, child)).toBe('killed');
     expect(getProcessInfoSync(child)?.state).toBe('Z');
   });
 

@@ -1,6 +1,11 @@
+import { hasMarker, mark } from '@runwarden/error-marker';
 import type { LockRecord } from './schema.js';
 
-const marker = Symbol.for('runwarden.lock-core.error');
+/** The marker of a class of this package: each class has its own (vercel/ai's pattern). */
+const markerOf = (name: string) => `runwarden.lock-core.error.${name}`;
+
+const name = 'LockError';
+const marker = markerOf(name);
 
 /** Stable codes for {@link LockError} and its subclasses. */
 export type LockErrorCode =
@@ -9,7 +14,8 @@ export type LockErrorCode =
   | 'ERR_LOCK_COMPROMISED'
   | 'ERR_LOCK_UNSAFE_PATH'
   | 'ERR_LOCK_NOT_HELD'
-  | 'ERR_LOCK_IO';
+  | 'ERR_LOCK_IO'
+  | 'ERR_LOCK_FENCE_EXHAUSTED';
 
 /**
  * The base error of `@runwarden/lock-core`. Check with
@@ -17,7 +23,7 @@ export type LockErrorCode =
  * agree.
  */
 export class LockError extends Error {
-  override readonly name: string = 'LockError';
+  override readonly name: string = name;
   /** Stable code: what went wrong, for programs. */
   readonly code: LockErrorCode;
   /** What to do next, for people. */
@@ -38,17 +44,26 @@ export class LockError extends Error {
     options: { cause?: unknown; hint?: string } = {},
   ) {
     super(message, { cause: options.cause });
-    Object.defineProperty(this, marker, { value: true });
+    mark(this, marker); // used in isInstance
     this.code = code;
     this.path = path;
     this.hint = options.hint;
   }
 
-  /** True when `error` is a `LockError` (or subclass) from any copy of this package. */
+  /**
+   * True when `error` is a `LockError` (or any subclass) from any copy of this
+   * package: a `Symbol.for` marker per class (`@runwarden/error-marker`),
+   * not `instanceof`.
+   *
+   * @param error - anything caught.
+   * @returns whether it is a {@link LockError}.
+   */
   static isInstance(error: unknown): error is LockError {
-    return typeof error === 'object' && error !== null && marker in error;
+    return hasMarker(error, marker);
   }
 }
+
+const lockHeldErrorMarker = markerOf('LockHeldError');
 
 /** Another live holder has the lock (CLI exit 5, `LOCK_HELD`). */
 export class LockHeldError extends LockError {
@@ -66,10 +81,24 @@ export class LockHeldError extends LockError {
     hint?: string,
   ) {
     super('ERR_LOCK_HELD', path, message, { hint });
+    mark(this, lockHeldErrorMarker); // used in isInstance
     this.reason = reason;
     this.holder = holder;
   }
+
+  /**
+   * True when `error` is a `LockHeldError` from any copy of this package (its own
+   * marker: a plain `LockError` or another subclass is not one).
+   *
+   * @param error - anything caught.
+   * @returns whether it is a {@link LockHeldError}.
+   */
+  static override isInstance(error: unknown): error is LockHeldError {
+    return hasMarker(error, lockHeldErrorMarker);
+  }
 }
+
+const lockCorruptErrorMarker = markerOf('LockCorruptError');
 
 /**
  * The lock file holds something that is not a lock record (CLI exit 7,
@@ -79,6 +108,18 @@ export class LockCorruptError extends LockError {
   override readonly name = 'LockCorruptError';
   constructor(path: string, message: string, options: { cause?: unknown; hint?: string } = {}) {
     super('ERR_LOCK_CORRUPT', path, message, options);
+    mark(this, lockCorruptErrorMarker); // used in isInstance
+  }
+
+  /**
+   * True when `error` is a `LockCorruptError` from any copy of this package (its own
+   * marker: a plain `LockError` or another subclass is not one).
+   *
+   * @param error - anything caught.
+   * @returns whether it is a {@link LockCorruptError}.
+   */
+  static override isInstance(error: unknown): error is LockCorruptError {
+    return hasMarker(error, lockCorruptErrorMarker);
   }
 }
 
@@ -88,6 +129,8 @@ export class LockCorruptError extends LockError {
  * (`late-heartbeat`), or the heartbeat could not be written (`heartbeat-failed`).
  */
 export type CompromiseReason = 'removed' | 'replaced' | 'late-heartbeat' | 'heartbeat-failed';
+
+const lockCompromisedErrorMarker = markerOf('LockCompromisedError');
 
 /**
  * The lock was replaced or removed under its holder, or a heartbeat missed the
@@ -105,6 +148,18 @@ export class LockCompromisedError extends LockError {
     options: { cause?: unknown; hint?: string; reason?: CompromiseReason } = {},
   ) {
     super('ERR_LOCK_COMPROMISED', path, message, options);
+    mark(this, lockCompromisedErrorMarker); // used in isInstance
     this.reason = options.reason;
+  }
+
+  /**
+   * True when `error` is a `LockCompromisedError` from any copy of this package (its own
+   * marker: a plain `LockError` or another subclass is not one).
+   *
+   * @param error - anything caught.
+   * @returns whether it is a {@link LockCompromisedError}.
+   */
+  static override isInstance(error: unknown): error is LockCompromisedError {
+    return hasMarker(error, lockCompromisedErrorMarker);
   }
 }

@@ -1,17 +1,16 @@
-import {
-  closeSync,
-  constants,
-  fdatasyncSync,
-  fstatSync,
-  openSync,
-  readSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { openRegularFile, StatePathError } from '@runwarden/safe-fs';
 import writeFileAtomic from 'write-file-atomic';
-import { LockCorruptError } from './errors.js';
+import { LockCorruptError, LockError } from './errors.js';
 import { failpoint } from './failpoint.js';
 import { ioError, syncDirectory } from './lock-file.js';
+
+/**
+ * The highest fencing token ever issued: `Number.MAX_SAFE_INTEGER` (2^53 − 1),
+ * past which a JSON number no longer counts by one.
+ */
+export const MAX_FENCING_TOKEN = Number.MAX_SAFE_INTEGER;
 
 /**
  * How many tokens one durable write of the fence reserves. Tokens inside the
@@ -45,6 +44,31 @@ export interface FenceState {
  */
 export function fencePath(lockPath: string): string {
   return `${lockPath}.fence`;
+}
+
+/** The typed error for a fence that cannot be opened: what is there, and the way out. */
+function fenceOpenError(lockPath: string, error: unknown): unknown {
+  if (!StatePathError.isInstance(error)) return error;
+  const path = fencePath(lockPath);
+  if (error.problem === 'symlink') {
+    return new LockError(
+      'ERR_LOCK_UNSAFE_PATH',
+      path,
+      `Fencing counter ${path} is a symlink; runwarden never follows a symlink into state.`,
+      { cause: error, hint: `Remove the symlink ${path}; the counter must be a regular file.` },
+    );
+  }
+  if (error.problem === 'not-regular-file') {
+    return new LockCorruptError(
+      path,
+      `Fencing counter ${path} is not valid: ${error.message.replace(`${path} is `, 'it is ').replace(/\.$/, '')}. It was left exactly as it was.`,
+      {
+        cause: error,
+        hint: `Move ${path} aside and write {"fencingToken": N} into a regular file there, N at least the highest token any holder of ${lockPath} ever used.`,
+      },
+    );
+  }
+  return ioError(lockPath, 'open the fencing counter', error);
 }
 
 function corruptFence(lockPath: string, detail: string): LockCorruptError {
@@ -115,6 +139,28 @@ export function nextToken(fence: FenceState | null, bootId: string, staleToken: 
   return Math.max(newBoot ? fence.reservedThrough : fence.fencingToken, staleToken) + 1;
 }
 
+/**
+ * Refuses a token past {@link MAX_FENCING_TOKEN}: the counter is spent, and
+ * a token must never repeat, so no holder gets one (the lock cannot be taken
+ * until the guarded resources accept a new series of tokens).
+ *
+ * @param lockPath - the lock file.
+ * @param token - the token about to be issued.
+ * @throws {LockError} `ERR_LOCK_FENCE_EXHAUSTED` when `token` passes {@link MAX_FENCING_TOKEN}.
+ */
+export function assertTokenInRange(lockPath: string, token: number): void {
+  if (Number.isSafeInteger(token) && token <= MAX_FENCING_TOKEN) return;
+  const path = fencePath(lockPath);
+  throw new LockError(
+    'ERR_LOCK_FENCE_EXHAUSTED',
+    path,
+    `Fencing counter ${path} is spent: the next token would pass ${MAX_FENCING_TOKEN} (Number.MAX_SAFE_INTEGER), and a token is never issued twice.`,
+    {
+      hint: `Re-key whatever checks the tokens of ${lockPath}, then remove ${path} (the next token starts again from 1).`,
+    },
+  );
+}
+
 /** An open fence file. */
 export interface OpenFence {
   fd: number | undefined;
@@ -133,12 +179,13 @@ export interface OpenFence {
 export function openFence(lockPath: string, strict: boolean): OpenFence {
   let fd: number;
   try {
-    fd = openSync(fencePath(lockPath), constants.O_RDWR | constants.O_NOFOLLOW);
+    // Never blocks, never follows a link: a FIFO, a directory or a symlink there is refused.
+    const opened = openRegularFile(fencePath(lockPath), { write: true });
+    if (!opened) return { fd: undefined, state: null };
+    fd = opened.fd;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { fd: undefined, state: null };
     if (!strict) return { fd: undefined, state: null };
-    throw ioError(lockPath, 'open the fencing counter', error);
+    throw fenceOpenError(lockPath, error);
   }
   const buffer = Buffer.alloc(4096);
   let length = 0;
@@ -221,8 +268,9 @@ export function writeFence(lockPath: string, fence: OpenFence, token: number, bo
       state.bootId !== bootId ||
       token > state.reservedThrough ||
       !state.inPlace;
+    assertTokenInRange(lockPath, token);
     const reservedThrough = durable
-      ? token + FENCE_RESERVATION - 1
+      ? Math.min(MAX_FENCING_TOKEN, token + FENCE_RESERVATION - 1)
       : Math.max(state.reservedThrough, token);
     const body = render({ fencingToken: token, reservedThrough, bootId });
     failpoint('before-fence-write');

@@ -7,7 +7,14 @@ export {
   LockHeldError,
 } from './errors.js';
 export { type ExplainInput, explain } from './explain.js';
-export { FENCE_RESERVATION, type FenceState, fencePath, nextToken, parseFence } from './fence.js';
+export {
+  FENCE_RESERVATION,
+  type FenceState,
+  fencePath,
+  MAX_FENCING_TOKEN,
+  nextToken,
+  parseFence,
+} from './fence.js';
 export { classifyFilesystem, filesystemOf, type MountEntry, parseMountInfo } from './filesystem.js';
 export {
   type JudgeFacts,
@@ -30,7 +37,7 @@ export {
   tryAcquire,
   withLock,
 } from './lock.js';
-export { type ReadLock, readLockFile } from './lock-file.js';
+export { MAX_LOCK_BYTES, type ReadLock, readLockFile } from './lock-file.js';
 export {
   type LegacyLockRecord,
   LOCK_SCHEMA_VERSION,

@@ -6,19 +6,25 @@ import {
   fsyncSync,
   linkSync,
   lstatSync,
-  mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
   renameSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { ensurePrivateDirectory, readRegularFile, StatePathError } from '@runwarden/safe-fs';
 import { LockCorruptError, LockError } from './errors.js';
 import { failpoint } from './failpoint.js';
+import { jsonTextState } from './json-prefix.js';
 import type { LockContent } from './judge.js';
 import { legacyLockRecordSchema, lockRecordSchema } from './schema.js';
+
+/**
+ * The most bytes read from a lock file: a lock body is about 600 bytes, so
+ * anything past 64 KiB is not a lock (it is corrupt, and never read whole).
+ */
+export const MAX_LOCK_BYTES = 65_536;
 
 /** A lock file as read: its content, the key that names this generation of it, and its raw text. */
 export interface ReadLock {
@@ -30,13 +36,10 @@ export interface ReadLock {
   raw: string;
 }
 
-/** Error codes of a file system call that mean "cannot write here", not "a bug". */
-const IO_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'EIO', 'ENOTDIR']);
-
 /**
- * Wraps an `EACCES`/`EROFS`/`ENOSPC`/… from the file system in a
- * `LockError` `ERR_LOCK_IO` that names the path and what was being done; other
- * errors are returned as they are.
+ * Wraps a file-system error (`EACCES`, `EROFS`, `ENOSPC`, `ENAMETOOLONG`, …) in a
+ * `LockError` `ERR_LOCK_IO` that names the path and what was being done; an
+ * error without an errno code (a bug) is returned as it is.
  *
  * @param path - the lock file concerned.
  * @param doing - what failed, for the message (`create the lock`, …).
@@ -44,8 +47,11 @@ const IO_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'EIO',
  * @returns the error to throw.
  */
 export function ioError(path: string, doing: string, error: unknown): unknown {
-  const code = (error as NodeJS.ErrnoException)?.code;
-  if (!code || !IO_CODES.has(code)) return error;
+  if (LockError.isInstance(error)) return error;
+  const code = StatePathError.isInstance(error)
+    ? error.errno
+    : (error as NodeJS.ErrnoException)?.code;
+  if (!code) return error;
   return new LockError(
     'ERR_LOCK_IO',
     path,
@@ -58,34 +64,30 @@ export function ioError(path: string, doing: string, error: unknown): unknown {
 }
 
 /**
- * Makes sure `dir` is a real directory, creating it (and parents) with mode
- * 0700 when missing; a symlink or non-directory in its place is refused.
+ * Makes sure `dir` is a private directory (the one state-directory rule of
+ * every runwarden package, `@runwarden/safe-fs`): created with mode 0700 when
+ * missing; a symlink or non-directory in its place is refused before anything
+ * is made through it; one of ours that others may write is set to 0700, one
+ * of another user is refused.
  *
  * @param dir - the lock directory.
  * @param lockPath - the lock file, for the error.
- * @throws {LockError} `ERR_LOCK_UNSAFE_PATH` when `dir` is a symlink or not a directory.
+ * @throws {LockError} `ERR_LOCK_UNSAFE_PATH` when `dir` is a symlink, not a directory, or another user's.
  * @throws {LockError} `ERR_LOCK_IO` when it cannot be created.
  */
 export function ensurePrivateDir(dir: string, lockPath: string): void {
-  let stat: ReturnType<typeof lstatSync>;
   try {
-    stat = lstatSync(dir);
+    ensurePrivateDirectory(dir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(lockPath, 'read', error);
-    try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      stat = lstatSync(dir);
-    } catch (inner) {
-      throw ioError(lockPath, `create the directory ${dir}`, inner);
-    }
-  }
-  if (!stat.isDirectory()) {
-    throw new LockError(
-      'ERR_LOCK_UNSAFE_PATH',
-      lockPath,
-      `${dir} is not a directory (a symlink is never followed into state).`,
-      { hint: 'Point the state directory at a real directory.' },
-    );
+    if (!StatePathError.isInstance(error)) throw error;
+    if (error.problem === 'io') throw ioError(lockPath, `create the directory ${dir}`, error);
+    throw new LockError('ERR_LOCK_UNSAFE_PATH', lockPath, error.message, {
+      cause: error,
+      hint:
+        error.problem === 'writable-by-others'
+          ? `Use a state directory only this user may write (chmod 0700 ${error.path}), or point the state directory elsewhere.`
+          : 'Point the state directory at a real directory (runwarden never follows a symlink into state).',
+    });
   }
 }
 
@@ -119,50 +121,71 @@ function unsafePath(path: string, cause?: unknown): LockError {
   );
 }
 
+/** True when every byte is a NUL or JSON whitespace: what a crash before the data reached the disk leaves. */
+function blank(bytes: Buffer): boolean {
+  for (const byte of bytes) {
+    if (byte !== 0 && byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09)
+      return false;
+  }
+  return true;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
- * Reads a lock file without following a symlink (`O_NOFOLLOW`). An empty file,
- * one of NUL bytes only (what a crash before the data reached the disk leaves)
- * or a JSON object cut short is `incomplete`, never corrupt.
+ * Reads a lock file without following a symlink and without blocking: it is
+ * opened `O_RDONLY | O_NONBLOCK | O_NOFOLLOW`, must be a regular file by
+ * `fstat(2)`, and at most {@link MAX_LOCK_BYTES} are read. An empty file, or
+ * one of NUL bytes only (what a crash before the data reached the disk
+ * leaves), or a JSON object cut short (a writer still at work) is
+ * `incomplete`; anything that can never become a JSON object (a syntax error
+ * before its end, a NUL byte, invalid UTF-8, text after the object) is
+ * corrupt at once.
  *
  * @param path - the lock file.
  * @returns `null` when there is no file.
- * @throws {LockCorruptError} when the file holds something that is not a lock.
- * @throws {LockError} `ERR_LOCK_UNSAFE_PATH` when the path is a symlink or not a regular file.
+ * @throws {LockCorruptError} when the file holds something that is not a lock, is larger than
+ *   {@link MAX_LOCK_BYTES}, or is a FIFO, socket, directory or device (left as it is).
+ * @throws {LockError} `ERR_LOCK_UNSAFE_PATH` when the path is a symlink; `ERR_LOCK_IO` when it cannot be read.
  */
 export function readLockFile(path: string): ReadLock | null {
-  let fd: number;
+  let file: ReturnType<typeof readRegularFile>;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    file = readRegularFile(path, { maxBytes: MAX_LOCK_BYTES });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
-    if (code === 'ELOOP') throw unsafePath(path, error);
-    throw ioError(path, 'read the lock', error);
+    if (!StatePathError.isInstance(error)) throw error;
+    if (error.problem === 'symlink') throw unsafePath(path, error);
+    if (error.problem === 'io') throw ioError(path, 'read the lock', error);
+    throw corrupt(
+      path,
+      error.problem === 'too-large'
+        ? `it is larger than ${MAX_LOCK_BYTES} bytes`
+        : error.message.replace(`${path} is `, 'it is ').replace(/\.$/, ''),
+      error,
+    );
   }
-  let raw: string;
-  let stat: ReturnType<typeof fstatSync>;
-  try {
-    stat = fstatSync(fd);
-    if (!stat.isFile()) {
-      throw new LockError('ERR_LOCK_UNSAFE_PATH', path, `${path} is not a regular file.`);
-    }
-    raw = readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
+  if (!file) return null;
+  const { bytes, stat } = file;
   const mtimeMs = stat.mtimeMs;
-  const trimmed = raw.replace(/[\s\0]+$/, '').trim();
   const incomplete = (): ReadLock => ({
     content: { kind: 'incomplete', mtimeMs },
-    key: `i${digest(stat.ino, mtimeMs, stat.size, raw)}`,
-    raw,
+    key: `i${digest(stat.ino, mtimeMs, stat.size, bytes.toString('latin1'))}`,
+    raw: bytes.toString('latin1'),
   });
-  if (trimmed === '') return incomplete();
+  if (blank(bytes)) return incomplete();
+  let raw: string;
+  try {
+    raw = utf8.decode(bytes);
+  } catch (error) {
+    throw corrupt(path, 'it is not UTF-8 text', error);
+  }
   let json: unknown;
   try {
-    json = JSON.parse(trimmed);
+    json = JSON.parse(raw);
   } catch (error) {
-    if (trimmed.startsWith('{') && !trimmed.endsWith('}')) return incomplete();
+    // Only what a writer could still complete is given the grace; the rest is corrupt now.
+    const text = jsonTextState(raw);
+    if (text.state === 'prefix' && raw.trimStart().startsWith('{')) return incomplete();
     throw corrupt(path, 'it is not JSON', error);
   }
   const record = lockRecordSchema.safeParse(json);

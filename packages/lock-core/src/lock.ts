@@ -17,6 +17,7 @@ import {
   type ProcessIdentity,
   parseProcStat,
 } from '@runwarden/process-identity';
+import { readRegularFile } from '@runwarden/safe-fs';
 import {
   type CompromiseReason,
   LockCompromisedError,
@@ -27,6 +28,7 @@ import {
 import { explain } from './explain.js';
 import { failpoint } from './failpoint.js';
 import {
+  assertTokenInRange,
   closeFence,
   nextToken,
   type OpenFence,
@@ -402,13 +404,20 @@ function highestClaim(path: string, key: string): number {
 type ClaimantState = { busy: false } | { busy: true; claimant?: ClaimRecord } | 'gone';
 
 function claimantState(claimPath: string, resolved: Resolved): ClaimantState {
-  let raw: string;
+  let raw = '';
   let mtimeMs: number;
   try {
-    raw = readFileSync(claimPath, 'utf8');
-    mtimeMs = lstatSync(claimPath).mtimeMs;
+    // A claim is a few hundred bytes; a FIFO or a huge file put there by hand is garbage.
+    const file = readRegularFile(claimPath, { maxBytes: 4096 });
+    if (!file) return 'gone';
+    raw = file.bytes.toString('utf8');
+    mtimeMs = file.stat.mtimeMs;
   } catch {
-    return 'gone';
+    try {
+      mtimeMs = lstatSync(claimPath).mtimeMs;
+    } catch {
+      return 'gone';
+    }
   }
   const ageMs = resolved.now() - mtimeMs;
   let claimant: ClaimRecord | undefined;
@@ -735,12 +744,14 @@ function createLock(
   takeover: { reason: string; previous: LockContent } | undefined,
 ): Attempt | 'exists' {
   const guess = openFence(resolved.path, false);
-  const record = buildRecord(
-    resolved,
-    holder,
-    randomId(),
-    nextToken(guess.state, ownBootId(), staleToken),
-  );
+  const token = nextToken(guess.state, ownBootId(), staleToken);
+  try {
+    assertTokenInRange(resolved.path, token);
+  } catch (error) {
+    closeFence(guess);
+    throw error;
+  }
+  const record = buildRecord(resolved, holder, randomId(), token);
   let created: ReturnType<typeof createExclusive>;
   try {
     created = createExclusive(resolved.path, serialize(record), resolved.path, true);
@@ -1136,13 +1147,13 @@ function inspectResolved(resolved: Resolved): LockInspection {
   try {
     current = readLockFile(resolved.path);
   } catch (error) {
-    if (LockCorruptError.isInstance(error) && error.code === 'ERR_LOCK_CORRUPT') {
+    if (LockCorruptError.isInstance(error)) {
       return {
         state: 'corrupt',
         path: resolved.path,
         reason: error.message,
         explanation: error.message,
-        error: error as LockCorruptError,
+        error,
       };
     }
     throw error;
@@ -1216,7 +1227,7 @@ export async function breakLock(path: string, options: LockOptions = {}): Promis
   try {
     current = readLockFile(resolved.path);
   } catch (error) {
-    if (LockCorruptError.isInstance(error) && (error as LockError).code === 'ERR_LOCK_CORRUPT') {
+    if (LockCorruptError.isInstance(error)) {
       if (options.dryRun) return { action: 'none', reason: 'dry-run', wouldDo: 'moved-corrupt' };
       const movedTo = `${resolved.path}.corrupt-${new Date(resolved.now()).toISOString().replace(/[:.]/g, '-')}`;
       try {

@@ -1,4 +1,7 @@
-const marker = Symbol.for('runwarden.process-identity.error');
+import { hasMarker, mark } from '@runwarden/error-marker';
+
+const name = 'ProcessIdentityError';
+const marker = `runwarden.process-identity.error.${name}`;
 
 /**
  * Stable codes for {@link ProcessIdentityError}: `ERR_UNSUPPORTED_PLATFORM` (no
@@ -21,7 +24,7 @@ export type ProcessIdentityErrorCode =
  * `vercel/ai`'s `AISDKError`).
  */
 export class ProcessIdentityError extends Error {
-  override readonly name = 'ProcessIdentityError';
+  override readonly name = name;
   /** Stable machine-readable code. */
   readonly code: ProcessIdentityErrorCode;
   /** What to do next, for people. */
@@ -38,13 +41,13 @@ export class ProcessIdentityError extends Error {
     options: { cause?: unknown; hint?: string } = {},
   ) {
     super(message, { cause: options.cause });
-    Object.defineProperty(this, marker, { value: true });
+    mark(this, marker); // used in isInstance
     this.code = code;
     this.hint = options.hint;
   }
 
   /** True when `error` is a `ProcessIdentityError` from any copy of this package. */
   static isInstance(error: unknown): error is ProcessIdentityError {
-    return typeof error === 'object' && error !== null && marker in error;
+    return hasMarker(error, marker);
   }
 }

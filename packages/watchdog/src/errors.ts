@@ -1,4 +1,7 @@
-const marker = Symbol.for('runwarden.watchdog.error');
+import { hasMarker, mark } from '@runwarden/error-marker';
+
+const name = 'WatchdogError';
+const marker = `runwarden.watchdog.error.${name}`;
 
 /** Stable codes for {@link WatchdogError}. */
 export type WatchdogErrorCode =
@@ -18,7 +21,7 @@ export type WatchdogErrorCode =
  * - `ERR_ADOPT_NOT_FOUND`: the process to adopt does not exist (or is a zombie).
  */
 export class WatchdogError extends Error {
-  override readonly name = 'WatchdogError';
+  override readonly name = name;
   readonly code: WatchdogErrorCode;
   /** What to do next, for people. */
   readonly hint: string | undefined;
@@ -38,7 +41,7 @@ export class WatchdogError extends Error {
     options: { cause?: unknown; hint?: string; option?: string; path?: string } = {},
   ) {
     super(message, { cause: options.cause });
-    Object.defineProperty(this, marker, { value: true });
+    mark(this, marker); // used in isInstance
     this.code = code;
     this.hint = options.hint;
     this.option = options.option;
@@ -53,6 +56,6 @@ export class WatchdogError extends Error {
    * @returns whether it is a `WatchdogError`.
    */
   static isInstance(error: unknown): error is WatchdogError {
-    return typeof error === 'object' && error !== null && marker in error;
+    return hasMarker(error, marker);
   }
 }

@@ -47,7 +47,8 @@ export class FileTail {
    *   `create`: create a missing file 0600 (@default true; `false` waits for it to appear, reading it from byte 0);
    *   `watch`: learn of writes from inotify (`fs.watch`), so {@link FileTail.mayHaveNew} saves the
    *   `fstat` of an idle file (@default false).
-   * @throws {WatchdogError} `ERR_UNSAFE_PATH` when the path is a symlink.
+   * @throws {WatchdogError} `ERR_UNSAFE_PATH` when the path is a symlink or not a regular file
+   *   (a FIFO is refused at once, never opened for a blocking read).
    */
   constructor(
     readonly path: string,
@@ -92,12 +93,26 @@ export class FileTail {
   private open(): void {
     const create = this.options.create ?? true;
     try {
-      this.fd = openSync(
+      // O_NONBLOCK: a FIFO put where the log belongs opens at once instead of blocking the event loop.
+      const fd = openSync(
         this.path,
-        constants.O_RDONLY | constants.O_NOFOLLOW | (create ? constants.O_CREAT : 0),
+        constants.O_RDONLY |
+          constants.O_NOFOLLOW |
+          constants.O_NONBLOCK |
+          (create ? constants.O_CREAT : 0),
         0o600,
       );
+      if (!fstatSync(fd).isFile()) {
+        closeSync(fd);
+        throw new WatchdogError(
+          'ERR_UNSAFE_PATH',
+          `Log ${this.path} is not a regular file (a FIFO, socket, device or directory); refusing it.`,
+          { path: this.path, hint: 'Move it aside; runwarden follows only regular files.' },
+        );
+      }
+      this.fd = fd;
     } catch (error) {
+      if (WatchdogError.isInstance(error)) throw error;
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ELOOP')
         throw new WatchdogError('ERR_UNSAFE_PATH', `Log ${this.path} is a symlink; refusing it.`, {
@@ -126,7 +141,14 @@ export class FileTail {
     maxBytes: number = FILE_TAIL_READ_BYTES,
     untilOffset?: number,
   ): number {
-    if (this.fd === undefined && !this.closed) this.open();
+    if (this.fd === undefined && !this.closed) {
+      try {
+        this.open();
+      } catch {
+        // What appeared at the path is no log (a FIFO, a symlink, …): it is never followed.
+        this.closed = true;
+      }
+    }
     if (this.fd === undefined) return 0;
     const size = this.size();
     if (size < this.offset) this.offset = 0;

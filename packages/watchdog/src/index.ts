@@ -66,6 +66,7 @@ export {
   type JournalEventType,
   journalEventSchema,
   journalEventTypes,
+  MAX_JOURNAL_BYTES,
   parseJournal,
   readJournal,
 } from './journal.js';
@@ -142,6 +143,11 @@ export {
   stopService,
   waitReady,
 } from './service.js';
+export {
+  isServiceFailure,
+  type ServiceFailureReason,
+  serviceFailure,
+} from './stop-reason.js';
 export { type RunState, type RunSummary, summarizeJournal } from './summary.js';
 export { newRunId, type RunResult, superviseRun } from './supervise.js';
 export {

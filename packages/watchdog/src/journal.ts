@@ -1,4 +1,5 @@
-import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
+import { openAppendFile, readRegularFile, StatePathError } from '@runwarden/safe-fs';
 import { z } from 'zod';
 import { WatchdogError } from './errors.js';
 import { reasonCodes } from './reasons.js';
@@ -205,7 +206,7 @@ export class Journal {
    * @param path - absolute path of `journal.jsonl`.
    * @param runId - written into every event.
    * @param now - injected clock for `ts`, Unix ms. @default Date.now
-   * @throws {WatchdogError} `ERR_UNSAFE_PATH` when the path is a symlink.
+   * @throws {WatchdogError} `ERR_UNSAFE_PATH` when the path is a symlink, FIFO, socket or directory (never a blocking open).
    */
   constructor(
     readonly path: string,
@@ -213,18 +214,16 @@ export class Journal {
     private readonly now: () => number = Date.now,
   ) {
     try {
-      this.fd = openSync(
-        path,
-        constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
-        0o600,
-      );
+      this.fd = openAppendFile(path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ELOOP')
-        throw new WatchdogError('ERR_UNSAFE_PATH', `Journal ${path} is a symlink; refusing it.`, {
-          path,
-          cause: error,
-        });
-      throw error;
+      if (!StatePathError.isInstance(error)) throw error;
+      throw new WatchdogError(
+        'ERR_UNSAFE_PATH',
+        error.problem === 'symlink'
+          ? `Journal ${path} is a symlink; refusing it.`
+          : `Journal ${path} is unusable: ${error.message}`,
+        { path, cause: error, hint: `Move ${path} aside; the journal must be a regular file.` },
+      );
     }
   }
 
@@ -280,10 +279,34 @@ export class Journal {
  * @param path - the `journal.jsonl` file.
  * @returns the valid events in order.
  * @throws the read error when the file cannot be read (e.g. `ENOENT`).
+ * @throws {WatchdogError} `ERR_UNSAFE_PATH` when the path is a symlink, FIFO, socket or directory, or larger than {@link MAX_JOURNAL_BYTES}.
  */
 export function readJournal(path: string): JournalEvent[] {
-  return parseJournal(readFileSync(path, 'utf8'));
+  let file: ReturnType<typeof readRegularFile>;
+  try {
+    file = readRegularFile(path, { maxBytes: MAX_JOURNAL_BYTES });
+  } catch (error) {
+    if (!StatePathError.isInstance(error)) throw error;
+    throw new WatchdogError('ERR_UNSAFE_PATH', `Journal ${path} is unusable: ${error.message}`, {
+      path,
+      cause: error,
+      hint: `Move ${path} aside; the journal must be a regular file.`,
+    });
+  }
+  if (!file) {
+    throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), {
+      code: 'ENOENT',
+      path,
+    });
+  }
+  return parseJournal(file.bytes.toString('utf8'));
 }
+
+/**
+ * The most bytes {@link readJournal} reads: a run writes about 0.5 MB a day,
+ * so 256 MiB is years of events; past it the file is not a journal.
+ */
+export const MAX_JOURNAL_BYTES = 256 * 1024 * 1024;
 
 /**
  * Parses journal text (see {@link readJournal}).

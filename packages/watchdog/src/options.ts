@@ -6,6 +6,7 @@ import { WatchdogError } from './errors.js';
 import type { JournalEvent } from './journal.js';
 import type { LogRotationOptions } from './rotating-log.js';
 import type { ServiceSpec } from './service.js';
+import type { ServiceFailureReason } from './stop-reason.js';
 import type { OutputSubscriber } from './tee.js';
 
 /** A command and its arguments, run without a shell. */
@@ -206,7 +207,11 @@ export interface SuperviseOptions {
    * @default 5000
    */
   killGraceMs?: number;
-  /** Aborting it ends the tree and the run with `INTERRUPTED` (exit 130). */
+  /**
+   * Aborting it ends the tree and the run with `INTERRUPTED` (exit 130); with
+   * a {@link ServiceFailureReason} as the abort reason (`serviceFailure(…)`),
+   * with `SERVICE_FAILED` (exit 1), the journal naming the service.
+   */
   signal?: AbortSignal;
   /** Called with every journal event, after it is written; what it throws is ignored. */
   onEvent?: (event: JournalEvent) => void;

@@ -1,5 +1,6 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { readRegularFile } from '@runwarden/safe-fs';
 
 /** The largest heartbeat file read for a checkpoint, in bytes. */
 export const MAX_CHECKPOINT_BYTES = 65_536;
@@ -99,30 +100,24 @@ export class ProgressWatcher {
 }
 
 /**
- * Reads a checkpoint: the file's content when it is a JSON object of at most
- * {@link MAX_CHECKPOINT_BYTES}.
+ * Reads a checkpoint: the file's content when it is a regular file holding a
+ * JSON object of at most {@link MAX_CHECKPOINT_BYTES}. A FIFO, socket or
+ * device there is no checkpoint (it is refused at once, never opened blocking).
  *
  * @param path - the heartbeat file.
  * @returns the object, or `undefined` (missing, too large, not JSON, not an object).
  */
 export function readCheckpoint(path: string): Checkpoint | undefined {
-  let fd: number;
   try {
-    fd = openSync(path, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    const buffer = Buffer.alloc(MAX_CHECKPOINT_BYTES + 1);
-    const length = readSync(fd, buffer, 0, buffer.length, 0);
-    if (length === 0 || length > MAX_CHECKPOINT_BYTES) return undefined;
-    const value: unknown = JSON.parse(buffer.subarray(0, length).toString('utf8'));
+    // Never a blocking open (a FIFO there is refused at once, so the event loop and the
+    // mission timeout go on), never more than the bound.
+    const file = readRegularFile(path, { follow: true, maxBytes: MAX_CHECKPOINT_BYTES });
+    if (!file || file.bytes.length === 0) return undefined;
+    const value: unknown = JSON.parse(file.bytes.toString('utf8'));
     return typeof value === 'object' && value !== null && !Array.isArray(value)
       ? (value as Checkpoint)
       : undefined;
   } catch {
     return undefined;
-  } finally {
-    closeSync(fd);
   }
 }

@@ -1,13 +1,6 @@
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  openSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fstatSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { createLogChain, LOG_CHAIN_SUFFIX, type LogChain } from '@runwarden/evidence-hasher';
+import { openAppendFile, StatePathError } from '@runwarden/safe-fs';
 import { WatchdogError } from './errors.js';
 
 /** Size cap and rotation of one log stream, as supervisord's `stdout_logfile_maxbytes` / `stdout_logfile_backups`. */
@@ -74,11 +67,8 @@ export class RotatingLog {
 
   private open(): number {
     try {
-      const fd = openSync(
-        this.path,
-        constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
-        0o600,
-      );
+      // Never a blocking open: a FIFO or socket put at the log's path is refused at once.
+      const fd = openAppendFile(this.path);
       // The chain starts from what the file already holds, then follows every
       // write. Like the log itself it is not fsynced: a crash of any process
       // loses no written line; only a power loss could, and then the log too.
@@ -86,12 +76,18 @@ export class RotatingLog {
         this.chain = createLogChain(this.path, { wholeFileDigest: false, fsync: false });
       return fd;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ELOOP')
-        throw new WatchdogError('ERR_UNSAFE_PATH', `Log ${this.path} is a symlink; refusing it.`, {
+      if (!StatePathError.isInstance(error)) throw error;
+      throw new WatchdogError(
+        'ERR_UNSAFE_PATH',
+        error.problem === 'symlink'
+          ? `Log ${this.path} is a symlink; refusing it.`
+          : `Log ${this.path} is unusable: ${error.message}`,
+        {
           path: this.path,
           cause: error,
-        });
-      throw error;
+          hint: `Move ${this.path} aside; a log must be a regular file.`,
+        },
+      );
     }
   }
 

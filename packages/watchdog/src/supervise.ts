@@ -1,6 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  readSync,
+  statSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KillTreeError, type KillTreeResult, killTree } from '@runwarden/kill-tree';
 import { type LockHandle, tryAcquire } from '@runwarden/lock-core';
@@ -11,6 +19,7 @@ import {
   RUN_ID_ENV,
   verifyIdentity,
 } from '@runwarden/process-identity';
+import { ensurePrivateDirectory, openRegularFile, StatePathError } from '@runwarden/safe-fs';
 import { adoptedFiles, adoptedTails } from './adopt-files.js';
 import { runCheckCommand } from './check-command.js';
 import { WATCHDOG_DEFAULTS } from './defaults.js';
@@ -31,6 +40,7 @@ import {
   type ResumePolicy,
 } from './resume-policy.js';
 import { type RunningService, startService, stopService, waitReady } from './service.js';
+import { isServiceFailure, type ServiceFailureReason } from './stop-reason.js';
 import { OutputTee } from './tee.js';
 
 /** The result of a supervised run: the same flags as a kill result or an execa result. */
@@ -122,14 +132,30 @@ function shellQuote(parts: string[]): string {
     .join(' ');
 }
 
+/**
+ * Creates the run directory by the one state-directory rule of
+ * `@runwarden/safe-fs` (mode 0700; a symlink or file in its place refused
+ * before anything is made through it; a directory of ours that others may
+ * write made private, another user's refused).
+ */
 function ensureRunDir(runDir: string): void {
-  mkdirSync(runDir, { recursive: true, mode: 0o700 });
-  const stat = lstatSync(runDir);
-  if (!stat.isDirectory()) {
+  try {
+    ensurePrivateDirectory(runDir);
+  } catch (error) {
+    if (!StatePathError.isInstance(error)) throw error;
     throw new WatchdogError(
       'ERR_UNSAFE_PATH',
-      `Run directory ${runDir} is ${stat.isSymbolicLink() ? 'a symlink' : 'not a directory'}; runwarden never follows a symlink into state.`,
-      { path: runDir, hint: 'Point runDir at a real directory.' },
+      error.problem === 'io'
+        ? `Cannot create the run directory ${runDir}: ${error.message}`
+        : `Run directory ${runDir} is unusable: ${error.message}`,
+      {
+        path: error.path,
+        cause: error,
+        hint:
+          error.problem === 'io'
+            ? 'Point runDir at a directory this user may write.'
+            : 'Point runDir at a real directory only this user may write (runwarden never follows a symlink into state).',
+      },
     );
   }
 }
@@ -233,6 +259,7 @@ class Supervisor {
   private readonly stop = new AbortController();
   private stopKind: StopKind | undefined;
   private stopDetail = '';
+  private externalFailure: ServiceFailureReason | undefined;
   private missionTimer: NodeJS.Timeout | undefined;
   private services: RunningService[] = [];
   private finishing = false;
@@ -412,7 +439,15 @@ class Supervisor {
       lockFencingToken: this.lock?.fencingToken,
     });
 
-    const onAbort = () => this.stopWith('interrupted');
+    const onAbort = () => {
+      // A caller's service that failed (the coordination database) ends the run SERVICE_FAILED.
+      const why = options.signal?.reason;
+      if (!isServiceFailure(why)) return this.stopWith('interrupted');
+      if (this.stopKind || this.finishing) return;
+      this.emit('interrupted', { service: why.service, message: why.message }, 'SERVICE_FAILED');
+      this.externalFailure = why;
+      this.stopWith('service-failed', why.service);
+    };
     const onLockLost = () =>
       this.stopWith(
         'lock-lost',
@@ -1133,7 +1168,9 @@ class Supervisor {
       case 'service-failed':
         return this.finish(
           'SERVICE_FAILED',
-          `Service ${this.stopDetail} died mid-run; the tree was ended.`,
+          this.externalFailure
+            ? `${this.externalFailure.service} failed mid-run (${this.externalFailure.message}); the tree was ended.`
+            : `Service ${this.stopDetail} died mid-run; the tree was ended.`,
         );
       default:
         return this.finish('INTERRUPTED', 'Interrupted; the tree was ended.');

@@ -105,10 +105,17 @@ export interface OutputTeeOptions {
   rotation?: LogRotationOptions;
   /** Called with every chunk after it is logged. @default [] */
   subscribers?: OutputSubscriber[];
-  /** Pass stdout through here too (e.g. `process.stdout`); backpressure pauses the child's pipe. */
+  /**
+   * Pass stdout through here too (e.g. `process.stdout`); backpressure pauses
+   * the child's pipe. A write that fails (EPIPE: the reader went away, as with
+   * `| head -1`; EIO: the terminal hung up) never throws and never stops the
+   * supervision: the stream is dropped from then on, the logs keep everything.
+   */
   stdout?: Writable;
-  /** Pass stderr through here too. */
+  /** Pass stderr through here too (same rules as `stdout`). */
   stderr?: Writable;
+  /** Called once per pass-through stream when it fails and is dropped (the error is kept as it came). */
+  onPassThroughError?: (stream: OutputStreamName, error: Error) => void;
   /**
    * A line that marks completion (`## DONE`): seen when a line of output,
    * trimmed, equals it exactly (a line that merely contains it, such as an
@@ -181,6 +188,12 @@ export class OutputTee {
   /** Bytes received per stream. */
   readonly bytes: Record<OutputStreamName, number> = { stdout: 0, stderr: 0 };
   private sinceRelease = 0;
+  private readonly dropped = new Set<OutputStreamName>();
+  private readonly errorListeners: (() => void)[] = [];
+  private readonly waitingForDrain: Record<OutputStreamName, Set<Readable>> = {
+    stdout: new Set(),
+    stderr: new Set(),
+  };
 
   /** @param options - logs, subscribers, pass-through and the marker. */
   constructor(private readonly options: OutputTeeOptions) {
@@ -194,6 +207,7 @@ export class OutputTee {
     this.subscribers = [...(options.subscribers ?? [])];
     this.marker =
       options.doneMarker !== undefined ? Buffer.from(options.doneMarker.trim()) : undefined;
+    this.guardPassThrough();
   }
 
   /**
@@ -218,14 +232,57 @@ export class OutputTee {
    * @param attempt - the attempt it belongs to.
    */
   attach(source: Readable, stream: OutputStreamName, attempt: number): void {
-    const passThrough = stream === 'stdout' ? this.options.stdout : this.options.stderr;
     source.on('data', (chunk: Buffer) => {
       this.write(chunk, { stream, attempt });
-      if (passThrough && !passThrough.write(chunk)) {
+      const passThrough = this.passThrough(stream);
+      if (!passThrough) return;
+      let full = false;
+      try {
+        full = !passThrough.write(chunk);
+      } catch (error) {
+        this.dropPassThrough(stream, error as Error);
+        return;
+      }
+      if (full && this.passThrough(stream)) {
         source.pause();
-        passThrough.once('drain', () => source.resume());
+        this.waitingForDrain[stream].add(source);
+        passThrough.once('drain', () => {
+          this.waitingForDrain[stream].delete(source);
+          source.resume();
+        });
       }
     });
+  }
+
+  /** The pass-through stream of `stream`, unless it failed (then `undefined`). */
+  private passThrough(stream: OutputStreamName): Writable | undefined {
+    if (this.dropped.has(stream)) return undefined;
+    const target = stream === 'stdout' ? this.options.stdout : this.options.stderr;
+    return target?.destroyed || target?.writableEnded ? undefined : target;
+  }
+
+  /** Listens for 'error' on each pass-through stream (unheard, an EPIPE would be thrown from the event loop). */
+  private guardPassThrough(): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const target = stream === 'stdout' ? this.options.stdout : this.options.stderr;
+      if (!target) continue;
+      const listener = (error: Error) => this.dropPassThrough(stream, error);
+      target.on('error', listener);
+      this.errorListeners.push(() => target.off('error', listener));
+    }
+  }
+
+  /** Stops echoing `stream` (its reader or terminal is gone); pipes paused for its drain go on. */
+  private dropPassThrough(stream: OutputStreamName, error: Error): void {
+    if (this.dropped.has(stream)) return;
+    this.dropped.add(stream);
+    for (const source of this.waitingForDrain[stream]) source.resume();
+    this.waitingForDrain[stream].clear();
+    try {
+      this.options.onPassThroughError?.(stream, error);
+    } catch {
+      // A listener's bug must not stop the logs or the supervision.
+    }
   }
 
   /**
@@ -314,6 +371,7 @@ export class OutputTee {
   /** Closes both logs; chunks that still arrive are dropped. */
   close(): void {
     this.closed = true;
+    for (const remove of this.errorListeners.splice(0)) remove();
     this.logs?.stdout.close();
     this.logs?.stderr.close();
   }

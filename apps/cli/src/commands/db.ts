@@ -1,6 +1,6 @@
 import { DATABASE_URL_ENV, PostgresStore } from '@runwarden/coordination-state';
 import type { Command } from 'commander';
-import { coordinationFailure } from '../coordination-store.js';
+import { coordinationFailure, databaseUrlProblem } from '../coordination-store.js';
 import { usage } from '../errors.js';
 import { printJson, say } from '../output.js';
 
@@ -20,6 +20,9 @@ export interface DbFlags {
 export async function dbMigrateCommand(flags: DbFlags): Promise<number> {
   const url = flags.databaseUrl ?? process.env[DATABASE_URL_ENV];
   if (!url) throw usage(`db migrate needs --database-url URL or $${DATABASE_URL_ENV}`);
+  const problem = databaseUrlProblem(url);
+  if (problem)
+    throw usage(`${flags.databaseUrl ? '--database-url' : `$${DATABASE_URL_ENV}`}: ${problem}`);
   let store: PostgresStore | undefined;
   try {
     store = new PostgresStore({ connectionString: url });

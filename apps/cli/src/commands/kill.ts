@@ -1,11 +1,13 @@
+import { statSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describeReason, KillTreeError, type KillTreeResult, killTree } from '@runwarden/kill-tree';
 import { breakLock, inspect, LockHeldError } from '@runwarden/lock-core';
 import { verifyIdentity } from '@runwarden/process-identity';
 import { EXIT_CODES, type ReasonCode } from '@runwarden/watchdog';
+import { closeOrphanedRun } from '../close-run.js';
 import { formatDuration, parseDuration } from '../durations.js';
 import { CliError } from '../errors.js';
-import { processesOfRun } from '../orphans.js';
+import { processesOfRun, runGroupsOf } from '../orphans.js';
 import { colors, printJson, say } from '../output.js';
 import { resolveStateDir, statePaths } from '../state-dir.js';
 
@@ -78,15 +80,24 @@ export async function killCommand(flags: KillFlags): Promise<number> {
   const stateDir = resolveStateDir(flags.stateDir);
   const paths = statePaths(stateDir);
   const human = !flags.json;
-  const orphansOf = (record: { runId?: string }) => processesOfRun(record.runId);
+  const orphansOf = (record: { runId?: string }) => processesOfRun(stateDir, record.runId);
   const report: Record<string, unknown> = { stateDir, lockPath: paths.lock, graceMs };
   const started = performance.now();
   let summary: KillSummary | undefined;
   const sweep = async (runId: string) => {
     try {
-      summary = merge(summary, await killTree({ token: runId }, { graceMs }));
+      // The run token, and the groups and sessions its attempts led (recorded in its journal):
+      // a child that dropped RUNWARDEN_RUN_ID is ended too.
+      summary = merge(
+        summary,
+        await killTree({ token: runId }, { graceMs, ...runGroupsOf(stateDir, runId) }),
+      );
     } catch (error) {
-      if (KillTreeError.isInstance(error))
+      // Only a refusal to signal is IDENTITY_MISMATCH; another kill-tree error is not.
+      if (
+        KillTreeError.isInstance(error) &&
+        (error.code === 'ERR_IDENTITY_MISMATCH' || error.code === 'ERR_IDENTITY_UNKNOWN')
+      )
         throw new CliError('IDENTITY_MISMATCH', error.message, error.hint, report);
       throw error;
     }
@@ -117,6 +128,16 @@ export async function killCommand(flags: KillFlags): Promise<number> {
 
   let holderSignalled = false;
   if (record && first.holderVerdict?.status === 'alive') {
+    // kill(2) with signal 0 asks the kernel whether we may signal it at all (EPERM).
+    const denied = signalDenied(record.holder.pid);
+    if (denied) {
+      throw new CliError(
+        'LOCK_HELD',
+        `Not permitted to signal runwarden (pid ${record.holder.pid}${runId ? `, run ${runId}` : ''}): EPERM. It runs as uid ${denied.ownerUid}, this is uid ${denied.ourUid}; nothing was signalled and the run goes on.`,
+        `Run \`runwarden kill\` as uid ${denied.ownerUid} (the user who started the run) or as root.`,
+        { ...report, eperm: true, holderUid: denied.ownerUid },
+      );
+    }
     // killTree takes its first snapshot before it returns: the run's tree is
     // recorded as it is now, before the holder starts ending it too, so a
     // process that escapes while the two of us end the tree is still reported.
@@ -218,6 +239,30 @@ export async function killCommand(flags: KillFlags): Promise<number> {
       printProcesses(summary);
     }
   }
+  // A holder that died (even by SIGKILL) never wrote its run's end: close the record now.
+  const survivorsNow = summary?.survivors ?? [];
+  if (
+    runId &&
+    record &&
+    survivorsNow.length === 0 &&
+    verifyIdentity(record.holder).status !== 'alive'
+  ) {
+    const closed = closeOrphanedRun({
+      stateDir,
+      runId,
+      holderPid: record.holder.pid,
+      endedBy: `runwarden kill${flags.force ? ' --force' : ''} (pid ${process.pid}${process.getuid ? `, uid ${process.getuid()}` : ''})`,
+      kill: summary,
+    });
+    if (closed.journal || closed.evidence) {
+      report.closedRecord = { journal: closed.journal, evidence: closed.evidence };
+      if (human)
+        say(
+          `closed the record of run ${runId}: journal ends INTERRUPTED${closed.evidence ? `, evidence ${closed.evidence.rootDigest}` : ''}`,
+        );
+    }
+    if (human) for (const problem of closed.problems) say(colors.yellow(problem));
+  }
   report.lock = state.state;
   report.lockAction = lockAction;
   report.durationMs = Math.round(performance.now() - started);
@@ -242,6 +287,31 @@ export async function killCommand(flags: KillFlags): Promise<number> {
   if (human)
     say(colors.green(`run ended; lock is free (${formatDuration(report.durationMs as number)})`));
   return finish('OK', report, flags);
+}
+
+/**
+ * Whether this process may not signal `pid` (kill(2) with signal 0 fails with
+ * EPERM), with the uid it runs as (the owner of `/proc/<pid>`).
+ *
+ * @param pid - the holder.
+ * @returns the two uids when refused, `undefined` when allowed (or the pid is gone).
+ */
+function signalDenied(
+  pid: number,
+): { ownerUid: number | string; ourUid: number | string } | undefined {
+  try {
+    process.kill(pid, 0);
+    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
+  }
+  let ownerUid: number | string = 'unknown';
+  try {
+    ownerUid = statSync(`/proc/${pid}`).uid;
+  } catch {
+    // not Linux, or gone meanwhile
+  }
+  return { ownerUid, ourUid: process.getuid?.() ?? 'unknown' };
 }
 
 function finish(reason: ReasonCode, report: Record<string, unknown>, flags: KillFlags): number {

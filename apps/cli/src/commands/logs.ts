@@ -1,18 +1,11 @@
-import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  openSync,
-  readdirSync,
-  readSync,
-  statSync,
-} from 'node:fs';
+import { closeSync, existsSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { inspect } from '@runwarden/lock-core';
+import { openRegularFile, StatePathError } from '@runwarden/safe-fs';
 import { type JournalEvent, parseJournal, readJournal } from '@runwarden/watchdog';
 import { parseCount } from '../durations.js';
-import { usage } from '../errors.js';
+import { CliError, usage } from '../errors.js';
 import { printJson } from '../output.js';
 import { resolveStateDir, statePaths } from '../state-dir.js';
 import { storyLine } from './story.js';
@@ -47,10 +40,11 @@ export function tailLines(path: string, count: number): string[] {
   const pieces: Buffer[] = [];
   let newlines = 0;
   for (const file of files) {
-    if (!existsSync(file)) continue;
-    const fd = openSync(file, 'r');
+    const opened = openLog(file);
+    if (!opened) continue;
+    const { fd } = opened;
     try {
-      let position = fstatSync(fd).size;
+      let position = opened.stat.size;
       while (position > 0 && newlines <= count) {
         const length = Math.min(BLOCK, position);
         position -= length;
@@ -67,6 +61,21 @@ export function tailLines(path: string, count: number): string[] {
   const lines = Buffer.concat(pieces).toString('utf8').split('\n');
   if (lines.at(-1) === '') lines.pop();
   return lines.slice(-count);
+}
+
+/**
+ * Opens a log of a run without blocking or following a symlink (a FIFO put
+ * there would hang `runwarden logs`).
+ *
+ * @throws {CliError} `INVALID_STATE` (exit 7) when it is not a regular file.
+ */
+function openLog(path: string): ReturnType<typeof openRegularFile> {
+  try {
+    return openRegularFile(path);
+  } catch (error) {
+    if (!StatePathError.isInstance(error)) throw error;
+    throw new CliError('INVALID_STATE', `Log ${error.message}`, `Move ${path} aside.`, { path });
+  }
 }
 
 /** Which run to show: the argument, else the live holder's run, else the latest run directory. */
@@ -106,7 +115,9 @@ class FileFollower {
   private readFrom(path: string, from: number): number {
     let fd: number;
     try {
-      fd = openSync(path, 'r');
+      const opened = openRegularFile(path);
+      if (!opened) return from;
+      fd = opened.fd;
     } catch {
       return from;
     }

@@ -20,13 +20,16 @@ import {
   readyPortSchema,
   readyUrlSchema,
   type SuperviseOptions,
+  serviceFailure,
   superviseRun,
   validateOptions,
   WatchdogError,
 } from '@runwarden/watchdog';
 import { z } from 'zod';
+import { checkStoreFlags } from '../coordination-store.js';
 import { parseCount, parseDuration, parseSize } from '../durations.js';
 import { CliError, usage } from '../errors.js';
+import { handleInterrupts } from '../interrupt.js';
 import { processesOfRun } from '../orphans.js';
 import { colors, printJson, say } from '../output.js';
 import { ensureStateDir, findRepoRoot, resolveStateDir, statePaths } from '../state-dir.js';
@@ -64,6 +67,7 @@ export interface RunFlags {
   backoffInitial?: string;
   backoffMax?: string;
   killGrace?: string;
+  targetLease?: string;
   stateDir?: string;
   json?: boolean;
 }
@@ -357,6 +361,7 @@ function watchdogFailure(error: unknown): unknown {
  */
 export async function runCommand(commandLine: string[], flags: RunFlags): Promise<number> {
   const settings = parseRunFlags(commandLine, flags);
+  if (settings.target) checkStoreFlags(flags);
   try {
     validateOptions({ ...superviseOptionsOf(settings), runDir: '.' });
   } catch (error) {
@@ -380,23 +385,22 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
       repoMarker: findRepoRoot(),
       staleAfterMs: 60_000,
       abortOnLateHeartbeat: false,
-      orphansOf: (record) => processesOfRun(record.runId),
+      orphansOf: (record) => processesOfRun(stateDir, record.runId),
     });
   } catch (error) {
     throw lockFailure(error);
   }
 
   const controller = new AbortController();
-  let interruptedBy: string | undefined;
   let lostBecause: string | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interruptedBy) return;
-    interruptedBy = signal;
-    if (human) say(colors.yellow(`received ${signal}: ending the run's tree…`));
-    controller.abort();
-  };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const signal of signals) process.on(signal, onSignal);
+  let stillOwnedBecause: string | undefined;
+  // Ctrl-C starts the graceful stop; a second one sends SIGKILL at once (interrupt.ts).
+  const interrupts = handleInterrupts({
+    runId,
+    graceMs: settings.killGraceMs,
+    human,
+    stop: () => controller.abort(),
+  });
 
   let targetClaim: TargetClaim | undefined;
   let result: RunResult | undefined;
@@ -410,9 +414,20 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
         target: settings.target,
         runId,
         flags: { ...flags, stateDir },
-        onLost: (message) => {
-          lostBecause = message;
-          controller.abort();
+        leaseMs:
+          flags.targetLease !== undefined
+            ? parseDuration('--target-lease', flags.targetLease)
+            : undefined,
+        onLost: (message, why) => {
+          // An unreachable store is a failed service (exit 1), not another run's lock (exit 5).
+          if (why === 'store-unreachable')
+            controller.abort(
+              serviceFailure(targetClaim?.where ?? 'the coordination store', message),
+            );
+          else {
+            lostBecause = message;
+            controller.abort();
+          }
         },
       });
       if (human)
@@ -430,17 +445,25 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
       signal: controller.signal,
       stdout: human ? process.stdout : undefined,
       stderr: human ? process.stderr : undefined,
-      onEvent: human ? (event: JournalEvent) => describeEvent(event, settings) : undefined,
+      onEvent: (event: JournalEvent) => {
+        interrupts.observe(event);
+        if (human) describeEvent(event, settings);
+      },
     }).catch((error) => {
       throw watchdogFailure(error);
     });
     reason = result.reason;
     if (reason === 'INTERRUPTED' && lostBecause) reason = 'LOCK_HELD';
   } finally {
-    for (const signal of signals) process.off(signal, onSignal);
+    interrupts.dispose();
     if (targetClaim) {
       const problems = await targetClaim.finish(reason, result?.message);
       if (human) for (const problem of problems) say(colors.yellow(`target: ${problem}`));
+      // Done, but the release never reached the store: say so in the exit code.
+      if (targetClaim.stillOwned && reason === 'OK') {
+        reason = 'SERVICE_FAILED';
+        stillOwnedBecause = `The run completed, but ${targetClaim.claim.target} may still look owned until ${targetClaim.stillOwned.until}: ${targetClaim.where} was unreachable for the release (${targetClaim.stillOwned.why}).`;
+      }
     }
     try {
       const written = writeEvidence(runDir, {
@@ -462,7 +485,8 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
   if (settings.json) {
     printJson(reason, {
       runId,
-      message: result?.message,
+      message: stillOwnedBecause ?? result?.message,
+      targetStillOwned: targetClaim?.stillOwned,
       attempts: result?.attempts,
       resumes: result?.resumes,
       budgetSpent: result?.budgetSpent,
@@ -483,7 +507,7 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
   } else {
     const paint = reason === 'OK' ? colors.green : colors.red;
     say(
-      `${paint(colors.bold(reason))} (exit ${exitCode}): ${lostBecause && reason === 'LOCK_HELD' ? lostBecause : (result?.message ?? '')}`,
+      `${paint(colors.bold(reason))} (exit ${exitCode}): ${stillOwnedBecause ?? (lostBecause && reason === 'LOCK_HELD' ? lostBecause : (result?.message ?? ''))}`,
     );
     say(
       `logs: ${relativeOrAbsolute(runDir)}/{stdout.log,stderr.log,journal.jsonl} (runwarden logs ${runId})`,
@@ -510,8 +534,8 @@ function relativeOrAbsolute(path: string): string {
  * @returns a {@link CliError} for the known errors, else `error` itself.
  */
 export function lockFailure(error: unknown): unknown {
-  if (LockHeldError.isInstance(error) && error.code === 'ERR_LOCK_HELD') {
-    const held = error as LockHeldError;
+  if (LockHeldError.isInstance(error)) {
+    const held = error;
     const pid = held.holder?.holder.pid;
     return new CliError('LOCK_HELD', held.message, held.hint, {
       lockPath: held.path,
@@ -520,14 +544,16 @@ export function lockFailure(error: unknown): unknown {
       heldBecause: held.reason,
     });
   }
-  if (LockCorruptError.isInstance(error) && error.code === 'ERR_LOCK_CORRUPT') {
+  if (LockCorruptError.isInstance(error)) {
     return new CliError('INVALID_STATE', error.message, error.hint, { path: error.path });
   }
   if (LockError.isInstance(error))
     return new CliError('INVALID_STATE', error.message, error.hint, { path: error.path });
   if (CoordinationError.isInstance(error)) {
     return new CliError(
-      error.code === 'ERR_INVALID_STATE' ? 'INVALID_STATE' : 'USAGE',
+      error.code === 'ERR_INVALID_STATE' || error.code === 'ERR_STORE_IO'
+        ? 'INVALID_STATE'
+        : 'USAGE',
       error.message,
       error.hint,
       { path: error.path },

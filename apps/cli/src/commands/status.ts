@@ -65,7 +65,7 @@ function latestJournal(runsDir: string): string | undefined {
 export function readStatus(stateDir: string): StatusReport {
   const paths = statePaths(stateDir);
   const inspection: LockInspection = inspect(paths.lock, {
-    orphansOf: (record) => processesOfRun(record.runId),
+    orphansOf: (record) => processesOfRun(stateDir, record.runId),
   });
   const report: StatusReport = {
     stateDir,

@@ -1,0 +1,1 @@
+export { hasMarker, mark } from './marker.js';
