@@ -1,19 +1,20 @@
 #!/usr/bin/env node
-import { EXIT_CODES } from '@runwarden/watchdog';
+import { DEFAULT_RESUME_ON, EXIT_CODES } from '@runwarden/watchdog';
 import { Command, CommanderError, Option } from 'commander';
 import { registerCoordinationCommands } from './commands/coordination.js';
 import { registerEvidenceCommands } from './commands/evidence.js';
 import { killCommand } from './commands/kill.js';
 import { logsCommand } from './commands/logs.js';
 import { lockFailure, runCommand } from './commands/run.js';
+import { runsCommand } from './commands/runs.js';
 import { statusCommand } from './commands/status.js';
 import { formatDuration } from './durations.js';
 import { CliError, stateFailure } from './errors.js';
 import { colors, printJson } from './output.js';
+import { DEFAULT_RUNS_LIMIT } from './run-index.js';
 import { guardOutput } from './safe-output.js';
 import { RUN_TARGET_LEASE_MS } from './target-claim.js';
-
-const VERSION = '0.0.0';
+import { packageVersion } from './version.js';
 
 function stateDirOption(): Option {
   return new Option(
@@ -32,7 +33,7 @@ export function buildProgram(exit: { code: number }): Command {
     .description(
       'Keep long-running autonomous runs safe: one run at a time, a watchdog, a clean kill and evidence.',
     )
-    .version(VERSION)
+    .version(packageVersion())
     .enablePositionalOptions()
     .showSuggestionAfterError()
     .exitOverride()
@@ -79,6 +80,10 @@ export function buildProgram(exit: { code: number }): Command {
       'progress source; its JSON is RUNWARDEN_CHECKPOINT on resume',
     )
     .option('--max-resumes <n>', 'resumes without progress allowed before the hand-off', '20')
+    .option(
+      '--resume-on <rules>',
+      `which deaths are resumed: hang, signal, exit-0, failure, none or always (default: ${DEFAULT_RESUME_ON.withoutPredicate.join(',')}; with --done-file, --done-marker or --check-cmd: ${DEFAULT_RESUME_ON.withPredicate.join(',')})`,
+    )
     .option('--resume-cmd <cmd>', 'shell command for resumes (default: the command again)')
     .option('--done-file <path>', 'the run is complete only when this file exists')
     .option('--done-marker <line>', 'the run is complete when a line of output equals this')
@@ -111,7 +116,8 @@ Example:
   $ runwarden run --heartbeat-file .agent/heartbeat.json --watch .git/logs/HEAD --progress-timeout 20m \\
       --quota-pattern --resume-cmd 'opencode run --continue' -- opencode run "work through PLAN.md"
   $ runwarden run --service "opencode serve --port 4096" --ready-url http://127.0.0.1:4096/ -- ./post-mission.sh
-  $ runwarden run --json -- pnpm -r build`,
+  $ runwarden run --json -- pnpm -r build   # the JSON on stdout, the build's output on stderr
+  $ runwarden run --target acme/widgets#12 --resume-on hang,signal,failure -- ./fix-pr.sh`,
     )
     .action(async (commandLine: string[], flags) => {
       exit.code = await runCommand(commandLine, flags);
@@ -121,6 +127,10 @@ Example:
     .command('status')
     .description(
       'who holds the lock: holder pid, alive or not, heartbeat age, the run and its last event',
+    )
+    .option(
+      '--target <key>',
+      "the target's run lock (runwarden run --target) instead of the state dir's",
     )
     .addOption(stateDirOption())
     .addOption(jsonOption())
@@ -137,6 +147,7 @@ Example:
     .option('-f, --follow', 'keep printing as the run writes, until it ends')
     .option('--stream <name>', 'stdout, stderr or all', 'all')
     .option('--journal', 'show the journal (the run’s story) instead of the output')
+    .option('--target <key>', "the target's live run, else its latest (runwarden run --target)")
     .addOption(stateDirOption())
     .addOption(jsonOption())
     .addHelpText(
@@ -155,6 +166,7 @@ Example:
       '--force',
       'also kill an unresponsive holder, end orphans, and move a corrupt lock aside',
     )
+    .option('--target <key>', "end the target's live run (runwarden run --target)")
     .addOption(stateDirOption())
     .addOption(jsonOption())
     .addHelpText(
@@ -163,6 +175,24 @@ Example:
     )
     .action(async (flags) => {
       exit.code = await killCommand(flags);
+    });
+
+  program
+    .command('runs')
+    .alias('ls')
+    .description(
+      'the runs under the state dir, newest first: run id, target, started, duration, attempts, reason, exit code',
+    )
+    .option('--limit <n>', 'how many runs to list (0: all)', String(DEFAULT_RUNS_LIMIT))
+    .option('--target <key>', 'only the runs of this target')
+    .addOption(stateDirOption())
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ runwarden runs --limit 5\n  $ runwarden ls --target acme/widgets#12 --json',
+    )
+    .action(async (flags) => {
+      exit.code = await runsCommand(flags);
     });
 
   registerCoordinationCommands(program, exit);

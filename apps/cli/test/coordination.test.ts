@@ -138,9 +138,24 @@ describe('runwarden claim, release, owner, signal, targets (file store)', () => 
         ])
       ).exitCode,
     ).toBe(0);
+    // run-a was taken over: it owns nothing to release (release_noop, exit 0), and run-b keeps it.
+    const noop = await runwarden(['release', 'queue:item-7', '--run-id', 'run-a', ...base]);
+    expect(noop).toMatchObject({ exitCode: 0, stdout: '' });
+    expect(noop.stderr).toMatch(
+      /^runwarden ▸ run run-a no longer owns queue:item-7 \(run run-b, .*\): nothing to release$/m,
+    );
     expect(
-      (await runwarden(['release', 'queue:item-7', '--run-id', 'run-a', ...base])).exitCode,
-    ).toBe(5);
+      json(
+        (await runwarden(['release', 'queue:item-7', '--run-id', 'run-a', '--json', ...base]))
+          .stdout,
+      ),
+    ).toMatchObject({
+      ok: true,
+      exitCode: 0,
+      status: 'release_noop',
+      activeRun: { runId: 'run-b' },
+      noopBecause: 'Cannot release queue:item-7: active owner is run-b, not run-a.',
+    });
     const noRunId = await runwarden(['release', 'queue:item-7', ...base]);
     expect(noRunId).toMatchObject({
       exitCode: 64,

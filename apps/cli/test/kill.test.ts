@@ -68,7 +68,9 @@ describe('runwarden kill', () => {
     );
     expect(lines).toContainEqual(
       expect.stringMatching(
-        new RegExp(`^\\s+${grandchildPid}  killed\\s+token\\s+node \\S*fake-agent\\.js --role gra`),
+        new RegExp(
+          `^\\s+${grandchildPid}  killed\\s+token\\s+node \\S*fake-agent\\.js --role grandchild --ignore-sigterm --pid-file \\S+/pids$`,
+        ),
       ),
     );
     expect(result.stderr).toMatch(/run \S+: \d process\(es\) ended \(SIGKILL needed\)/);

@@ -1,3 +1,4 @@
+import { RESUME_RULES } from '@runwarden/watchdog';
 import bytes from 'bytes';
 import ms from 'ms';
 import { z } from 'zod';
@@ -78,6 +79,16 @@ export const runSchema = z.strictObject({
   watch: z.array(z.string().min(1, { error: 'must not be empty' })).optional(),
   heartbeatFile: z.string().min(1).optional(),
   maxResumes: count.max(10_000).optional(),
+  /**
+   * The deaths the watchdog resumes (systemd's `Restart=` vocabulary, as
+   * `runwarden run --resume-on`): a list of `hang`, `signal`, `exit-0`,
+   * `failure`, or `always` / `none`. @default the watchdog's DEFAULT_RESUME_ON
+   */
+  resumeOn: z
+    .union([z.enum(['always', 'none']), z.array(z.enum(RESUME_RULES))], {
+      error: `must be always, none, or a list of ${RESUME_RULES.join(', ')}`,
+    })
+    .optional(),
   resumeCommand: commandSchema.optional(),
   doneFile: z.string().min(1).optional(),
   doneMarker: z.string().trim().min(1, { error: 'must not be blank' }).optional(),

@@ -5,6 +5,7 @@ import {
   AGENT_QUOTA_PATTERN,
   type BackoffOptions,
   type CommandSpec,
+  RESUME_RULES,
   type SuperviseOptions,
   validateOptions,
   WATCHDOG_DEFAULTS,
@@ -140,6 +141,8 @@ function resolveLoop(name: string, loop: LoopFile, configDir: string): LoopConfi
     watch: run.watch,
     heartbeatFile: run.heartbeatFile,
     maxResumes: run.maxResumes ?? WATCHDOG_DEFAULTS.maxResumes,
+    resumeOn:
+      run.resumeOn === 'always' ? [...RESUME_RULES] : run.resumeOn === 'none' ? [] : run.resumeOn,
     resume: run.resumeCommand !== undefined ? sh(run.resumeCommand) : undefined,
     doneFile: run.doneFile,
     doneMarker: run.doneMarker,

@@ -101,6 +101,21 @@ describe('parseConfig', () => {
     });
   });
 
+  it('takes resumeOn as the CLI takes --resume-on: rules, always or none; none given leaves the watchdog its default', () => {
+    const rulesOf = (value: string) =>
+      parseConfig(
+        `loops:\n  builder:\n    command: agent\n${value ? `    run: { resumeOn: ${value} }\n` : ''}`,
+        '/srv/runwarden.yaml',
+      ).loops[0]!.run.resumeOn;
+    expect(rulesOf('[hang, failure]')).toEqual(['hang', 'failure']);
+    expect(rulesOf('always')).toEqual(['hang', 'signal', 'exit-0', 'failure']);
+    expect(rulesOf('none')).toEqual([]);
+    expect(rulesOf('')).toBeUndefined();
+    expect(() => rulesOf('[hang, crash]')).toThrow(
+      '/srv/runwarden.yaml:4: loops.builder.run.resumeOn: must be always, none, or a list of hang, signal, exit-0, failure',
+    );
+  });
+
   it('takes the durations and sizes of the CLI', () => {
     const config = parseConfig(
       `loops:

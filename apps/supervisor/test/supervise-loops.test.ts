@@ -106,7 +106,7 @@ ${reviewer()}
       `loops:
   crasher:
     command: "echo starting; exit 1"
-    run: { maxResumes: 1, backoff: { initial: 10ms, max: 10ms }, killGrace: 1s }
+    run: { maxResumes: 1, resumeOn: always, backoff: { initial: 10ms, max: 10ms }, killGrace: 1s }
     restart: { backoff: { initial: 10ms, max: 40ms }, giveUp: { restarts: 5, within: 30m } }
 ${reviewer()}
 `,
@@ -153,7 +153,7 @@ ${reviewer()}
       `loops:
   crasher:
     command: "echo starting; exit 1"
-    run: { maxResumes: 4, backoff: { initial: 5ms, max: 5ms, jitter: 0 }, killGrace: 1s }
+    run: { maxResumes: 4, resumeOn: always, backoff: { initial: 5ms, max: 5ms, jitter: 0 }, killGrace: 1s }
     restart: { backoff: { initial: 5ms, max: 5ms, jitter: 0 }, giveUp: { restarts: 9, within: 30m } }
 `,
     );

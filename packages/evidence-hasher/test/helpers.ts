@@ -4,9 +4,22 @@ import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { type BuiltPackageCopy, copyBuiltPackage } from '@runwarden/test-utils';
+import { afterAll } from 'vitest';
 
 /** The built package; tests that run it in another process (as another user) need `pnpm build` first. */
 export const distEntry = join(import.meta.dirname, '..', 'dist', 'index.js');
+
+let readableCopy: BuiltPackageCopy | undefined;
+/**
+ * The built package copied where any user can read it (the checkout may sit
+ * in a directory only its owner may enter), once per test file.
+ */
+function readableEntry(): string {
+  readableCopy ??= copyBuiltPackage(join(import.meta.dirname, '..'));
+  return readableCopy.entry;
+}
+afterAll(() => readableCopy?.remove());
 
 /** True when this process runs as root (where mode 000 does not stop reads). */
 export const isRoot = process.getuid?.() === 0;
@@ -23,10 +36,12 @@ export function tempTree(prefix: string): string {
  * process as `nobody` (via `setpriv`) when we are root, or as ourselves
  * otherwise, and returns what it printed as JSON. Dropping privileges is the
  * honest way to meet EACCES as root: root's CAP_DAC_OVERRIDE reads mode 000.
+ * As `nobody` it imports a world-readable copy of the package ({@link copyBuiltPackage}).
  */
 export function runUnprivileged(script: string): unknown {
   if (!existsSync(distEntry)) throw new Error(`${distEntry} is missing: run pnpm build first`);
-  const code = `const api = await import(${JSON.stringify(distEntry)});\n${script}`;
+  const entry = isRoot ? readableEntry() : distEntry;
+  const code = `const api = await import(${JSON.stringify(entry)});\n${script}`;
   const node = [process.execPath, '--input-type=module', '-e', code];
   const command = isRoot
     ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...node]

@@ -9,6 +9,7 @@ import {
   listProcessesSync,
   readEnvironVariable,
 } from '@runwarden/process-identity';
+import { copyBuiltPackage } from '@runwarden/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KillTreeError, killTree } from '../src/index.js';
 import { defaultPosixSystem, killPosixTree } from '../src/posix-kill.js';
@@ -477,7 +478,9 @@ describe('killTree and a pid it may not signal', () => {
         const rows = descendantsOf(leader.pid!).filter((row) => row.comm === 'sleep');
         return rows.length === 2 ? rows.map((row) => row.pid) : undefined;
       });
-      const entry = join(import.meta.dirname, '..', 'dist', 'index.js');
+      // nobody imports a copy it can read: the checkout may be private to its owner.
+      const readable = copyBuiltPackage(join(import.meta.dirname, '..'));
+      const entry = readable.entry;
       const killer = spawn(
         process.execPath,
         [
@@ -493,6 +496,7 @@ describe('killTree and a pid it may not signal', () => {
         output += chunk;
       });
       await once(killer, 'exit');
+      readable.remove();
       const result = JSON.parse(output);
       expect(result.ok).toBe(false);
       expect(result.survivors).toEqual([

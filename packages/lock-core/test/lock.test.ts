@@ -18,7 +18,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { captureIdentity } from '@runwarden/process-identity';
+import { captureIdentity, descendantsOf, getProcessInfoSync } from '@runwarden/process-identity';
+import { copyBuiltPackage } from '@runwarden/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   acquire,
@@ -170,13 +171,15 @@ describe('tryAcquire', () => {
 
   it('says ERR_LOCK_IO, naming the directory, when it cannot write there', async () => {
     mkdirSync(join(dir, 'state'), { mode: 0o755 });
-    // As root, permission bits do not stop us: run the contender as nobody.
+    // As root, permission bits do not stop us: run the contender as nobody, on a copy of
+    // the package nobody can read (the checkout may be private to its owner).
+    const readable = copyBuiltPackage(join(import.meta.dirname, '..'));
     const child = spawn(
       process.execPath,
       [
         '--input-type=module',
         '-e',
-        `import('${join(import.meta.dirname, '..', 'dist', 'index.js')}').then((m) => m.tryAcquire(${JSON.stringify(lockPath)})).then(() => console.log('acquired'), (e) => console.log(e.code + ' ' + e.message))`,
+        `import(${JSON.stringify(readable.entry)}).then((m) => m.tryAcquire(${JSON.stringify(lockPath)})).then(() => console.log('acquired'), (e) => console.log(e.code + ' ' + e.message))`,
       ],
       { uid: 65534, gid: 65534, stdio: ['ignore', 'pipe', 'inherit'] },
     );
@@ -186,6 +189,7 @@ describe('tryAcquire', () => {
       out += chunk;
     });
     await once(child, 'exit');
+    readable.remove();
     expect(out.trim()).toMatch(
       new RegExp(`^ERR_LOCK_IO Cannot create a temp file for ${lockPath}: EACCES`),
     );
@@ -387,9 +391,12 @@ describe('pid reuse and pid namespaces', () => {
         'hold-lock.mjs',
         [lockPath, JSON.stringify({ heartbeatMs: 50 })],
         {},
-        ['unshare', '--pid', '--fork', '--mount-proc'],
+        // --kill-child: the holder is pid 1 of its namespace, which ignores SIGTERM; it must go with unshare.
+        ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc'],
       );
       expect(await holder.next()).toMatch(/^acquired 1$/);
+      const outside = descendantsOf(holder.child.pid!).map((row) => row.pid);
+      expect(outside).toHaveLength(1);
       expect(body().holder.pid).toBeLessThan(10);
       expect(body().pidNamespace).not.toBe(readlinkSync('/proc/self/ns/pid'));
       expect(inspect(lockPath)).toMatchObject({
@@ -398,6 +405,12 @@ describe('pid reuse and pid namespaces', () => {
         holderVerdict: { status: 'foreign-host', reason: 'pid-namespace-differs' },
       });
       await expect(tryAcquire(lockPath)).rejects.toMatchObject({ reason: 'foreign-host' });
+      // A test leaves nothing behind: ending unshare ends the holder inside.
+      await endChildren();
+      await until(() => {
+        const info = getProcessInfoSync(outside[0]!, { cmdline: false });
+        return info === null || info.state === 'Z';
+      });
     },
   );
 });

@@ -57,6 +57,12 @@ export {
 export { type BackoffOptions, backoffDelayMs } from './backoff.js';
 export { type CheckCommandOptions, type CheckResult, runCheckCommand } from './check-command.js';
 export { WATCHDOG_DEFAULTS } from './defaults.js';
+export {
+  type DoneFileSnapshot,
+  DoneFileWatch,
+  isFreshDoneFile,
+  snapshotDoneFile,
+} from './done-file.js';
 export { WatchdogError, type WatchdogErrorCode } from './errors.js';
 export { FileOutput, type FileOutputOptions, FollowedLog } from './file-output.js';
 export { FILE_TAIL_FALLBACK_MS, FILE_TAIL_READ_BYTES, FileTail } from './file-tail.js';
@@ -112,12 +118,17 @@ export {
 } from './quota.js';
 export { EXIT_CODES, exitCodeFor, type ReasonCode, reasonCodes } from './reasons.js';
 export {
+  DEFAULT_RESUME_ON,
   type DeathFacts,
   decideAfterDeath,
   EMPTY_LEDGER,
+  RESUME_RULES,
   type ResumeDecision,
   type ResumeLedger,
   type ResumePolicy,
+  type ResumeRule,
+  resolveResumeOn,
+  ruleOfDeath,
 } from './resume-policy.js';
 export {
   DEFAULT_LOG_BACKUPS,

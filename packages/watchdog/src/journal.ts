@@ -3,6 +3,7 @@ import { openAppendFile, readRegularFile, StatePathError } from '@runwarden/safe
 import { z } from 'zod';
 import { WatchdogError } from './errors.js';
 import { reasonCodes } from './reasons.js';
+import { RESUME_RULES } from './resume-policy.js';
 
 /**
  * The journal's event types, one per watchdog transition. The issue's core
@@ -11,9 +12,11 @@ import { reasonCodes } from './reasons.js';
  * the finer ones a reader needs to tell what happened: `spawned`/`adopted`
  * (attempt 1 began), `exited` (the process ended by itself), `startup-idle`,
  * `progress-idle`, `check` (the completion check ran), `service-*`,
- * `lock-lost`, `interrupted` and `ended` (always the last line of a run's
- * journal). `commitment-fulfilled` / `commitment-expired` are a supervisor's:
- * an action claim followed through, or one attention item at its deadline.
+ * `lock-lost`, `interrupted`, `warning` (something the user should know, e.g.
+ * a DONE file already there at the start) and `ended` (always the last line of
+ * a run's journal). `commitment-fulfilled` / `commitment-expired` are a
+ * supervisor's: an action claim followed through, or one attention item at its
+ * deadline.
  */
 export const journalEventTypes = [
   'started',
@@ -38,6 +41,7 @@ export const journalEventTypes = [
   'resume-scheduled',
   'completed',
   'handoff',
+  'warning',
   'ended',
   'commitment-fulfilled',
   'commitment-expired',
@@ -122,7 +126,7 @@ const eventData = {
     escalated: z.boolean(),
   },
   check: { passed: z.boolean(), exitCode: z.number().int().nullable(), durationMs: z.number() },
-  died: { cause: z.string() },
+  died: { cause: z.string(), rule: z.enum(RESUME_RULES).optional() },
   'quota-pause': {
     delayMs: z.number(),
     until: z.string(),
@@ -136,8 +140,10 @@ const eventData = {
     countsAgainstBudget: z.boolean(),
     budgetSpent: z.number().int(),
     maxResumes: z.number().int(),
+    rule: z.enum(RESUME_RULES).optional(),
   },
   completed: { by: z.string() },
+  warning: { what: z.string(), message: z.string() },
   handoff: {
     lastLines: z.array(z.string()),
     resumeCommand: z.string(),

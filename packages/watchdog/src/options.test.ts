@@ -60,6 +60,11 @@ describe('validateOptions', () => {
       'progressIdleMs: needs a progress source (watch or heartbeatFile)',
     ],
     [{ runId: '../escape' }, 'runId', 'runId: must be letters, digits, `.`, `_` or `-`'],
+    [
+      { resumeOn: ['hang', 'on-failure'] },
+      'resumeOn.1',
+      'resumeOn.1: must be one of hang, signal, exit-0, failure',
+    ],
   ])('rejects %j naming the option', (options, option, message) => {
     expect(messageOf(options)).toEqual({ code: 'ERR_INVALID_OPTION', option, message });
   });

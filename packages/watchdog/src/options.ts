@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { BackoffOptions } from './backoff.js';
 import { WatchdogError } from './errors.js';
 import type { JournalEvent } from './journal.js';
+import { RESUME_RULES, type ResumeRule } from './resume-policy.js';
 import type { LogRotationOptions } from './rotating-log.js';
 import type { ServiceSpec } from './service.js';
 import type { ServiceFailureReason } from './stop-reason.js';
@@ -140,7 +141,21 @@ export interface SuperviseOptions {
   maxResumes?: number;
   /** The command for a resume. @default the original command */
   resume?: CommandSpec;
-  /** Completion predicate: this file exists (relative to `cwd`). */
+  /**
+   * Which deaths are resumed, in systemd's `Restart=` vocabulary
+   * ({@link RESUME_RULES}: `hang`, `signal`, `exit-0`, `failure`); any other
+   * death ends the run with its cause (an exit 1 → `CHILD_FAILED`, the code in
+   * the message). `[]` resumes nothing (quota pauses still apply). The rule of
+   * each death is in its `died` event, `resume-scheduled` and `ended`.
+   * @default DEFAULT_RESUME_ON: `['hang', 'signal']` without a completion
+   *   predicate, all four with one (`doneFile`, `doneMarker`, `checkCommand`, `isComplete`)
+   */
+  resumeOn?: ResumeRule[];
+  /**
+   * Completion predicate: this file exists (relative to `cwd`) and is this
+   * run's: it appeared, or its modification time moved, after the run started.
+   * One already there at the start is named in a `warning` journal event.
+   */
   doneFile?: string;
   /** Completion predicate: a line of output equal to this, trimmed (`## DONE`). */
   doneMarker?: string;
@@ -226,6 +241,8 @@ export interface SuperviseOptions {
   stdout?: Writable;
   /** Where the child's stderr is passed through besides the log. @default not passed through */
   stderr?: Writable;
+  /** Free-form labels written into the `started` journal event (the CLI writes `target`), for listings of runs. */
+  labels?: Record<string, string>;
   /** Injected clock for the journal's timestamps and quota reset times, Unix ms. @default Date.now */
   now?: () => number;
   /** Injected randomness for backoff jitter, in [0, 1). @default Math.random */
@@ -316,6 +333,9 @@ export const superviseOptionsSchema = z.object({
   heartbeatFile: nonEmpty.optional(),
   maxResumes: count('maxResumes').optional(),
   resume: z.object({ command: nonEmpty, args: z.array(z.string()).optional() }).optional(),
+  resumeOn: z
+    .array(z.enum(RESUME_RULES, { error: `must be one of ${RESUME_RULES.join(', ')}` }))
+    .optional(),
   doneFile: nonEmpty.optional(),
   doneMarker: z.string().trim().min(1, { error: 'must not be blank' }).optional(),
   checkCommand: nonEmpty.optional(),
@@ -384,6 +404,7 @@ export const superviseOptionsSchema = z.object({
   onPulse: fn.optional(),
   stdout: writable.optional(),
   stderr: writable.optional(),
+  labels: z.record(z.string(), z.string()).optional(),
   now: fn.optional(),
   random: fn.optional(),
 });

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_RESUME_ON,
   type DeathFacts,
   decideAfterDeath,
   EMPTY_LEDGER,
+  RESUME_RULES,
   type ResumeLedger,
   type ResumePolicy,
+  resolveResumeOn,
+  ruleOfDeath,
 } from './resume-policy.js';
 
 const MIN = 60_000;
@@ -13,10 +17,12 @@ const policy: ResumePolicy = {
   backoff: { initialMs: 1000, maxMs: 300_000, factor: 2, jitter: 0 },
   backoffResetMs: 10 * MIN,
   hasProgressSource: true,
+  resumeOn: RESUME_RULES,
   quota: { fallbackPauseMs: 15 * MIN, maxPauseMs: 6 * 60 * MIN, marginMs: 30_000, maxPauses: 2 },
 };
 const death = (extra: Partial<DeathFacts> = {}): DeathFacts => ({
   cause: 'CHILD_FAILED',
+  rule: 'failure',
   retryable: true,
   progressed: false,
   uptimeMs: 30_000,
@@ -155,5 +161,66 @@ describe('decideAfterDeath', () => {
         maxResumes: 0,
       }),
     ).toEqual({ action: 'fail', reason: 'IDLE_TIMEOUT', why: 'resumes-disabled' });
+  });
+});
+
+describe('resumeOn (systemd Restart= vocabulary)', () => {
+  const ciPolicy: ResumePolicy = { ...policy, resumeOn: resolveResumeOn(undefined, false) };
+
+  it('defaults to hang,signal without a completion predicate and to all four with one', () => {
+    expect(resolveResumeOn(undefined, false)).toEqual(['hang', 'signal']);
+    expect(resolveResumeOn(undefined, true)).toEqual(['hang', 'signal', 'exit-0', 'failure']);
+    expect(DEFAULT_RESUME_ON).toEqual({
+      withoutPredicate: ['hang', 'signal'],
+      withPredicate: ['hang', 'signal', 'exit-0', 'failure'],
+    });
+    expect(resolveResumeOn(['failure', 'hang', 'failure'], true)).toEqual(['hang', 'failure']);
+    expect(resolveResumeOn([], true)).toEqual([]);
+  });
+
+  it('names the rule of each death', () => {
+    const exit = (code: number | null, signal: NodeJS.Signals | null = null) => ({ code, signal });
+    expect(ruleOfDeath({ cause: 'IDLE_TIMEOUT', exit: exit(null, 'SIGTERM') })).toBe('hang');
+    expect(ruleOfDeath({ cause: 'STARTUP_TIMEOUT', exit: null })).toBe('hang');
+    expect(ruleOfDeath({ cause: 'CHILD_FAILED', exit: exit(null, 'SIGKILL') })).toBe('signal');
+    expect(ruleOfDeath({ cause: 'CHILD_FAILED', exit: exit(null) })).toBe('signal');
+    expect(ruleOfDeath({ cause: 'FALSE_SUCCESS', exit: exit(0) })).toBe('exit-0');
+    expect(ruleOfDeath({ cause: 'CHILD_FAILED', exit: exit(1) })).toBe('failure');
+    expect(ruleOfDeath({ cause: 'CHILD_FAILED', exit: exit(137) })).toBe('failure');
+  });
+
+  it('ends a CI job at its first failure: exit 1 is CHILD_FAILED, not 20 resumes', () => {
+    expect(decideAfterDeath(ledger(), death(), ciPolicy)).toEqual({
+      action: 'fail',
+      reason: 'CHILD_FAILED',
+      why: 'not-in-resume-on',
+    });
+  });
+
+  it('still resumes a hang or a signal death by default', () => {
+    expect(
+      decideAfterDeath(ledger(), death({ cause: 'IDLE_TIMEOUT', rule: 'hang' }), ciPolicy),
+    ).toMatchObject({ action: 'resume' });
+    expect(decideAfterDeath(ledger(), death({ rule: 'signal' }), ciPolicy)).toMatchObject({
+      action: 'resume',
+    });
+  });
+
+  it('ends exit 0 without the predicate as FALSE_SUCCESS when exit-0 is left out', () => {
+    expect(
+      decideAfterDeath(ledger(), death({ cause: 'FALSE_SUCCESS', rule: 'exit-0' }), {
+        ...policy,
+        resumeOn: ['hang', 'signal', 'failure'],
+      }),
+    ).toEqual({ action: 'fail', reason: 'FALSE_SUCCESS', why: 'not-in-resume-on' });
+  });
+
+  it('pauses for a quota message whatever resumeOn says', () => {
+    expect(
+      decideAfterDeath(ledger(), death({ quota: { line: 'usage limit' } }), {
+        ...policy,
+        resumeOn: [],
+      }),
+    ).toMatchObject({ action: 'quota-pause' });
   });
 });

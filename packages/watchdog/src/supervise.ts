@@ -1,14 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  readSync,
-  statSync,
-} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KillTreeError, type KillTreeResult, killTree } from '@runwarden/kill-tree';
 import { type LockHandle, tryAcquire } from '@runwarden/lock-core';
@@ -19,10 +10,11 @@ import {
   RUN_ID_ENV,
   verifyIdentity,
 } from '@runwarden/process-identity';
-import { ensurePrivateDirectory, openRegularFile, StatePathError } from '@runwarden/safe-fs';
+import { ensurePrivateDirectory, StatePathError } from '@runwarden/safe-fs';
 import { adoptedFiles, adoptedTails } from './adopt-files.js';
 import { runCheckCommand } from './check-command.js';
 import { WATCHDOG_DEFAULTS } from './defaults.js';
+import { DoneFileWatch } from './done-file.js';
 import { WatchdogError } from './errors.js';
 import { FileOutput } from './file-output.js';
 import { Journal, type JournalEvent, type JournalEventType } from './journal.js';
@@ -38,6 +30,9 @@ import {
   EMPTY_LEDGER,
   type ResumeLedger,
   type ResumePolicy,
+  type ResumeRule,
+  resolveResumeOn,
+  ruleOfDeath,
 } from './resume-policy.js';
 import { type RunningService, startService, stopService, waitReady } from './service.js';
 import { isServiceFailure, type ServiceFailureReason } from './stop-reason.js';
@@ -78,6 +73,14 @@ export interface RunResult {
   completedBy?: string;
   /** The last checkpoint read from the heartbeat file. */
   checkpoint?: Checkpoint;
+  /** The resume rules in force (`resumeOn`, or its default for this run). */
+  resumeOn: ResumeRule[];
+  /** Resumes and quota pauses, counted by the rule of the death before them. */
+  resumedBy: Partial<Record<ResumeRule, number>>;
+  /** The rule of the death that ended the run (not in `resumeOn`, resumes off, or the budget spent); absent otherwise. */
+  endedByRule?: ResumeRule;
+  /** What the run warned about (e.g. a DONE file that was there before it started); also `warning` journal events. */
+  warnings: string[];
   /** One line for people. */
   message: string;
 }
@@ -249,6 +252,10 @@ class Supervisor {
   private readonly policy: ResumePolicy;
   private readonly killGraceMs: number;
   private readonly doneFile: string | undefined;
+  private readonly doneFileWatch: DoneFileWatch | undefined;
+  private readonly resumedBy: Partial<Record<ResumeRule, number>> = {};
+  private endedByRule: ResumeRule | undefined;
+  private readonly warnings: string[] = [];
   private readonly hasPredicate: boolean;
   private readonly quotaPattern: RegExp | undefined;
   private readonly journal: Journal;
@@ -305,6 +312,8 @@ class Supervisor {
     this.killGraceMs = options.killGraceMs ?? WATCHDOG_DEFAULTS.killGraceMs;
     this.doneFile =
       options.doneFile !== undefined ? resolve(this.cwd, options.doneFile) : undefined;
+    // Only a DONE file that appears or changes from now on is this run's.
+    this.doneFileWatch = this.doneFile !== undefined ? new DoneFileWatch(this.doneFile) : undefined;
     this.hasPredicate =
       options.doneFile !== undefined ||
       options.doneMarker !== undefined ||
@@ -329,6 +338,7 @@ class Supervisor {
       backoff: options.backoff ?? {},
       backoffResetMs: options.backoffResetMs ?? WATCHDOG_DEFAULTS.backoffResetMs,
       hasProgressSource: this.watcher.active || options.checkCommand !== undefined,
+      resumeOn: resolveResumeOn(options.resumeOn, this.hasPredicate),
       quota: options.quota
         ? {
             fallbackPauseMs:
@@ -437,7 +447,19 @@ class Supervisor {
       ),
       adoptedPid: this.adopted?.pid,
       lockFencingToken: this.lock?.fencingToken,
+      resumeOn: this.policy.resumeOn,
+      ...(options.labels ? { labels: options.labels } : {}),
     });
+    if (this.doneFileWatch?.presentAtStart) {
+      const message = `The DONE file ${options.doneFile} was there before the run started (modified ${this.doneFileWatch.modifiedAtStart}); it counts only once it is written again.`;
+      this.warnings.push(message);
+      this.emit('warning', {
+        what: 'done-file-present',
+        path: this.doneFile,
+        modifiedAt: this.doneFileWatch.modifiedAtStart,
+        message,
+      });
+    }
 
     const onAbort = () => {
       // A caller's service that failed (the coordination database) ends the run SERVICE_FAILED.
@@ -649,9 +671,18 @@ class Supervisor {
                 : 'CHILD_FAILED';
       const retryable = !(end.kind === 'exit' && (end.code === 126 || end.code === 127));
       const progressed = this.progressSinceResume || completion.checkAdvanced;
+      const rule = ruleOfDeath({ cause, exit: this.lastExit });
       const decision = decideAfterDeath(
         this.ledger,
-        { cause, retryable, progressed, uptimeMs: attempt.uptimeMs, quota, nowMs: this.now() },
+        {
+          cause,
+          rule,
+          retryable,
+          progressed,
+          uptimeMs: attempt.uptimeMs,
+          quota,
+          nowMs: this.now(),
+        },
         this.policy,
         this.options.random,
       );
@@ -666,21 +697,29 @@ class Supervisor {
           signal: this.lastExit?.signal ?? null,
           progressed,
           quota: quota?.line,
+          rule,
         },
         cause,
       );
       const description = `${this.specFor(this.attempt).command} ${describeCause(cause, this.lastExit)}`;
       if (decision.action === 'fail') {
+        if (decision.why !== 'not-retryable') this.endedByRule = rule;
         return this.finish(
           decision.reason,
           decision.why === 'not-retryable'
             ? `${description}: the command could not be run; not retried.`
-            : `${description}; no resumes allowed.`,
+            : decision.why === 'not-in-resume-on'
+              ? `${description}; not resumed (${rule} is not in resume-on: ${this.policy.resumeOn.join(',') || 'none'}).`
+              : `${description}; no resumes allowed.`,
         );
       }
-      if (decision.action === 'handoff') return this.handoff(cause);
+      if (decision.action === 'handoff') {
+        this.endedByRule = rule;
+        return this.handoff(cause);
+      }
 
       this.ledger = decision.ledger;
+      this.resumedBy[rule] = (this.resumedBy[rule] ?? 0) + 1;
       if (decision.action === 'quota-pause') {
         this.emit(
           'quota-pause',
@@ -690,6 +729,7 @@ class Supervisor {
             line: quota?.line ?? '',
             resetParsed: decision.resetParsed,
             pauses: decision.ledger.quotaPauses,
+            rule,
           },
           cause,
         );
@@ -703,6 +743,7 @@ class Supervisor {
             budgetSpent: decision.ledger.budgetSpent,
             maxResumes: this.policy.maxResumes,
             backoffReset: decision.backoffReset,
+            rule,
           },
           cause,
         );
@@ -763,7 +804,7 @@ class Supervisor {
     }
     let by: string | undefined;
     if (options.doneFile !== undefined || options.doneMarker !== undefined) {
-      if (this.doneFile !== undefined && existsSync(this.doneFile)) by = 'done-file';
+      if (this.doneFileWatch?.isFresh()) by = 'done-file';
       else if (this.markerThisAttempt) by = 'marker';
       else return { complete: false, checkAdvanced: false };
     }
@@ -934,9 +975,9 @@ class Supervisor {
       this.pollProgress();
     }
     if (
-      this.doneFile !== undefined &&
+      this.doneFileWatch !== undefined &&
       times.completionSeenAtMs === undefined &&
-      existsSync(this.doneFile)
+      this.doneFileWatch.isFresh()
     ) {
       times.completionSeenAtMs = at;
     }
@@ -1217,6 +1258,10 @@ class Supervisor {
       lastExit: this.lastExit,
       survivors: this.survivors,
       ...(checkpoint ? { checkpoint } : {}),
+      resumeOn: [...this.policy.resumeOn],
+      resumedBy: { ...this.resumedBy },
+      ...(this.endedByRule ? { endedByRule: this.endedByRule } : {}),
+      warnings: [...this.warnings],
       ...extra,
       message,
     };
@@ -1230,6 +1275,8 @@ class Supervisor {
         durationMs: result.durationMs,
         message,
         survivors: result.survivors,
+        resumedBy: result.resumedBy,
+        ...(result.endedByRule ? { rule: result.endedByRule } : {}),
       },
       reason,
     );

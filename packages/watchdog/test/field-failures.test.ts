@@ -203,6 +203,7 @@ describe('field failures', () => {
     const { result, events } = await run(['--crash-at-start', '--crash-code', '2'], {
       heartbeatFile: join(dir, 'heartbeat.json'),
       maxResumes: 2,
+      resumeOn: ['failure'],
     });
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
       exitCode: 4,

@@ -297,6 +297,8 @@ describe('action claims end to end (a loop whose claim is not kept, one whose cl
       cwd: work,
       backoff: { initialMs: 1500, maxMs: 1500, jitter: 0 },
       maxResumes: 2,
+      // An agent loop: its failed exit is resumed (without a predicate the default hands it back).
+      resumeOn: ['hang', 'signal', 'exit-0', 'failure'],
       subscribers: [claims],
     });
     await Promise.all(pending);

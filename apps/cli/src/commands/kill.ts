@@ -9,12 +9,14 @@ import { formatDuration, parseDuration } from '../durations.js';
 import { CliError } from '../errors.js';
 import { processesOfRun, runGroupsOf } from '../orphans.js';
 import { colors, printJson, say } from '../output.js';
+import { runLockPath } from '../run-lock.js';
 import { resolveStateDir, statePaths } from '../state-dir.js';
 
 /** Flags of `runwarden kill`. */
 export interface KillFlags {
   grace?: string;
   force?: boolean;
+  target?: string;
   stateDir?: string;
   json?: boolean;
 }
@@ -55,7 +57,9 @@ function printProcesses(summary: KillSummary): void {
     // The command line says more than the kernel's name (`node`, or `MainThread` on Node.js 24).
     // The program's directory is dropped, the way ps's COMMAND column reads best.
     const full = entry.command ? entry.command.replace(/^\S*\//, '') : entry.comm;
-    const command = full.length > 72 ? `${full.slice(0, 71)}…` : full;
+    // Cut to the terminal's width on a terminal only, as ps(1) does; whole in a pipe or a log.
+    const room = process.stdout.isTTY ? Math.max(20, (process.stdout.columns ?? 80) - 36) : 0;
+    const command = room && full.length > room ? `${full.slice(0, room - 1)}…` : full;
     write(
       `${String(entry.pid).padStart(8)}  ${alive ? colors.red(outcome) : outcome}  ${entry.via.padEnd(10)}  ${command}${note}`,
     );
@@ -78,7 +82,7 @@ function printProcesses(summary: KillSummary): void {
 export async function killCommand(flags: KillFlags): Promise<number> {
   const graceMs = flags.grace !== undefined ? parseDuration('--grace', flags.grace) : 5000;
   const stateDir = resolveStateDir(flags.stateDir);
-  const paths = statePaths(stateDir);
+  const paths = { ...statePaths(stateDir), lock: runLockPath(stateDir, flags.target) };
   const human = !flags.json;
   const orphansOf = (record: { runId?: string }) => processesOfRun(stateDir, record.runId);
   const report: Record<string, unknown> = { stateDir, lockPath: paths.lock, graceMs };

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { inspect } from '@runwarden/lock-core';
@@ -7,6 +7,15 @@ import { type JournalEvent, parseJournal, readJournal } from '@runwarden/watchdo
 import { parseCount } from '../durations.js';
 import { CliError, usage } from '../errors.js';
 import { printJson } from '../output.js';
+import {
+  describeRun,
+  findRun,
+  listRuns,
+  lockPathOfRun,
+  type RunEntry,
+  type RunRow,
+} from '../run-index.js';
+import { normalizedTarget, runLockPath } from '../run-lock.js';
 import { resolveStateDir, statePaths } from '../state-dir.js';
 import { storyLine } from './story.js';
 
@@ -16,6 +25,7 @@ export interface LogsFlags {
   follow?: boolean;
   stream?: string;
   journal?: boolean;
+  target?: string;
   stateDir?: string;
   json?: boolean;
 }
@@ -78,23 +88,71 @@ function openLog(path: string): ReturnType<typeof openRegularFile> {
   }
 }
 
-/** Which run to show: the argument, else the live holder's run, else the latest run directory. */
-function resolveRun(stateDir: string, runIdArgument: string | undefined): string {
+/** `<runId> (<reason or state>)` for a list of runs in a message. */
+function nameRuns(stateDir: string, entries: RunEntry[]): string {
+  return entries
+    .map((entry) => {
+      let row: RunRow | undefined;
+      try {
+        row = describeRun(entry, { stateDir });
+      } catch {
+        row = undefined;
+      }
+      const state = row ? (row.state === 'ended' ? row.reason : row.state) : undefined;
+      return `${entry.runId}${row?.target ? ` ${row.target}` : ''}${state ? ` (${state})` : ''}`;
+    })
+    .join(', ');
+}
+
+/**
+ * Which run to show: the argument (an id, or a prefix naming one run), else
+ * the live run of the lock (`--target`'s, or the state directory's), else the
+ * latest run (of the target, with `--target`).
+ *
+ * @throws {CliError} `USAGE` for an id that names no run (with the nearest ones), or no runs at all.
+ */
+function resolveRun(
+  stateDir: string,
+  runIdArgument: string | undefined,
+  target: string | undefined,
+): RunEntry {
   const paths = statePaths(stateDir);
   if (runIdArgument !== undefined) {
-    if (!/^[\w.-]+$/.test(runIdArgument) || !existsSync(paths.runDir(runIdArgument)))
-      throw usage(`no run ${runIdArgument} in ${paths.runs}`);
-    return runIdArgument;
+    const found = /^[\w.-]+$/.test(runIdArgument)
+      ? findRun(stateDir, runIdArgument)
+      : { nearest: [] };
+    if ('found' in found) return found.found;
+    if ('ambiguous' in found)
+      throw new CliError(
+        'USAGE',
+        `run id ${runIdArgument} names ${found.ambiguous.length} runs: ${nameRuns(stateDir, found.ambiguous)}`,
+        'Give more of the id.',
+        { runs: found.ambiguous.map((entry) => entry.runId) },
+      );
+    const nearest = 'nearest' in found ? found.nearest : [];
+    throw new CliError(
+      'USAGE',
+      `no run ${runIdArgument} in ${paths.runs}${nearest.length ? `; the nearest: ${nameRuns(stateDir, nearest)}` : ''}`,
+      nearest.length ? '`runwarden runs` lists them all.' : undefined,
+      { nearest: nearest.map((entry) => entry.runId) },
+    );
   }
-  const holder = inspect(paths.lock).holder?.runId;
-  if (holder && existsSync(paths.runDir(holder))) return holder;
-  const runs = existsSync(paths.runs)
-    ? readdirSync(paths.runs)
-        .filter((name) => existsSync(join(paths.runs, name, 'journal.jsonl')))
-        .sort()
-    : [];
-  const latest = runs.at(-1);
-  if (!latest) throw usage(`no runs yet in ${paths.runs}`);
+  const runs = listRuns(stateDir);
+  const holder = inspect(runLockPath(stateDir, target)).holder?.runId;
+  const live = holder ? runs.find((entry) => entry.runId === holder) : undefined;
+  if (live) return live;
+  const latest =
+    target === undefined
+      ? runs[0]
+      : runs.find((entry) => {
+          try {
+            return describeRun(entry, { stateDir }).target === target;
+          } catch {
+            return false;
+          }
+        });
+  if (!latest)
+    throw usage(`no runs${target !== undefined ? ` of ${target}` : ''} yet in ${paths.runs}`);
   return latest;
 }
 
@@ -174,8 +232,10 @@ export async function logsCommand(
     throw usage(`--stream: '${stream}' is not stdout, stderr or all`);
   if (flags.json && flags.follow) throw usage('--json: cannot be combined with --follow');
   const stateDir = resolveStateDir(flags.stateDir);
-  const runId = resolveRun(stateDir, runIdArgument);
-  const runDir = statePaths(stateDir).runDir(runId);
+  const target = flags.target !== undefined ? normalizedTarget(flags.target) : undefined;
+  const run = resolveRun(stateDir, runIdArgument, target);
+  const { runId, runDir } = run;
+  const lockPath = lockPathOfRun(stateDir, run);
   const journalPath = join(runDir, 'journal.jsonl');
   const streams: StreamName[] = stream === 'all' ? ['stdout', 'stderr'] : [stream as StreamName];
   const events = existsSync(journalPath) ? readJournal(journalPath) : [];
@@ -241,7 +301,7 @@ export async function logsCommand(
       journalFollower.poll();
       if (!ended && performance.now() - lastLiveness >= LIVENESS_POLL_MS) {
         lastLiveness = performance.now();
-        const lock = inspect(statePaths(stateDir).lock);
+        const lock = inspect(lockPath);
         if (lock.holder?.runId !== runId || lock.holderVerdict?.status !== 'alive') {
           journalFollower.poll();
           if (!ended) {

@@ -1,7 +1,8 @@
+import type { OperationResult, ReleaseStatus } from '@runwarden/coordination-state';
 import type { Command } from 'commander';
 import { addStoreOptions, runIdOf, type StoreFlags, withStore } from '../coordination-store.js';
 import { colors } from '../output.js';
-import { reportOperation } from './coordination-output.js';
+import { describeOwner, reportOperation } from './coordination-output.js';
 
 /** Raw flags of `runwarden release`. */
 export interface ReleaseFlags extends StoreFlags {
@@ -10,21 +11,49 @@ export interface ReleaseFlags extends StoreFlags {
 }
 
 /**
- * `runwarden release TARGET`: gives a target up (`released`, or
- * `release_noop` when it has no record).
+ * A release by a run that no longer owns the target (another run took it
+ * over, or nobody owns it now) has nothing of ours to give up: it is
+ * `release_noop` (DESIGN.md's statuses), with the store's reason kept in
+ * `noopBecause` and the current owner in `activeRun`.
  *
- * @returns 0, or 5 (`ownership_lost`) when another run owns it.
+ * @param result - the store's answer.
+ * @returns the same answer, with `ownership_lost` turned into `release_noop`.
+ */
+export function releaseOutcome(
+  result: OperationResult<ReleaseStatus>,
+): OperationResult<ReleaseStatus> & { noopBecause?: string } {
+  if (result.ok || result.error !== 'ownership_lost') return result;
+  return {
+    ok: true,
+    status: 'release_noop',
+    target: result.target,
+    runId: result.runId,
+    activeRun: result.activeRun,
+    previousRun: null,
+    exitSignals: result.exitSignals,
+    noopBecause: result.message,
+  };
+}
+
+/**
+ * `runwarden release TARGET`: gives a target up (`released`, or
+ * `release_noop` when it has no record or the run no longer owns it).
+ *
+ * @returns 0 (a conflict the store may add later still exits 5).
  */
 export async function releaseCommand(target: string, flags: ReleaseFlags): Promise<number> {
   const runId = runIdOf(flags.runId, 'release');
   return withStore(flags, async ({ store }) => {
-    const result = await store.release(target, runId);
+    const result = releaseOutcome(await store.release(target, runId));
     return reportOperation(result, {
       json: flags.json,
-      human: () =>
-        result.ok && result.status === 'release_noop'
-          ? `${colors.bold(result.target)} has no record: nothing to release`
-          : `released ${colors.bold(result.target)} (run ${runId})`,
+      human: () => {
+        if (!result.ok || result.status !== 'release_noop')
+          return `released ${colors.bold(result.target)} (run ${runId})`;
+        return result.noopBecause
+          ? `run ${runId} no longer owns ${colors.bold(result.target)} (${result.activeRun ? describeOwner(result.activeRun) : 'no owner'}): nothing to release`
+          : `${colors.bold(result.target)} has no record: nothing to release`;
+      },
     });
   });
 }
@@ -34,7 +63,7 @@ export function registerRelease(program: Command, exit: { code: number }): void 
   addStoreOptions(
     program
       .command('release')
-      .description('give a target up: exit 5 if another run owns it')
+      .description('give a target up (release_noop when the run no longer owns it)')
       .argument('<target>', 'the target key')
       .option('--run-id <id>', 'the owning run (default: $RUNWARDEN_RUN_ID)'),
   )

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { CoordinationError } from '@runwarden/coordination-state';
 import { type RunPredicate, writeEvidence } from '@runwarden/evidence-hasher';
@@ -14,6 +15,7 @@ import {
   EXIT_CODES,
   type JournalEvent,
   newRunId,
+  RESUME_RULES,
   type ReasonCode,
   type RunResult,
   readJournal,
@@ -32,6 +34,8 @@ import { CliError, usage } from '../errors.js';
 import { handleInterrupts } from '../interrupt.js';
 import { processesOfRun } from '../orphans.js';
 import { colors, printJson, say } from '../output.js';
+import { parseResumeOn } from '../resume-on.js';
+import { normalizedTarget, runLockPath } from '../run-lock.js';
 import { ensureStateDir, findRepoRoot, resolveStateDir, statePaths } from '../state-dir.js';
 import { claimTargetForRun, type TargetClaim } from '../target-claim.js';
 import { describeEvent } from './story.js';
@@ -49,6 +53,7 @@ export interface RunFlags {
   watch?: string[];
   heartbeatFile?: string;
   maxResumes?: string;
+  resumeOn?: string;
   resumeCmd?: string;
   doneFile?: string;
   doneMarker?: string;
@@ -82,6 +87,7 @@ const FLAG_OF: Record<string, string> = {
   watch: '--watch',
   heartbeatFile: '--heartbeat-file',
   maxResumes: '--max-resumes',
+  resumeOn: '--resume-on',
   resumeCommand: '--resume-cmd',
   doneFile: '--done-file',
   doneMarker: '--done-marker',
@@ -114,6 +120,7 @@ const runSettingsSchema = z
     watch: z.array(z.string().min(1, 'must not be empty')),
     heartbeatFile: z.string().min(1).optional(),
     maxResumes: z.number().int().nonnegative().max(10_000),
+    resumeOn: z.array(z.enum(RESUME_RULES)).optional(),
     resumeCommand: z.string().min(1).optional(),
     doneFile: z.string().min(1).optional(),
     doneMarker: z.string().trim().min(1, 'must not be blank').optional(),
@@ -185,7 +192,7 @@ export function parseRunFlags(commandLine: string[], flags: RunFlags): RunSettin
   const candidate = {
     command: command ?? '',
     args,
-    target: flags.target,
+    target: flags.target !== undefined ? normalizedTarget(flags.target) : undefined,
     missionTimeoutMs: duration('--mission-timeout', flags.missionTimeout, 0),
     idleTimeoutMs: duration('--idle-timeout', flags.idleTimeout, 30 * 60_000),
     startupTimeoutMs: optionalDuration('--startup-timeout', flags.startupTimeout),
@@ -193,6 +200,7 @@ export function parseRunFlags(commandLine: string[], flags: RunFlags): RunSettin
     watch: flags.watch ?? [],
     heartbeatFile: flags.heartbeatFile,
     maxResumes: flags.maxResumes !== undefined ? parseCount('--max-resumes', flags.maxResumes) : 20,
+    resumeOn: flags.resumeOn !== undefined ? parseResumeOn(flags.resumeOn) : undefined,
     resumeCommand: flags.resumeCmd,
     doneFile: flags.doneFile,
     doneMarker: flags.doneMarker,
@@ -238,6 +246,8 @@ function superviseOptionsOf(settings: RunSettings): Omit<SuperviseOptions, 'runD
     watch: settings.watch,
     heartbeatFile: settings.heartbeatFile,
     maxResumes: settings.maxResumes,
+    resumeOn: settings.resumeOn,
+    labels: settings.target ? { target: settings.target } : undefined,
     resume: settings.resumeCommand
       ? { command: '/bin/sh', args: ['-c', settings.resumeCommand] }
       : undefined,
@@ -380,7 +390,8 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
 
   let lock: LockHandle;
   try {
-    lock = await tryAcquire(paths.lock, {
+    // With --target, the target's own lock: runs on two targets of one repository run side by side.
+    lock = await tryAcquire(runLockPath(stateDir, settings.target), {
       runId,
       repoMarker: findRepoRoot(),
       staleAfterMs: 60_000,
@@ -443,8 +454,9 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
       // The watchdog holds the lock for the whole run: its loss ends the tree (LOCK_HELD).
       lock,
       signal: controller.signal,
-      stdout: human ? process.stdout : undefined,
-      stderr: human ? process.stderr : undefined,
+      // With --json, stdout carries only the one JSON object: the child's output goes to stderr.
+      stdout: human ? process.stdout : process.stderr,
+      stderr: process.stderr,
       onEvent: (event: JournalEvent) => {
         interrupts.observe(event);
         if (human) describeEvent(event, settings);
@@ -476,7 +488,9 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
         rootDigest: written.manifest.rootDigest,
       };
     } catch (error) {
-      if (human) say(colors.red(`could not write evidence: ${(error as Error).message}`));
+      // No run directory: the run never started (the lock or the target was refused); nothing to seal.
+      if (human && existsSync(runDir))
+        say(colors.red(`could not write evidence: ${(error as Error).message}`));
     }
     await lock.release();
   }
@@ -492,6 +506,10 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
       budgetSpent: result?.budgetSpent,
       quotaPauses: result?.quotaPauses,
       completedBy: result?.completedBy,
+      resumeOn: result?.resumeOn,
+      resumedBy: result?.resumedBy,
+      endedByRule: result?.endedByRule,
+      warnings: result?.warnings,
       checkpoint: result?.checkpoint,
       durationMs: result?.durationMs,
       timedOut: result?.timedOut,

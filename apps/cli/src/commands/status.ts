@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect, type LockInspection } from '@runwarden/lock-core';
 import {
@@ -11,10 +11,13 @@ import { formatDuration } from '../durations.js';
 import { CliError } from '../errors.js';
 import { processesOfRun } from '../orphans.js';
 import { colors, printJson, say } from '../output.js';
+import { describeRun, type LiveTargetRun, listRuns, liveTargetRuns } from '../run-index.js';
+import { normalizedTarget, runLockPath } from '../run-lock.js';
 import { resolveStateDir, statePaths } from '../state-dir.js';
 
 /** Flags of `runwarden status`. */
 export interface StatusFlags {
+  target?: string;
   stateDir?: string;
   json?: boolean;
 }
@@ -38,6 +41,8 @@ export interface StatusReport {
   lastEvent?: JournalEvent;
   /** The run folded from its journal: the live run's, or, with the lock free, the latest run's. */
   run?: Omit<RunSummary, 'lastEvent'>;
+  /** Without `--target`: the runs that hold a target's own lock now (`runwarden status --target KEY` tells more). */
+  targetRuns?: LiveTargetRun[];
 }
 
 /** The summary of a run's journal, without its last event (reported beside it). */
@@ -46,24 +51,33 @@ function summaryOf(journal: string): { run: Omit<RunSummary, 'lastEvent'>; last?
   return { run, last: lastEvent };
 }
 
-/** The latest run directory that has a journal, by its time-sortable id. */
-function latestJournal(runsDir: string): string | undefined {
-  if (!existsSync(runsDir)) return undefined;
-  const latest = readdirSync(runsDir)
-    .filter((name) => existsSync(join(runsDir, name, 'journal.jsonl')))
-    .sort()
-    .at(-1);
-  return latest ? join(runsDir, latest, 'journal.jsonl') : undefined;
+/**
+ * The latest run of a lock: of the target (from its `started` event's
+ * labels), or with none, the latest run without a target (a run on a target
+ * holds that target's lock, not this one).
+ */
+function latestJournalOfTarget(stateDir: string, target: string | undefined): string | undefined {
+  for (const entry of listRuns(stateDir)) {
+    if (entry.loop) continue;
+    try {
+      if (describeRun(entry, { stateDir }).target === target)
+        return join(entry.runDir, 'journal.jsonl');
+    } catch {
+      // its journal went away meanwhile
+    }
+  }
+  return undefined;
 }
 
 /**
  * Builds the status report from the lock and the run's journal.
  *
  * @param stateDir - the state directory.
+ * @param target - report on this target's run lock (normalised key) instead of the state directory's.
  * @returns the report.
  */
-export function readStatus(stateDir: string): StatusReport {
-  const paths = statePaths(stateDir);
+export function readStatus(stateDir: string, target?: string): StatusReport {
+  const paths = { ...statePaths(stateDir), lock: runLockPath(stateDir, target) };
   const inspection: LockInspection = inspect(paths.lock, {
     orphansOf: (record) => processesOfRun(stateDir, record.runId),
   });
@@ -73,9 +87,13 @@ export function readStatus(stateDir: string): StatusReport {
     state: 'free',
     detail: inspection.reason,
   };
+  if (target === undefined) {
+    const targetRuns = liveTargetRuns(stateDir);
+    if (targetRuns.length > 0) report.targetRuns = targetRuns;
+  }
   if (inspection.state === 'corrupt') return { ...report, state: 'corrupt' };
   if (inspection.state === 'free') {
-    const journal = latestJournal(paths.runs);
+    const journal = latestJournalOfTarget(stateDir, target);
     if (journal) report.run = summaryOf(journal).run;
     return report;
   }
@@ -122,7 +140,8 @@ export function readStatus(stateDir: string): StatusReport {
  */
 export async function statusCommand(flags: StatusFlags): Promise<number> {
   const stateDir = resolveStateDir(flags.stateDir);
-  const report = readStatus(stateDir);
+  const target = flags.target !== undefined ? normalizedTarget(flags.target) : undefined;
+  const report = readStatus(stateDir, target);
   if (report.state === 'corrupt') {
     throw new CliError(
       'INVALID_STATE',
@@ -179,6 +198,13 @@ export async function statusCommand(flags: StatusFlags): Promise<number> {
     line(
       'last',
       `${report.lastEvent.type}${report.lastEvent.reason ? ` (${report.lastEvent.reason})` : ''} at ${report.lastEvent.ts}`,
+    );
+  if (report.targetRuns)
+    line(
+      'targets',
+      report.targetRuns
+        .map((run) => `${run.target} (run ${run.runId}, pid ${run.holderPid})`)
+        .join(', '),
     );
   if (report.state === 'orphaned') say('end them with `runwarden kill --force`');
   return 0;

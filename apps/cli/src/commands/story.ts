@@ -66,10 +66,10 @@ export function storyLine(
           );
     case 'died':
       return colors.yellow(
-        `attempt ${event.attempt} ended before completion (${event.reason}, ${String(data.cause)}${data.progressed ? ', with progress' : ''})`,
+        `attempt ${event.attempt} ended before completion (${event.reason}, ${String(data.cause)}${data.progressed ? ', with progress' : ''}${data.rule ? `, rule ${String(data.rule)}` : ''})`,
       );
     case 'resume-scheduled':
-      return `resuming in ${ms(data.delayMs)} (${data.countsAgainstBudget ? `budget ${String(data.budgetSpent)}/${settings.maxResumes}` : 'progress was made: budget not spent'})`;
+      return `resuming in ${ms(data.delayMs)}${data.rule ? ` (resume-on ${String(data.rule)})` : ''} (${data.countsAgainstBudget ? `budget ${String(data.budgetSpent)}/${settings.maxResumes}` : 'progress was made: budget not spent'})`;
     case 'quota-pause':
       return colors.yellow(
         `quota hit ("${String(data.line)}"): pausing ${ms(data.delayMs)} until ${String(data.until)}${data.resetParsed ? '' : ' (no reset time given)'}; budget not spent`,
@@ -84,6 +84,8 @@ export function storyLine(
       );
     case 'interrupted':
       return colors.yellow('interrupted: ending the tree');
+    case 'warning':
+      return colors.yellow(`warning: ${String(data.message)}`);
     default:
       return undefined;
   }

@@ -1,0 +1,1 @@
+export { type BuiltPackageCopy, copyBuiltPackage } from './copy-built-package.js';
