@@ -37,7 +37,7 @@ describe('GET /events', () => {
       `loops:
   crasher:
     command: ["${process.execPath}", "${agent}", "--turns", "100000", "--turn-ms", "30", "--crash-after", "2"]
-    run: { maxResumes: 10000, killGrace: 500ms, backoff: { initial: 20ms, max: 20ms, jitter: 0 } }
+    run: { maxResumes: 10000, resumeOn: always, killGrace: 500ms, backoff: { initial: 20ms, max: 20ms, jitter: 0 } }
 `,
     );
     supervisor = await Supervisor.start({

@@ -35,6 +35,8 @@ describe('onPulse', () => {
         idleTimeoutMs: 2000,
         missionTimeoutMs: 60_000,
         maxResumes: 1,
+        // Without a completion predicate only hangs and signals are resumed by default; this one exits 1.
+        resumeOn: ['failure'],
         backoff: fast,
         onPulse: (pulse) => pulses.push(pulse),
       },
