@@ -1,11 +1,12 @@
 import { CoordinationError } from './errors.js';
 import { commitmentsMigration } from './postgres-commitments.js';
+import { coordinationFunctions } from './postgres-functions.js';
 
 /** The schema PostgreSQL tables live in unless another is given. */
 export const DEFAULT_POSTGRES_SCHEMA = 'runwarden';
 
 /** The newest migration this version of the package knows. */
-export const POSTGRES_SCHEMA_VERSION = 2;
+export const POSTGRES_SCHEMA_VERSION = 3;
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -33,6 +34,9 @@ export function quoteSchema(schema: string): string {
  * sequence), the recent history (`coordination_history`, one row per entry),
  * and the archive (`coordination_archive`) that older history entries and exit
  * signals move to. Version 2: the `commitments` table ({@link commitmentsMigration}).
+ * Version 3: the PL/pgSQL functions that make each operation one round trip
+ * (`postgres-functions.ts`); the tables stay as they are, so a database at
+ * version 1 or 2 upgrades in place.
  *
  * @param schema - the schema name (validated by {@link quoteSchema}).
  * @returns the migrations, oldest first.
@@ -71,5 +75,6 @@ export function postgresMigrations(schema: string): { version: number; statement
       ],
     },
     { version: 2, statements: commitmentsMigration(s) },
+    { version: 3, statements: coordinationFunctions(s) },
   ];
 }

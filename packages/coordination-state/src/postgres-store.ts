@@ -1,25 +1,30 @@
+import { createHash } from 'node:crypto';
 import { verifyIdentity } from '@runwarden/process-identity';
 import type { Pool, PoolClient, QueryResult } from 'pg';
 import { CommitmentOperations } from './commitment-store.js';
 import { CoordinationError } from './errors.js';
 import {
-  applyClaim,
-  applyExitSignal,
-  applyRefresh,
-  applyRelease,
   assertOwnershipOn,
   type ClaimInput,
   type ClaimStatus,
   DEFAULT_HISTORY_LIMIT,
-  emptyRecord,
-  highestToken,
-  normalizeLeaseMs,
   normalizeRunId,
   type OperationResult,
   type OwnershipStatus,
   type ReleaseStatus,
 } from './operations.js';
 import { PostgresCommitments } from './postgres-commitments.js';
+import { DATABASE_URL_ENV, describeUrl, translatePostgresError } from './postgres-errors.js';
+import {
+  claimOnServer,
+  exitSignalOnServer,
+  type OperationContext,
+  type OperationRow,
+  operationStatement,
+  refreshOnServer,
+  releaseOnServer,
+  type ServerOperation,
+} from './postgres-operations.js';
 import {
   DEFAULT_POSTGRES_SCHEMA,
   POSTGRES_SCHEMA_VERSION,
@@ -40,10 +45,9 @@ import type {
   ListedTarget,
   StoreOptions,
 } from './store.js';
-import { parseTarget, type Target } from './target.js';
+import { parseTarget } from './target.js';
 
-/** The environment variable the PostgreSQL connection URL is read from. */
-export const DATABASE_URL_ENV = 'RUNWARDEN_DATABASE_URL';
+export { DATABASE_URL_ENV } from './postgres-errors.js';
 
 /** Options for {@link PostgresStore}. */
 export interface PostgresStoreOptions extends StoreOptions {
@@ -57,7 +61,11 @@ export interface PostgresStoreOptions extends StoreOptions {
   pool?: Pool;
   /** The schema the tables live in. @default 'runwarden' */
   schema?: string;
-  /** Connections in the pool. @default 10 */
+  /**
+   * Connections in the pool: size it for the operations this process runs at
+   * once (each operation holds a connection for one round trip only).
+   * @default 10
+   */
   maxConnections?: number;
   /** How long to wait for a connection before `ERR_DATABASE_UNREACHABLE`, in ms. @default 5000 */
   connectTimeoutMs?: number;
@@ -83,17 +91,6 @@ export interface MigrationResult {
   schema: string;
 }
 
-interface TargetRow {
-  record: unknown;
-  fencing_token: string;
-  history_seq: string;
-  archived_seq: string;
-  now_ms: number;
-}
-
-/** How many history rows above the limit are left before they are moved in one go. */
-const ARCHIVE_BATCH = 20;
-
 /**
  * Rolls a failed transaction back. A rollback that fails too leaves the
  * connection in an unknown state: its error is returned so the caller
@@ -110,15 +107,20 @@ async function rollback(client: PoolClient): Promise<Error | undefined> {
 
 /**
  * The store for fleets: a PostgreSQL database (driver `pg`) that many machines
- * share. One row per target (`coordination_targets`) plus a history table;
- * every operation is one transaction that locks the target's row
- * (`SELECT … FOR UPDATE`; a first claim inserts the row with
- * `INSERT … ON CONFLICT DO NOTHING` first, so two first claims queue on it),
- * decides with the same pure functions as {@link FileStore}, and writes the
- * row, the new history entry and any archive move together. Fencing tokens
- * come from the row's `fencing_token` column. Leases are judged by the
- * server's clock (`clock_timestamp()`), so machines with skewed clocks agree.
- * Create the tables first with {@link PostgresStore.migrate} (`runwarden db migrate`).
+ * share. One row per target (`coordination_targets`) plus a history table.
+ * Every operation is one round trip: a prepared statement that calls a
+ * PL/pgSQL function of the schema (`coordination_claim`, …, installed by
+ * migration 2), which locks the target's row (`SELECT … FOR UPDATE`; a first
+ * claim inserts the row with `INSERT … ON CONFLICT DO NOTHING` first, so two
+ * first claims queue on it; a conflicting claim is answered from a plain read,
+ * without the lock), decides, and writes the row, the new history entry and
+ * any archive move in the same statement's transaction, so the lock is held
+ * only while the server runs the function. The store then replays the same
+ * pure function as {@link FileStore} on the row as the server saw it, for the
+ * result (and refuses to answer if the two disagree). Fencing tokens come from
+ * the row's `fencing_token` column. Leases are judged by the server's clock
+ * (`clock_timestamp()`), so machines with skewed clocks agree. Create the
+ * tables first with {@link PostgresStore.migrate} (`runwarden db migrate`).
  *
  * @example
  * ```ts
@@ -138,6 +140,10 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
   private poolPromise: Promise<Pool> | undefined;
   private readonly ownsPool: boolean;
   private readonly where: string;
+  /** Names of the prepared statements, unique per schema (a given pool may serve several). */
+  private readonly statementNames: Record<ServerOperation | 'owner', string>;
+  private readonly statementTexts: Record<ServerOperation, string>;
+  private readonly context: OperationContext;
 
   /**
    * Creates the store; no connection is made until the first operation.
@@ -168,7 +174,30 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
       );
     }
     this.where = options.pool ? 'the given pool' : describeUrl(url!);
+    const tag = createHash('sha256').update(this.schema).digest('hex').slice(0, 16);
+    this.statementNames = {
+      claim: `runwarden_claim_${tag}`,
+      refresh: `runwarden_refresh_${tag}`,
+      release: `runwarden_release_${tag}`,
+      exitSignal: `runwarden_exit_signal_${tag}`,
+      owner: `runwarden_owner_${tag}`,
+    };
+    this.statementTexts = {
+      claim: operationStatement(this.quoted, 'claim'),
+      refresh: operationStatement(this.quoted, 'refresh'),
+      release: operationStatement(this.quoted, 'release'),
+      exitSignal: operationStatement(this.quoted, 'exitSignal'),
+    };
     if (options.pool) this.poolPromise = Promise.resolve(options.pool);
+    this.context = {
+      schema: this.schema,
+      where: this.where,
+      historyLimit: this.historyLimit,
+      verifyOwner: this.verifyOwner,
+      now: options.now,
+      call: (operation, values) => this.call(operation, values),
+      parse: (key, row) => this.toRecord(key, row, []),
+    };
   }
 
   private pool(): Promise<Pool> {
@@ -202,58 +231,7 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
   }
 
   private translate(error: unknown): unknown {
-    if (CoordinationError.isInstance(error)) return error;
-    const code = (error as { code?: string }).code;
-    const message = (error as Error)?.message ?? String(error);
-    const unreachable =
-      (code !== undefined &&
-        ([
-          'ECONNREFUSED',
-          'ENOTFOUND',
-          'EAI_AGAIN',
-          'ETIMEDOUT',
-          'ECONNRESET',
-          'EHOSTUNREACH',
-          'ENOENT',
-        ].includes(code) ||
-          code.startsWith('08') ||
-          code === '57P01' ||
-          code === '57P03')) ||
-      /timeout exceeded when trying to connect|Connection terminated/i.test(message);
-    if (unreachable) {
-      return new CoordinationError(
-        'ERR_DATABASE_UNREACHABLE',
-        `PostgreSQL at ${this.where} is unreachable: ${message}.`,
-        {
-          cause: error,
-          hint: `Check that the server runs and the URL (--database-url or ${DATABASE_URL_ENV}) is right.`,
-        },
-      );
-    }
-    if (code === '42P01' || code === '3F000') {
-      return new CoordinationError(
-        'ERR_SCHEMA_MISSING',
-        `PostgreSQL at ${this.where} has no runwarden coordination tables in schema ${this.schema}.`,
-        { cause: error, hint: 'Create them once with `runwarden db migrate --database-url URL`.' },
-      );
-    }
-    if (code === '55P03') {
-      return new CoordinationError(
-        'ERR_STORE_BUSY',
-        `Another writer held the target's row at ${this.where} for longer than the lock timeout.`,
-        { cause: error, hint: 'Retry; a writer that holds a row this long is stuck.' },
-      );
-    }
-    if (code === '28P01' || code === '28000') {
-      return new CoordinationError(
-        'ERR_DATABASE_UNREACHABLE',
-        `PostgreSQL at ${this.where} refused the login: ${message}.`,
-        { cause: error, hint: 'Check the user and password in the connection URL.' },
-      );
-    }
-    return new CoordinationError('ERR_DATABASE', `PostgreSQL at ${this.where}: ${message}`, {
-      cause: error,
-    });
+    return translatePostgresError(error, { where: this.where, schema: this.schema });
   }
 
   private async transaction<R>(work: (client: PoolClient) => Promise<R>): Promise<R> {
@@ -317,12 +295,6 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
     });
   }
 
-  private selectForUpdate(client: PoolClient, key: string): string {
-    return `SELECT record, fencing_token, history_seq, archived_seq,
-              (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms
-         FROM ${this.quoted}.coordination_targets WHERE target = ${client.escapeLiteral(key)} FOR UPDATE`;
-  }
-
   private toRecord(
     key: string,
     row: { record: unknown; fencing_token: string },
@@ -352,123 +324,29 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
     return parsed.data;
   }
 
-  /**
-   * One operation, one transaction, two round trips: `BEGIN` and the row lock
-   * go together, and so do the write and `COMMIT` (simple-query batches, the
-   * values quoted by the driver's `escapeLiteral`). A first claim adds one.
-   */
-  private async mutate<R>(
-    targetInput: string,
-    createRow: boolean,
-    apply: (
-      current: CoordinationRecord | null,
-      target: Target,
-      nowMs: number,
-    ) => { next: CoordinationRecord | null; result: R },
-  ): Promise<R> {
-    const target = parseTarget(targetInput);
-    const s = this.quoted;
-    const client = await this.connect();
-    const lit = (value: string) => client.escapeLiteral(value);
-    let broken: Error | undefined;
+  /** Runs one operation's function: one prepared statement, one round trip. */
+  private async call(operation: ServerOperation, values: unknown[]): Promise<OperationRow> {
+    const pool = await this.pool();
     try {
-      const locked = (await client.query(
-        `BEGIN; ${this.selectForUpdate(client, target.key)}`,
-      )) as unknown as QueryResult<TargetRow>[];
-      let row = locked[1]?.rows[0];
-      if (!row && createRow) {
-        // The first claim of a target: two of them queue on the new row's
-        // unique key, and the loser then locks the winner's committed row.
-        const inserted = (await client.query(
-          `INSERT INTO ${s}.coordination_targets (target, record)
-             VALUES (${lit(target.key)}, ${lit(JSON.stringify(withoutHistory(emptyRecord(target))))}::jsonb)
-             ON CONFLICT (target) DO NOTHING;
-           ${this.selectForUpdate(client, target.key)}`,
-        )) as unknown as QueryResult<TargetRow>[];
-        row = inserted[1]?.rows[0];
-      }
-      const current = row ? this.toRecord(target.key, row, []) : null;
-      const nowMs = this.options.now ? this.options.now() : (row?.now_ms ?? Date.now());
-      const { next, result } = apply(current, target, nowMs);
-      if (!next || !row) {
-        await client.query('COMMIT');
-        return result;
-      }
-      const newEntries = next.history as HistoryEntry[];
-      const previousSeq = Number(row.history_seq);
-      const historySeq = previousSeq + newEntries.length;
-      const archivedSeq = Number(row.archived_seq);
-      const moveUpTo =
-        historySeq - this.historyLimit - archivedSeq >= ARCHIVE_BATCH
-          ? Math.min(historySeq - this.historyLimit, previousSeq)
-          : archivedSeq;
-      const signals = next.exitSignals;
-      const movedSignals =
-        signals.length > this.historyLimit ? signals.slice(0, -this.historyLimit) : [];
-      const record = { ...withoutHistory(next), exitSignals: signals.slice(-this.historyLimit) };
-      const key = lit(target.key);
-      const int = (value: number) => String(integer(value));
-      const statements = [
-        `UPDATE ${s}.coordination_targets
-            SET record = ${lit(JSON.stringify(record))}::jsonb,
-                active_run_id = ${next.activeRun ? lit(next.activeRun.runId) : 'NULL'},
-                fencing_token = ${int(highestToken({ ...next, history: newEntries }))},
-                history_seq = ${int(historySeq)}, archived_seq = ${int(moveUpTo)},
-                updated_at = clock_timestamp()
-          WHERE target = ${key}`,
-      ];
-      if (newEntries.length > 0) {
-        statements.push(
-          `INSERT INTO ${s}.coordination_history (target, seq, entry)
-           SELECT ${key}, ${int(previousSeq)} + e.ordinality, e.value
-             FROM jsonb_array_elements(${lit(JSON.stringify(newEntries))}::jsonb) WITH ORDINALITY AS e`,
-        );
-      }
-      if (moveUpTo > archivedSeq) {
-        statements.push(
-          `WITH moved AS (
-             DELETE FROM ${s}.coordination_history
-              WHERE target = ${key} AND seq > ${int(archivedSeq)} AND seq <= ${int(moveUpTo)}
-             RETURNING seq, entry)
-           INSERT INTO ${s}.coordination_archive (target, kind, seq, entry)
-           SELECT ${key}, 'history', seq, entry FROM moved ORDER BY seq`,
-        );
-      }
-      if (movedSignals.length > 0) {
-        statements.push(
-          `INSERT INTO ${s}.coordination_archive (target, kind, entry)
-           SELECT ${key}, 'exitSignal', e.value
-             FROM jsonb_array_elements(${lit(JSON.stringify(movedSignals))}::jsonb) WITH ORDINALITY AS e
-            ORDER BY e.ordinality`,
-        );
-      }
-      await client.query(`${statements.join(';\n')};\nCOMMIT`);
-      return result;
+      const result = await pool.query<OperationRow>({
+        name: this.statementNames[operation],
+        text: this.statementTexts[operation],
+        values,
+      });
+      return result.rows[0]!;
     } catch (error) {
-      broken = await rollback(client);
       throw this.translate(error);
-    } finally {
-      client.release(broken);
     }
   }
 
   /** {@inheritDoc CoordinationStore.claim} */
   async claim(target: string, input: ClaimInput): Promise<OperationResult<ClaimStatus>> {
-    normalizeRunId(input.runId);
-    normalizeLeaseMs(input.leaseMs);
-    return this.mutate(target, true, (current, parsed, nowMs) => {
-      const owner = current?.activeRun?.owner;
-      const ownerVerdict = owner ? this.verifyOwner(owner) : undefined;
-      return applyClaim(current, parsed, input, { ownerVerdict }, nowMs);
-    });
+    return claimOnServer(this.context, target, input);
   }
 
   /** {@inheritDoc CoordinationStore.refresh} */
   async refresh(target: string, runId: string): Promise<OperationResult<'refreshed'>> {
-    normalizeRunId(runId);
-    return this.mutate(target, false, (current, parsed, nowMs) =>
-      applyRefresh(current, parsed, runId, nowMs),
-    );
+    return refreshOnServer(this.context, target, runId);
   }
 
   /** {@inheritDoc CoordinationStore.assertOwnership} */
@@ -478,16 +356,26 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
   ): Promise<OperationResult<OwnershipStatus>> {
     const parsed = parseTarget(target);
     normalizeRunId(input.runId);
-    const current = await this.read(parsed.key, 0);
+    const pool = await this.pool();
+    let rows: { record: unknown; fencing_token: string }[];
+    try {
+      rows = (
+        await pool.query<{ record: unknown; fencing_token: string }>({
+          name: this.statementNames.owner,
+          text: `SELECT record, fencing_token FROM ${this.quoted}.coordination_targets WHERE target = $1`,
+          values: [parsed.key],
+        })
+      ).rows;
+    } catch (error) {
+      throw this.translate(error);
+    }
+    const current = rows[0] ? this.toRecord(parsed.key, rows[0], []) : null;
     return assertOwnershipOn(current, parsed, input);
   }
 
   /** {@inheritDoc CoordinationStore.release} */
   async release(target: string, runId: string): Promise<OperationResult<ReleaseStatus>> {
-    normalizeRunId(runId);
-    return this.mutate(target, false, (current, parsed, nowMs) =>
-      applyRelease(current, parsed, runId, nowMs),
-    );
+    return releaseOnServer(this.context, target, runId);
   }
 
   /** {@inheritDoc CoordinationStore.recordExitSignal} */
@@ -495,10 +383,7 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
     target: string,
     input: ExitSignalInput,
   ): Promise<OperationResult<'exit_signal_recorded'>> {
-    normalizeRunId(input.runId);
-    return this.mutate(target, false, (current, parsed, nowMs) =>
-      applyExitSignal(current, parsed, input, nowMs),
-    );
+    return exitSignalOnServer(this.context, target, input);
   }
 
   private async read(key: string, historyLimit: number): Promise<CoordinationRecord | null> {
@@ -592,28 +477,5 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
       now: this.options.now,
     });
     return this.commitmentRows;
-  }
-}
-
-function integer(value: number): number {
-  if (!Number.isSafeInteger(value)) throw new Error(`not an integer: ${value}`);
-  return value;
-}
-
-function withoutHistory(
-  record: CoordinationRecord,
-): Omit<CoordinationRecord, 'history' | 'lastFencingToken'> {
-  const { history: _history, lastFencingToken: _token, ...rest } = record;
-  return rest;
-}
-
-/** The URL for messages: host, port and database, never the password. */
-function describeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    const host = parsed.hostname || parsed.searchParams.get('host') || 'localhost';
-    return `${host}${parsed.port ? `:${parsed.port}` : ''}${parsed.pathname || ''}`;
-  } catch {
-    return 'the configured URL';
   }
 }

@@ -136,6 +136,14 @@ for (const kind of storeKinds) {
         });
       });
 
+      it('answers claimed_dead_owner, not taken_over, to a takeover of an owner that died', async () => {
+        const store = await open();
+        await store.claim('queue:item-7', { runId: 'run-a', owner: deadOwner });
+        expect(
+          await store.claim('queue:item-7', { runId: 'run-b', mode: 'takeover' }),
+        ).toMatchObject({ ok: true, status: 'claimed_dead_owner', fencingToken: 2 });
+      });
+
       it("never treats another machine's owner as dead, whatever its pid says", async () => {
         const store = await open();
         await store.claim('queue:item-7', {

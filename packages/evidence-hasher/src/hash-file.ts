@@ -38,13 +38,33 @@ export interface HashOutcome {
   errorCode?: string;
 }
 
+/** What {@link hashFileSteps} returns: the digest as bytes (the pool copies them into shared memory). */
+interface RawDigest {
+  digest: Buffer;
+  sizeBytes: number;
+  changedWhileReading: boolean;
+}
+
+/** What {@link hashRetrySteps} returns: a {@link HashOutcome} with the digest as bytes. */
+export interface RawOutcome {
+  /** SHA-256, 32 bytes; absent when the file was `unreadable` or `unstable`. */
+  digest?: Buffer;
+  sizeBytes: number;
+  status?: 'unreadable' | 'unstable';
+  errorCode?: string;
+}
+
 /**
  * Hashes one regular file with the given modules and buffer, as a generator
  * that yields the bytes of each read (so a caller can report progress, or
  * let its event loop run between reads) and returns the digest.
  * Self-contained (no module-scope references) so the same source runs in the
  * worker pool. Opens with `O_NOFOLLOW | O_NONBLOCK`: a symlink or FIFO
- * swapped in can neither redirect nor block it.
+ * swapped in can neither redirect nor block it. Five system calls for a file
+ * that fits the buffer: `open`, `fstat`, one `read` (it stops at the size
+ * `fstat` gave, without a read that returns 0; an empty file, e.g. of
+ * `/proc`, is read to its end), `lstat` of the path (still the same inode,
+ * with the same size, mtime and ctime?), `close`.
  *
  * @param modules `node:fs` and `node:crypto`.
  * @param path Absolute path of the file.
@@ -59,7 +79,7 @@ export function* hashFileSteps(
   path: string,
   buffer: Buffer,
   expected: FileIdentity | undefined,
-): Generator<number, FileDigest, undefined> {
+): Generator<number, RawDigest, undefined> {
   const { constants } = modules.fs;
   const fd = modules.fs.openSync(
     path,
@@ -74,31 +94,33 @@ export function* hashFileSteps(
     }
     const hash = modules.crypto.createHash('sha256');
     let size = 0;
-    for (;;) {
+    // A file that grows past its size while read shows in the lstat below.
+    while (size < before.size || before.size === 0) {
       const read = modules.fs.readSync(fd, buffer, 0, buffer.length, null);
       if (read === 0) break;
       hash.update(read === buffer.length ? buffer : buffer.subarray(0, read));
       size += read;
       yield read;
     }
-    const after = modules.fs.fstatSync(fd);
-    let now: { dev: number; ino: number } | undefined;
+    let now:
+      | { dev: number; ino: number; size: number; mtimeMs: number; ctimeMs: number }
+      | undefined;
     try {
+      // The path, not the descriptor: it must still name this inode, unchanged.
       now = modules.fs.lstatSync(path);
     } catch {
       now = undefined;
     }
     const changedWhileReading =
-      after.size !== before.size ||
-      after.mtimeMs !== before.mtimeMs ||
-      after.ctimeMs !== before.ctimeMs ||
-      after.ino !== before.ino ||
-      size !== after.size ||
       now === undefined ||
-      now.ino !== after.ino ||
-      now.dev !== after.dev ||
+      now.ino !== before.ino ||
+      now.dev !== before.dev ||
+      now.size !== before.size ||
+      now.mtimeMs !== before.mtimeMs ||
+      now.ctimeMs !== before.ctimeMs ||
+      size !== before.size ||
       (expected !== undefined && (expected.ino !== before.ino || expected.dev !== before.dev));
-    return { sha256: hash.digest('hex'), sizeBytes: size, changedWhileReading };
+    return { digest: hash.digest(), sizeBytes: size, changedWhileReading };
   } finally {
     modules.fs.closeSync(fd);
   }
@@ -116,10 +138,10 @@ export function* hashRetrySteps(
   modules: { fs: typeof fs; crypto: typeof crypto },
   request: { path: string; expected?: FileIdentity; retries: number },
   buffer: Buffer,
-): Generator<number, HashOutcome, undefined> {
+): Generator<number, RawOutcome, undefined> {
   let sizeBytes = 0;
   for (let attempt = 0; ; attempt++) {
-    let digest: FileDigest;
+    let digest: RawDigest;
     try {
       digest = yield* hashFileSteps(modules, request.path, buffer, request.expected);
     } catch (error) {
@@ -132,9 +154,21 @@ export function* hashRetrySteps(
       return { sizeBytes, status: 'unreadable', errorCode: code };
     }
     sizeBytes = digest.sizeBytes;
-    if (!digest.changedWhileReading) return { sha256: digest.sha256, sizeBytes };
+    if (!digest.changedWhileReading) return { digest: digest.digest, sizeBytes };
     if (attempt >= request.retries) return { sizeBytes, status: 'unstable' };
   }
+}
+
+/**
+ * A {@link RawOutcome} as the public {@link HashOutcome} (hex digest).
+ *
+ * @param raw The outcome with the digest as bytes.
+ * @returns The same outcome with `sha256` in hex.
+ * @internal
+ */
+export function toHashOutcome(raw: RawOutcome): HashOutcome {
+  const { digest, ...rest } = raw;
+  return digest ? { sha256: digest.toString('hex'), ...rest } : rest;
 }
 
 /** Runs a hashing generator to its end on the calling thread. */
@@ -163,7 +197,8 @@ let shared: Buffer | undefined;
  */
 export function hashFileSync(path: string): FileDigest {
   shared ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  return drainSync(hashFileSteps({ fs, crypto }, path, shared, undefined));
+  const { digest, ...rest } = drainSync(hashFileSteps({ fs, crypto }, path, shared, undefined));
+  return { sha256: digest.toString('hex'), ...rest };
 }
 
 /**
@@ -175,5 +210,5 @@ export function hashWithRetriesSync(
   onBytes?: (bytes: number) => void,
 ): HashOutcome {
   shared ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  return drainSync(hashRetrySteps({ fs, crypto }, request, shared), onBytes);
+  return toHashOutcome(drainSync(hashRetrySteps({ fs, crypto }, request, shared), onBytes));
 }

@@ -65,6 +65,7 @@ export {
   type HashProgress,
   type HashRequest,
   hashFiles,
+  POOL_THRESHOLD_BYTES,
 } from './hash-pool.js';
 export {
   buildStatement,

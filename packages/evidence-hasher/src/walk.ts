@@ -1,9 +1,14 @@
+import { isUtf8 } from 'node:buffer';
 import { lstatSync, readdirSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
 import { findCollisions } from './collisions.js';
 import { EvidenceError } from './errors.js';
 import { type HashOutcome, hashWithRetriesSync } from './hash-file.js';
-import { type HashFilesOptions, type HashRequest, hashFiles } from './hash-pool.js';
+import {
+  createHashPool,
+  type HashFilesOptions,
+  type HashRequest,
+  POOL_THRESHOLD_BYTES,
+} from './hash-pool.js';
 
 /** One entry of the canonical list. */
 export interface EvidenceEntry {
@@ -65,10 +70,18 @@ export function compareUtf8(a: string, b: string): number {
  * @returns A new sorted array.
  */
 export function sortEntries<T extends { path: string }>(entries: T[]): T[] {
+  // Below U+D800, UTF-16 code units sort as UTF-8 bytes do: plain string
+  // comparison gives the same order without encoding a key per entry.
+  if (!entries.some((entry) => SURROGATE_OR_ABOVE.test(entry.path))) {
+    return [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
   const keyed = entries.map((entry) => ({ entry, key: Buffer.from(entry.path, 'utf8') }));
   keyed.sort((a, b) => Buffer.compare(a.key, b.key));
   return keyed.map((item) => item.entry);
 }
+
+/** Code units whose UTF-16 order differs from their UTF-8 order (surrogates sort below U+E000–U+FFFF). */
+const SURROGATE_OR_ABOVE = /[\uD800-\uFFFF]/;
 
 /** A regular file the walk found, still to be hashed. */
 interface PendingFile {
@@ -122,7 +135,9 @@ function resolveRoot(root: string): string {
 function walk(
   root: string,
   exclude: Set<string>,
+  onFile?: (files: number, bytes: number) => void,
 ): { entries: EvidenceEntry[]; files: PendingFile[] } {
+  let fileBytes = 0;
   const entries: EvidenceEntry[] = [];
   const files: PendingFile[] = [];
   const visit = (
@@ -162,7 +177,7 @@ function walk(
       const name = raw.toString('utf8');
       const relative = relativeDir === '' ? name : `${relativeDir}/${name}`;
       if (exclude.has(relative)) continue;
-      if (!Buffer.from(name, 'utf8').equals(raw)) {
+      if (!isUtf8(raw)) {
         // Not UTF-8: JSON and SHA256SUMS-as-text cannot name it faithfully. Listed
         // (with U+FFFD in its path) as unreadable, never read, never skipped.
         const bytesPath = Buffer.concat([Buffer.from(`${absoluteDir}/`, 'utf8'), raw]);
@@ -182,7 +197,10 @@ function walk(
         entries.push({ path: relative, type, exec: false, size: 0, status: 'unreadable' });
         continue;
       }
-      const absolute = join(absoluteDir, name);
+      // The directory is absolute and normalised (only `/` ends in one), and a name holds no `/`.
+      const absolute = absoluteDir.endsWith('/')
+        ? `${absoluteDir}${name}`
+        : `${absoluteDir}/${name}`;
       let stat: Stats;
       try {
         stat = lstatSync(absolute);
@@ -225,6 +243,8 @@ function walk(
             expected: { dev: stat.dev, ino: stat.ino },
           },
         });
+        fileBytes += stat.size;
+        onFile?.(files.length, fileBytes);
       } else {
         entries.push({ path: relative, type: 'other', exec: false, size: 0 });
       }
@@ -291,11 +311,21 @@ export async function collectEntriesAsync(
   options: CollectAsyncOptions = {},
 ): Promise<EvidenceEntry[]> {
   const resolved = resolveRoot(root);
-  const { entries, files } = walk(resolved, normaliseExclude(options.exclude));
-  const outcomes = await hashFiles(
-    files.map((file) => file.request),
-    { ...options, retries: options.retries ?? 2 },
-  );
+  const pool = createHashPool({ ...options, retries: options.retries ?? 2 });
+  const threshold = options.poolThresholdBytes ?? POOL_THRESHOLD_BYTES;
+  let walked: ReturnType<typeof walk>;
+  try {
+    // The workers start as soon as the walk has seen enough to hash, so that
+    // their start-up (tens of ms each) overlaps the rest of the walk.
+    walked = walk(resolved, normaliseExclude(options.exclude), (count, bytes) => {
+      if (count > 1 && bytes >= threshold) pool.warm(count - 1);
+    });
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
+  const { entries, files } = walked;
+  const outcomes = await pool.hash(files.map((file) => file.request));
   for (const [index, file] of files.entries()) applyOutcome(file.entry, outcomes[index]!);
   return finish(entries);
 }

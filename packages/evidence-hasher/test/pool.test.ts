@@ -49,6 +49,27 @@ describe('the worker pool', () => {
     expect(outcomes[1]).toEqual({ sizeBytes: 0, status: 'unstable', errorCode: 'ENOENT' });
   });
 
+  it("brings back every thread's errno codes, whichever thread met the file", async () => {
+    // 128 MiB in all (sparse), so the workers are up long before the work is done.
+    const requests = Array.from({ length: 64 }, (_, index) => {
+      const path = join(root, `f${index}`);
+      if (index % 2 === 0) {
+        writeFileSync(path, `${index}`);
+        truncateSync(path, 4 * 1024 * 1024);
+      }
+      return { path, sizeBytes: 4 * 1024 * 1024 };
+    });
+    const outcomes = await hashFiles(requests, {
+      concurrency: 3,
+      poolThresholdBytes: 0,
+      retries: 0,
+    });
+    const alone = await hashFiles(requests, { concurrency: 1, retries: 0 });
+    expect(outcomes).toEqual(alone);
+    expect(outcomes.filter((outcome) => outcome.errorCode === 'ENOENT')).toHaveLength(32);
+    expect(outcomes.filter((outcome) => outcome.sha256 !== undefined)).toHaveLength(32);
+  });
+
   it('keeps the event loop running while the calling thread hashes a large file', async () => {
     const path = join(root, 'sparse');
     writeFileSync(path, '');

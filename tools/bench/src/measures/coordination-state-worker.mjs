@@ -1,6 +1,8 @@
 // One process of the coordination-state benchmark: once every process is
 // ready, claims and releases targets from `startAt` to `endAt` (Unix ms) and
-// prints `{"pairs": N, "conflicts": M}`. `mode` picks ours or the peer's way.
+// prints `{"pairs": N, "conflicts": M, "claim": {"p50Ms", "p99Ms"}, "release": …}`
+// (latency percentiles of each operation, refused claims included). `mode`
+// picks ours or the peer's way.
 import { once } from 'node:events';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,6 +13,24 @@ import { pathToFileURL } from 'node:url';
 const settings = JSON.parse(process.argv[2]);
 const require = createRequire(`${settings.benchDir}/`);
 const stats = { pairs: 0, conflicts: 0 };
+/** Milliseconds each claim and release took, for the percentiles printed at the end. */
+const latencies = { claim: [], release: [] };
+
+/** The p-th percentile (nearest rank) of a list of ms, rounded to µs. */
+function percentile(values, p) {
+  if (values.length === 0) return null;
+  const sorted = Float64Array.from(values).sort();
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return Math.round(sorted[rank] * 1000) / 1000;
+}
+
+/** Times one operation into `latencies[kind]`. */
+async function timed(kind, operation) {
+  const start = performance.now();
+  const result = await operation();
+  latencies[kind].push(performance.now() - start);
+  return result;
+}
 
 /** One claim+release per loop before the clock runs: connections made, directories created. */
 /**
@@ -187,8 +207,8 @@ await Promise.all(
     const target = settings.sameTarget ? 'bench:target' : `bench:target-${client}`;
     const runId = `${settings.runId}-${client}`;
     while (Date.now() < settings.endAt) {
-      if (await store.claim(target, runId)) {
-        if (!(await store.release(target, runId)))
+      if (await timed('claim', () => store.claim(target, runId))) {
+        if (!(await timed('release', () => store.release(target, runId))))
           throw new Error('release of our own claim failed');
         stats.pairs++;
       } else {
@@ -200,4 +220,7 @@ await Promise.all(
   }),
 );
 await store.close();
+for (const [kind, values] of Object.entries(latencies)) {
+  stats[kind] = { p50Ms: percentile(values, 50), p99Ms: percentile(values, 99) };
+}
 process.stdout.write(`${JSON.stringify(stats)}\n`);

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -8,7 +9,7 @@ import {
   type PostgresCluster,
   startPostgresCluster,
 } from '../../../../packages/coordination-state/test/postgres-cluster.js';
-import { type Bench, type Measure, median } from '../harness.js';
+import { type Bench, type Measure, median, round } from '../harness.js';
 
 const require = createRequire(import.meta.url);
 const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,9 +20,24 @@ const coordinationState = join(
   'index.js',
 );
 
+interface Percentiles {
+  p50Ms: number | null;
+  p99Ms: number | null;
+}
+
 interface Counts {
   pairs: number;
   conflicts: number;
+  claim: Percentiles;
+  release: Percentiles;
+}
+
+/** One timed round: pairs per second, refused claims, and the worst p99 of each operation over the processes. */
+interface Round {
+  rate: number;
+  conflicts: number;
+  claimP99Ms: number;
+  releaseP99Ms: number;
 }
 
 interface Worker {
@@ -73,7 +89,7 @@ async function pairsPerSecond(options: {
   processes: number;
   seconds: number;
   settings: Record<string, unknown>;
-}): Promise<{ rate: number; conflicts: number }> {
+}): Promise<Round> {
   const workers = Array.from({ length: options.processes }, (_, index) =>
     startWorker({ ...options.settings, mode: options.mode, runId: `p${index}` }),
   );
@@ -84,7 +100,19 @@ async function pairsPerSecond(options: {
   const counts = await Promise.all(workers.map((one) => one.done));
   const pairs = counts.reduce((total, count) => total + count.pairs, 0);
   const conflicts = counts.reduce((total, count) => total + count.conflicts, 0);
-  return { rate: pairs / options.seconds, conflicts };
+  const worst = (kind: 'claim' | 'release') =>
+    Math.max(0, ...counts.map((count) => count[kind].p99Ms ?? 0));
+  return {
+    rate: pairs / options.seconds,
+    conflicts,
+    claimP99Ms: worst('claim'),
+    releaseP99Ms: worst('release'),
+  };
+}
+
+/** `a–b` for a list of figures, 3 significant digits. */
+function spread(values: number[]): string {
+  return `${round(Math.min(...values))}–${round(Math.max(...values))}`;
 }
 
 async function fileMeasure(options: {
@@ -105,7 +133,7 @@ async function fileMeasure(options: {
   const peer: number[] = [];
   let conflicts = { ours: 0, peer: 0 };
   // Alternate, so that the load of a shared machine hits both alike; the median counts.
-  for (let round = 0; round < rounds; round++) {
+  for (let index = 0; index < rounds; index++) {
     const one = await pairsPerSecond({
       mode: 'ours',
       processes: options.processes,
@@ -131,6 +159,11 @@ async function fileMeasure(options: {
     notes: `${options.processes} process(es) on one target, median of ${rounds} alternating ${options.seconds}s rounds; refused claims: ours ${conflicts.ours}, peer ${conflicts.peer}`,
   };
 }
+
+/** Connection counts of the scale line (one target each); the last is the line's figure. */
+const SCALE_CLIENTS = [1, 8, 32, 64];
+/** Connection counts measured on one target each and on one shared hot target, with targets. */
+const HOT_CLIENTS = [8, 32];
 
 async function postgresMeasures(quick: boolean): Promise<Measure[]> {
   let cluster: PostgresCluster | undefined;
@@ -168,24 +201,57 @@ async function postgresMeasures(quick: boolean): Promise<Measure[]> {
     await store.close();
     const seconds = quick ? 1 : 3;
     const rounds = quick ? 1 : 3;
-    const measures: Measure[] = [];
-    for (const clients of [8, 32]) {
-      const settings = { store: 'postgres', url, schema, clients, sameTarget: false };
-      const ours: number[] = [];
-      const peer: number[] = [];
-      for (let round = 0; round < rounds; round++) {
-        ours.push((await pairsPerSecond({ mode: 'ours', processes: 1, seconds, settings })).rate);
-        peer.push((await pairsPerSecond({ mode: 'peer', processes: 1, seconds, settings })).rate);
+    // One target per client at 1, 8, 32 and 64 clients (the scale line), and
+    // one shared hot target at 8 and 32 (the contended case). Ours and the
+    // peer alternate case by case, so a shared machine's load hits both alike.
+    const cases = [
+      ...SCALE_CLIENTS.map((clients) => ({ clients, hot: false })),
+      ...HOT_CLIENTS.map((clients) => ({ clients, hot: true })),
+    ];
+    const key = (clients: number, hot: boolean) => `${clients}${hot ? '-hot' : ''}`;
+    const runs = new Map<string, { ours: Round[]; peer: Round[] }>();
+    for (let index = 0; index < rounds; index++) {
+      for (const { clients, hot } of cases) {
+        const settings = { store: 'postgres', url, schema, clients, sameTarget: hot };
+        const entry = runs.get(key(clients, hot)) ?? { ours: [], peer: [] };
+        entry.ours.push(await pairsPerSecond({ mode: 'ours', processes: 1, seconds, settings }));
+        entry.peer.push(await pairsPerSecond({ mode: 'peer', processes: 1, seconds, settings }));
+        runs.set(key(clients, hot), entry);
       }
-      measures.push({
-        id: `coordination-state/postgres-claim-release-${clients}-clients`,
-        ours: median(ours),
-        peer: { name: 'naive-jsonb-select-for-update', value: median(peer) },
-        unit: 'pairs/s',
-        target: '>=1',
-        notes: `${clients} connections, one target each, median of ${rounds} alternating ${seconds}s rounds; peer: the same record as one jsonb row rewritten per operation (history kept to 200 in it, older dropped); fsync on`,
-      });
     }
+    const measures: Measure[] = [];
+    const rates = (list: Round[]) => list.map((one) => one.rate);
+    const p99 = (list: Round[], kind: 'claimP99Ms' | 'releaseP99Ms') =>
+      round(median(list.map((one) => one[kind])));
+    for (const hot of [false, true]) {
+      for (const clients of HOT_CLIENTS) {
+        const { ours, peer } = runs.get(key(clients, hot))!;
+        measures.push({
+          id: `coordination-state/postgres-claim-release-${clients}-clients${hot ? '-hot-target' : ''}`,
+          ours: median(rates(ours)),
+          peer: { name: 'naive-jsonb-select-for-update', value: median(rates(peer)) },
+          unit: 'pairs/s',
+          target: '>=2',
+          notes: `${clients} connections, ${hot ? 'all on one hot target (refused claims retry after 0-10 ms)' : 'one target each'}, median of ${rounds} alternating ${seconds}s rounds (ours ${spread(rates(ours))}, peer ${spread(rates(peer))}); p99 ms claim ours ${p99(ours, 'claimP99Ms')} peer ${p99(peer, 'claimP99Ms')}, release ours ${p99(ours, 'releaseP99Ms')} peer ${p99(peer, 'releaseP99Ms')}; refused claims ours ${ours.reduce((sum, one) => sum + one.conflicts, 0)} peer ${peer.reduce((sum, one) => sum + one.conflicts, 0)}; peer: the same record as one jsonb row rewritten per operation (history kept to 200 in it, older dropped); fsync on; load average ${loadavg()[0]!.toFixed(1)}`,
+        });
+      }
+    }
+    const top = SCALE_CLIENTS.at(-1)!;
+    const curve = SCALE_CLIENTS.map((clients) => {
+      const { ours, peer } = runs.get(key(clients, false))!;
+      return `${clients}: ${round(median(rates(ours)))}/${round(median(rates(peer)))}`;
+    }).join(', ');
+    measures.push({
+      id: 'coordination-state/postgres-scale',
+      ours: median(rates(runs.get(key(top, false))!.ours)),
+      peer: {
+        name: 'naive-jsonb-select-for-update',
+        value: median(rates(runs.get(key(top, false))!.peer)),
+      },
+      unit: 'pairs/s',
+      target: '>=2',
+      notes: `pairs/s ours/peer by connections, one target each: ${curve} (the line's figures: ${top}); median of ${rounds} alternating ${seconds}s rounds; fsync on`,
+    });
     return measures;
   } finally {
     await client.query(`DROP TABLE IF EXISTS bench_naive`).catch(() => undefined);
@@ -198,8 +264,10 @@ async function postgresMeasures(quick: boolean): Promise<Measure[]> {
 /**
  * FileStore claim+release per second, alone and with 8 contending processes
  * on one target, beside the same operations built from proper-lockfile and
- * write-file-atomic; PostgresStore with 8 and 32 clients beside the same
- * operations as naive statements on one jsonb row per target.
+ * write-file-atomic; PostgresStore with 8 and 32 connections (one target each,
+ * and all on one hot target) and at 1, 8, 32 and 64 connections (the scale
+ * line) beside the same operations as naive statements on one jsonb row per
+ * target, with each operation's p99 latency.
  */
 export const coordinationStateBench: Bench = async ({ quick, workDir }) => {
   const seconds = quick ? 1 : 3;

@@ -13,6 +13,7 @@ import {
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { type Bench, type Measure, median } from '../harness.js';
 
 const require = createRequire(import.meta.url);
@@ -76,17 +77,35 @@ function makeTree(root: string, totalBytes: number, count: number): string[] {
 /**
  * `runwarden evidence hash --out` (Node start-up, walk, worker pool, four
  * documents written) against `sha256sum` and `openssl dgst -sha256` on the
- * same files, cache warm: 1 GiB in one file and 1 GiB in 10,000 files (quick:
+ * same files, cache warm (for many files also the package alone in a fresh
+ * process, without the CLI, and the CLI on an empty tree, its fixed cost): 1 GiB in one file and 1 GiB in 10,000 files (quick:
  * the many files shrink to 256 MiB in 2,000; the one file stays 1 GiB, since at
  * a smaller size Node's start-up, not the hashing, decides the ratio). Peak RSS
  * of the hashing process via GNU time.
  */
+/** `a–b` in whole ms. */
+function spread(values: number[]): string {
+  return `${Math.round(Math.min(...values))}–${Math.round(Math.max(...values))}`;
+}
+
 export const evidenceHasherBench: Bench = async ({ quick, workDir }) => {
   const cli = join(require.resolve('runwarden/package.json'), '..', 'dist', 'cli.js');
+  // The package the CLI bundles, resolved from the CLI's own dependencies.
+  const evidenceHasher = join(
+    createRequire(require.resolve('runwarden/package.json')).resolve(
+      '@runwarden/evidence-hasher/package.json',
+    ),
+    '..',
+    'dist',
+    'index.js',
+  );
   const manyBytes = quick ? 256 * MiB : 1024 * MiB;
   const manyCount = quick ? 2000 : 10_000;
   const rounds = quick ? 2 : 3;
   const base = mkdtempSync(join(workDir, 'evidence-'));
+  const emptyRoot = join(base, 'empty');
+  const emptyOut = join(base, 'empty-evidence');
+  mkdirSync(emptyRoot);
   const measures: Measure[] = [];
   let peakRssKiB = 0;
   try {
@@ -101,7 +120,7 @@ export const evidenceHasherBench: Bench = async ({ quick, workDir }) => {
         name: 'many-files',
         count: manyCount,
         bytes: manyBytes,
-        targets: { openssl: '>=1', sha256sum: '>=1.5' },
+        targets: { openssl: '>=1', sha256sum: '>=3' },
       },
     ];
     for (const scenario of scenarios) {
@@ -116,13 +135,37 @@ export const evidenceHasherBench: Bench = async ({ quick, workDir }) => {
       const out = join(base, `${scenario.name}-evidence`);
       const ours = () =>
         timed(process.execPath, [cli, 'evidence', 'hash', root, '--out', out, '--json']);
+      // The package alone, in a fresh process: its import, the walk, the pool
+      // and the four documents, without the CLI's start-up (issue 15's CLI part).
+      const library = () =>
+        timed(process.execPath, [
+          '--input-type=module',
+          '-e',
+          `const { writeEvidenceAsync } = await import(${JSON.stringify(pathToFileURL(evidenceHasher).href)});
+           await writeEvidenceAsync(${JSON.stringify(root)}, { outDir: ${JSON.stringify(out)} });`,
+        ]);
+      // The CLI's fixed cost: the same command on an empty tree.
+      const empty = () =>
+        timed(process.execPath, [cli, 'evidence', 'hash', emptyRoot, '--out', emptyOut, '--json']);
       const sha256sum = () => timed('sh', ['-c', `xargs -0 sha256sum < '${list}'`]);
       const openssl = () => timed('sh', ['-c', `xargs -0 openssl dgst -sha256 < '${list}'`]);
       // Warm the page cache once, then alternate so drift hits all alike. sha256sum
       // (no SHA-NI path, ~5x slower) runs once in quick mode to stay within its time.
       openssl();
-      const times = { ours: [] as number[], sha256sum: [] as number[], openssl: [] as number[] };
-      const cpu = { ours: [] as number[], sha256sum: [] as number[], openssl: [] as number[] };
+      const times = {
+        ours: [] as number[],
+        library: [] as number[],
+        empty: [] as number[],
+        sha256sum: [] as number[],
+        openssl: [] as number[],
+      };
+      const cpu = {
+        ours: [] as number[],
+        library: [] as number[],
+        empty: [] as number[],
+        sha256sum: [] as number[],
+        openssl: [] as number[],
+      };
       const record = (name: keyof typeof times, run: { ms: number; cpuMs?: number }) => {
         times[name].push(run.ms);
         if (run.cpuMs !== undefined) cpu[name].push(run.cpuMs);
@@ -132,6 +175,13 @@ export const evidenceHasherBench: Bench = async ({ quick, workDir }) => {
         record('ours', run);
         peakRssKiB = Math.max(peakRssKiB, run.rssKiB ?? 0);
         record('openssl', openssl());
+        if (scenario.count > 1) {
+          const run = library();
+          record('library', run);
+          peakRssKiB = Math.max(peakRssKiB, run.rssKiB ?? 0);
+          record('empty', empty());
+          record('openssl', openssl());
+        }
         if (!quick || round === 0) record('sha256sum', sha256sum());
       }
       const throughput = (ms: number) => totalBytes / MiB / (ms / 1000);
@@ -150,9 +200,18 @@ export const evidenceHasherBench: Bench = async ({ quick, workDir }) => {
           },
           unit: 'MiB/s',
           target: scenario.targets[peer],
-          notes: `${size}${quick ? ' (quick)' : ''}, cache warm, median of ${times[peer].length} (ours ${rounds}); ours = runwarden evidence hash --out (node start-up + walk + pool + 4 documents); CPU user+sys ours ${cpuNote('ours')}, ${peer} ${cpuNote(peer)}; load average ${load}${informational ? '; no target in issue 7: at least as fast' : ''}`,
+          notes: `${size}${quick ? ' (quick)' : ''}, cache warm, median of ${times[peer].length} (ours ${rounds}; spread ours ${spread(times.ours)} ms, ${peer} ${spread(times[peer])} ms); ours = runwarden evidence hash --out (node start-up + walk + pool + 4 documents)${times.empty.length > 0 ? `, of which the CLI's fixed cost (an empty tree) ${Math.round(median(times.empty))} ms` : ''}; CPU user+sys ours ${cpuNote('ours')}, ${peer} ${cpuNote(peer)}; load average ${load}${informational ? '; no target in issue 7: at least as fast' : ''}`,
         });
       }
+      if (times.library.length > 0)
+        measures.push({
+          id: `evidence-hasher/${scenario.name}-library-vs-openssl`,
+          ours: throughput(median(times.library)),
+          peer: { name: 'openssl-dgst-sha256', value: throughput(median(times.openssl)) },
+          unit: 'MiB/s',
+          target: '>=1',
+          notes: `${size}${quick ? ' (quick)' : ''}, cache warm, median of ${times.library.length} (spread ours ${spread(times.library)} ms, openssl ${spread(times.openssl)} ms); ours = node -e 'writeEvidenceAsync(root)' (node start-up + package import + walk + pool + 4 documents; no CLI); CPU user+sys ours ${cpuNote('library')}, openssl ${cpuNote('openssl')}; load average ${load}`,
+        });
       rmSync(root, { recursive: true, force: true });
       rmSync(out, { recursive: true, force: true });
     }
