@@ -24,7 +24,9 @@ function openPrivate(path: string, flags: number): number {
     return openSync(path, flags | constants.O_NOFOLLOW, 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOOP')
-      throw new WatchdogError('ERR_UNSAFE_PATH', `Log ${path} is a symlink; refusing it.`, {
+      throw new WatchdogError({
+        code: 'ERR_UNSAFE_PATH',
+        message: `Log ${path} is a symlink; refusing it.`,
         path,
         cause: error,
       });

@@ -63,7 +63,7 @@ export {
   isFreshDoneFile,
   snapshotDoneFile,
 } from './done-file.js';
-export { WatchdogError, type WatchdogErrorCode } from './errors.js';
+export { WatchdogError, type WatchdogErrorCode, type WatchdogErrorOptions } from './errors.js';
 export { FileOutput, type FileOutputOptions, FollowedLog } from './file-output.js';
 export { FILE_TAIL_FALLBACK_MS, FILE_TAIL_READ_BYTES, FileTail } from './file-tail.js';
 export {

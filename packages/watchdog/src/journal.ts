@@ -223,13 +223,16 @@ export class Journal {
       this.fd = openAppendFile(path);
     } catch (error) {
       if (!StatePathError.isInstance(error)) throw error;
-      throw new WatchdogError(
-        'ERR_UNSAFE_PATH',
-        error.problem === 'symlink'
-          ? `Journal ${path} is a symlink; refusing it.`
-          : `Journal ${path} is unusable: ${error.message}`,
-        { path, cause: error, hint: `Move ${path} aside; the journal must be a regular file.` },
-      );
+      throw new WatchdogError({
+        code: 'ERR_UNSAFE_PATH',
+        message:
+          error.problem === 'symlink'
+            ? `Journal ${path} is a symlink; refusing it.`
+            : `Journal ${path} is unusable: ${error.message}`,
+        path,
+        cause: error,
+        hint: `Move ${path} aside; the journal must be a regular file.`,
+      });
     }
   }
 
@@ -260,11 +263,11 @@ export class Journal {
     const checked = journalEventSchema.safeParse(event);
     if (!checked.success) {
       const issue = checked.error.issues[0];
-      throw new WatchdogError(
-        'ERR_JOURNAL_EVENT',
-        `Journal event ${type} is invalid at ${issue?.path.join('.')}: ${issue?.message}`,
-        { cause: checked.error },
-      );
+      throw new WatchdogError({
+        code: 'ERR_JOURNAL_EVENT',
+        message: `Journal event ${type} is invalid at ${issue?.path.join('.')}: ${issue?.message}`,
+        cause: checked.error,
+      });
     }
     if (this.fd !== undefined) writeSync(this.fd, `${JSON.stringify(event)}\n`);
     return event;
@@ -293,7 +296,9 @@ export function readJournal(path: string): JournalEvent[] {
     file = readRegularFile(path, { maxBytes: MAX_JOURNAL_BYTES });
   } catch (error) {
     if (!StatePathError.isInstance(error)) throw error;
-    throw new WatchdogError('ERR_UNSAFE_PATH', `Journal ${path} is unusable: ${error.message}`, {
+    throw new WatchdogError({
+      code: 'ERR_UNSAFE_PATH',
+      message: `Journal ${path} is unusable: ${error.message}`,
       path,
       cause: error,
       hint: `Move ${path} aside; the journal must be a regular file.`,

@@ -412,20 +412,20 @@ export function validateOptions(options: SuperviseOptions): SuperviseOptions {
   const parsed = superviseOptionsSchema.safeParse(options);
   if (parsed.success) {
     if (options.progressIdleMs && !options.watch?.length && options.heartbeatFile === undefined) {
-      throw new WatchdogError(
-        'ERR_INVALID_OPTION',
-        'progressIdleMs: needs a progress source (watch or heartbeatFile)',
-        {
-          option: 'progressIdleMs',
-          hint: 'Give watch: [...] or heartbeatFile, or drop progressIdleMs.',
-        },
-      );
+      throw new WatchdogError({
+        code: 'ERR_INVALID_OPTION',
+        message: 'progressIdleMs: needs a progress source (watch or heartbeatFile)',
+        option: 'progressIdleMs',
+        hint: 'Give watch: [...] or heartbeatFile, or drop progressIdleMs.',
+      });
     }
     return options;
   }
   const issue = parsed.error.issues[0]!;
   const option = issue.path.map(String).join('.') || 'options';
-  throw new WatchdogError('ERR_INVALID_OPTION', `${option}: ${issue.message}`, {
+  throw new WatchdogError({
+    code: 'ERR_INVALID_OPTION',
+    message: `${option}: ${issue.message}`,
     option,
     cause: parsed.error,
   });

@@ -77,17 +77,16 @@ export class RotatingLog {
       return fd;
     } catch (error) {
       if (!StatePathError.isInstance(error)) throw error;
-      throw new WatchdogError(
-        'ERR_UNSAFE_PATH',
-        error.problem === 'symlink'
-          ? `Log ${this.path} is a symlink; refusing it.`
-          : `Log ${this.path} is unusable: ${error.message}`,
-        {
-          path: this.path,
-          cause: error,
-          hint: `Move ${this.path} aside; a log must be a regular file.`,
-        },
-      );
+      throw new WatchdogError({
+        code: 'ERR_UNSAFE_PATH',
+        message:
+          error.problem === 'symlink'
+            ? `Log ${this.path} is a symlink; refusing it.`
+            : `Log ${this.path} is unusable: ${error.message}`,
+        path: this.path,
+        cause: error,
+        hint: `Move ${this.path} aside; a log must be a regular file.`,
+      });
     }
   }
 

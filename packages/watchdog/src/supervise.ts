@@ -145,20 +145,19 @@ function ensureRunDir(runDir: string): void {
     ensurePrivateDirectory(runDir);
   } catch (error) {
     if (!StatePathError.isInstance(error)) throw error;
-    throw new WatchdogError(
-      'ERR_UNSAFE_PATH',
-      error.problem === 'io'
-        ? `Cannot create the run directory ${runDir}: ${error.message}`
-        : `Run directory ${runDir} is unusable: ${error.message}`,
-      {
-        path: error.path,
-        cause: error,
-        hint:
-          error.problem === 'io'
-            ? 'Point runDir at a directory this user may write.'
-            : 'Point runDir at a real directory only this user may write (runwarden never follows a symlink into state).',
-      },
-    );
+    throw new WatchdogError({
+      code: 'ERR_UNSAFE_PATH',
+      message:
+        error.problem === 'io'
+          ? `Cannot create the run directory ${runDir}: ${error.message}`
+          : `Run directory ${runDir} is unusable: ${error.message}`,
+      path: error.path,
+      cause: error,
+      hint:
+        error.problem === 'io'
+          ? 'Point runDir at a directory this user may write.'
+          : 'Point runDir at a real directory only this user may write (runwarden never follows a symlink into state).',
+    });
   }
 }
 
@@ -167,13 +166,13 @@ function resolveAdopt(options: SuperviseOptions): ProcessIdentity | undefined {
   const { pid, startTicks } = options.adopt;
   const identity = captureIdentity(pid);
   if (!identity || (startTicks !== undefined && identity.startTicks !== startTicks)) {
-    throw new WatchdogError(
-      'ERR_ADOPT_NOT_FOUND',
-      identity
+    throw new WatchdogError({
+      code: 'ERR_ADOPT_NOT_FOUND',
+      message: identity
         ? `pid ${pid} is another process now (start ticks ${identity.startTicks}, expected ${startTicks}); not adopting it.`
         : `No live process with pid ${pid} to adopt.`,
-      { option: 'adopt.pid' },
-    );
+      option: 'adopt.pid',
+    });
   }
   return identity;
 }

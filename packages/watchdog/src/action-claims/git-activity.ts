@@ -79,7 +79,9 @@ function gitDirectoryOf(repository: string): string {
     if (pointer) return resolve(repository, pointer[1]!.trim());
   }
   if (statQuietly(join(repository, 'HEAD'))?.isFile()) return repository;
-  throw new WatchdogError('ERR_INVALID_OPTION', `${repository} is not a git repository.`, {
+  throw new WatchdogError({
+    code: 'ERR_INVALID_OPTION',
+    message: `${repository} is not a git repository.`,
     option: 'repository',
     path: repository,
     hint: 'Point follow-through at the work tree (or git directory) the run works in.',
