@@ -73,7 +73,7 @@ export class FollowedLog {
   /**
    * @param path - the log file (created 0600 when missing; appended to when it exists).
    * @param stream - which stream it is.
-   * @param rotation - size cap, backups and chain. @default 50 MB × 5, chained
+   * @param rotation - size cap, backups and chain. @default WATCHDOG_DEFAULTS.logs
    * @throws {WatchdogError} `ERR_UNSAFE_PATH` when the path is a symlink.
    */
   constructor(
@@ -83,7 +83,7 @@ export class FollowedLog {
   ) {
     this.maxBytes = rotation.maxBytes ?? WATCHDOG_DEFAULTS.logs.maxBytes;
     this.backups = rotation.backups ?? WATCHDOG_DEFAULTS.logs.backups;
-    this.chained = rotation.chain ?? true;
+    this.chained = rotation.chain ?? WATCHDOG_DEFAULTS.logChain;
     this.tail = new FileTail(path, stream, { startOffset: 0, watch: true });
     // The chain starts from what the file already holds (an adopted run's log), then follows each read.
     this.chain = this.chained ? this.newChain() : undefined;
@@ -208,7 +208,7 @@ export interface FileOutputOptions {
   stdoutPath: string;
   /** The run's `stderr.log`. */
   stderrPath: string;
-  /** Size cap, backups and chain, per stream. @default 50 MB × 5, chained */
+  /** Size cap, backups and chain, per stream. @default WATCHDOG_DEFAULTS.logs */
   rotation?: LogRotationOptions;
   /** Called with every chunk the child wrote, in order per stream. */
   onChunk: (chunk: Buffer, stream: OutputStreamName) => void;

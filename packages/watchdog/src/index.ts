@@ -29,7 +29,6 @@ export {
   type TagRef,
 } from './action-claims/evidence.js';
 export {
-  DEFAULT_REFLOG_TAIL_BYTES,
   type GitActivity,
   parseReflog,
   type ReadGitActivityOptions,
@@ -45,7 +44,6 @@ export {
   type ActionClaimSubscriber,
   type ActionClaimSubscriberOptions,
   createActionClaimSubscriber,
-  DEFAULT_CLAIM_LINE_BYTES,
   type HeardActionClaim,
 } from './action-claims/subscriber.js';
 export {
@@ -82,18 +80,20 @@ export {
   type LivenessLimits,
   type LivenessVerdict,
 } from './liveness.js';
+export type {
+  AdoptContinuation,
+  AdoptOptions,
+  CommandSpec,
+  QuotaOptions,
+  RunLockOption,
+  SuperviseOptions,
+} from './options.js';
 export {
-  type AdoptContinuation,
-  type AdoptOptions,
-  type CommandSpec,
-  type QuotaOptions,
-  type RunLockOption,
   readyPortSchema,
   readyUrlSchema,
-  type SuperviseOptions,
   superviseOptionsSchema,
   validateOptions,
-} from './options.js';
+} from './options-schema.js';
 export {
   type Checkpoint,
   MAX_CHECKPOINT_BYTES,
@@ -124,8 +124,6 @@ export {
   ruleOfDeath,
 } from './resume-policy.js';
 export {
-  DEFAULT_LOG_BACKUPS,
-  DEFAULT_LOG_MAX_BYTES,
   type LogRotationOptions,
   RotatingLog,
 } from './rotating-log.js';

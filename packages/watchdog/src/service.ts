@@ -5,6 +5,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { type KillTreeResult, killTree } from '@runwarden/kill-tree';
 import { captureIdentity, type ProcessIdentity, RUN_ID_ENV } from '@runwarden/process-identity';
+import { WATCHDOG_DEFAULTS } from './defaults.js';
 import { type LogRotationOptions, RotatingLog } from './rotating-log.js';
 
 /**
@@ -26,28 +27,28 @@ export interface ServiceSpec {
   readyUrl?: string;
   /** Ready when a TCP connection to this port (on `readyHost`) is accepted. */
   readyPort?: number;
-  /** Host for `readyPort`. @default '127.0.0.1' */
+  /** Host for `readyPort`. @default WATCHDOG_DEFAULTS.service.readyHost ('127.0.0.1') */
   readyHost?: string;
   /**
    * The startup deadline: not ready within this many ms → the run ends
    * `STARTUP_TIMEOUT` (exit 3).
-   * @default 60000
+   * @default WATCHDOG_DEFAULTS.service.startupTimeoutMs (60000)
    */
   startupTimeoutMs?: number;
   /**
    * Per probe: the longest wait for the TCP connection, in ms (the `connect` of
    * a `(connect, read)` timeout pair).
-   * @default 5000
+   * @default WATCHDOG_DEFAULTS.service.connectTimeoutMs (5000)
    */
   connectTimeoutMs?: number;
   /**
    * Per probe: the longest wait for the response headers and body, in ms (the `read` timeout).
-   * @default 30000
+   * @default WATCHDOG_DEFAULTS.service.readTimeoutMs (30000)
    */
   readTimeoutMs?: number;
   /**
    * Pause between probes, in ms.
-   * @default 200
+   * @default WATCHDOG_DEFAULTS.service.probeIntervalMs (200)
    */
   probeIntervalMs?: number;
 }
@@ -229,10 +230,12 @@ export async function waitReady(
 ): Promise<ReadyOutcome> {
   const started = performance.now();
   const waited = () => Math.round(performance.now() - started);
-  const deadline = started + (spec.startupTimeoutMs ?? 60_000);
-  const connectTimeoutMs = spec.connectTimeoutMs ?? 5000;
-  const readTimeoutMs = spec.readTimeoutMs ?? 30_000;
-  const interval = spec.probeIntervalMs ?? 200;
+  const defaults = WATCHDOG_DEFAULTS.service;
+  const deadline = started + (spec.startupTimeoutMs ?? defaults.startupTimeoutMs);
+  const connectTimeoutMs = spec.connectTimeoutMs ?? defaults.connectTimeoutMs;
+  const readTimeoutMs = spec.readTimeoutMs ?? defaults.readTimeoutMs;
+  const interval = spec.probeIntervalMs ?? defaults.probeIntervalMs;
+  const readyHost = spec.readyHost ?? defaults.readyHost;
   if (spec.readyUrl === undefined && spec.readyPort === undefined) {
     return service.hasExited()
       ? { ready: false, why: 'died', waitedMs: 0, detail: 'exited at once' }
@@ -264,7 +267,7 @@ export async function waitReady(
               probeSignal,
             )
           : await probePort(
-              spec.readyHost ?? '127.0.0.1',
+              readyHost,
               spec.readyPort!,
               Math.min(connectTimeoutMs, Math.max(1, Math.round(remaining))),
             );
@@ -273,7 +276,7 @@ export async function waitReady(
         return {
           ready: true,
           waitedMs: waited(),
-          via: spec.readyUrl ?? `tcp://${spec.readyHost ?? '127.0.0.1'}:${spec.readyPort}`,
+          via: spec.readyUrl ?? `tcp://${readyHost}:${spec.readyPort}`,
         };
       // A probe cut short by the deadline says nothing new about the service.
       if (outcome !== 'aborted') last = outcome;

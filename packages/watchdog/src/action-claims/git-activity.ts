@@ -18,6 +18,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { WATCHDOG_DEFAULTS } from '../defaults.js';
 import { WatchdogError } from '../errors.js';
 import type { ReflogEntry, TagRef } from './evidence.js';
 
@@ -33,14 +34,11 @@ export interface GitActivity {
   tags: TagRef[];
 }
 
-/** How many trailing bytes of each reflog {@link readGitActivity} reads by default: 4 MiB. */
-export const DEFAULT_REFLOG_TAIL_BYTES = 4 * 1024 * 1024;
-
 /** Options for {@link readGitActivity}. */
 export interface ReadGitActivityOptions {
   /** Entries older than this (Unix ms) are left out. @default 0 (all that is read) */
   sinceMs?: number;
-  /** At most this many trailing bytes of each reflog are read (recent entries are at the end). @default DEFAULT_REFLOG_TAIL_BYTES (4 MiB) */
+  /** At most this many trailing bytes of each reflog are read (recent entries are at the end). @default WATCHDOG_DEFAULTS.actionClaims.reflogTailBytes (4 MiB) */
   maxBytesPerLog?: number;
 }
 
@@ -151,7 +149,7 @@ export function readGitActivity(
   options: ReadGitActivityOptions = {},
 ): GitActivity {
   const sinceMs = options.sinceMs ?? 0;
-  const maxBytes = options.maxBytesPerLog ?? DEFAULT_REFLOG_TAIL_BYTES;
+  const maxBytes = options.maxBytesPerLog ?? WATCHDOG_DEFAULTS.actionClaims.reflogTailBytes;
   const gitDirectory = gitDirectoryOf(resolve(repository));
   const pointer = readTail(join(gitDirectory, 'commondir'), 4096)?.trim();
   const commonDirectory = pointer
