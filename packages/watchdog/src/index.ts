@@ -127,6 +127,7 @@ export {
   type LogRotationOptions,
   RotatingLog,
 } from './rotating-log.js';
+export { newRunId } from './run/run-id.js';
 export {
   type FindRunProcessesOptions,
   findRunProcesses,
@@ -136,6 +137,7 @@ export {
   type RunProcessLink,
   recordedProcesses,
 } from './run-processes.js';
+export type { RunResult } from './run-result.js';
 export {
   type ReadyOutcome,
   type RunningService,
@@ -151,7 +153,7 @@ export {
   serviceFailure,
 } from './stop-reason.js';
 export { type RunState, type RunSummary, summarizeJournal } from './summary.js';
-export { newRunId, type RunResult, superviseRun } from './supervise.js';
+export { superviseRun } from './supervise.js';
 export {
   type ChunkInfo,
   type OutputStreamName,
