@@ -225,4 +225,23 @@ describe('superviseRun', () => {
     expect(result).toMatchObject({ reason: 'OK', isTerminated: true });
     expect(existsSync(done)).toBe(true);
   });
+
+  it('times its windows on the injected monotonic clock: a clock two hours ahead ends a one-hour mission at once', async () => {
+    const runDir = join(dir, 'run');
+    let aheadMs = 0;
+    const result = await superviseRun({
+      command: process.execPath,
+      args: [agent, '--turns', '100000', '--turn-ms', '20'],
+      runDir,
+      missionTimeoutMs: 3_600_000,
+      killGraceMs: 1000,
+      monotonicNow: () => performance.now() + aheadMs,
+      onEvent: (event) => {
+        if (event.type === 'spawned') aheadMs = 7_200_000;
+      },
+    });
+    expect(result).toMatchObject({ reason: 'MISSION_TIMEOUT', exitCode: 2, timedOut: true });
+    expect(result.durationMs).toBeGreaterThanOrEqual(7_200_000);
+    expect(types(runDir)).toEqual(['started', 'spawned', 'timeout', 'kill', 'ended']);
+  });
 });
