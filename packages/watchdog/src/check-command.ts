@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { killTree } from '@runwarden/kill-tree';
 import { RUN_ID_ENV } from '@runwarden/process-identity';
 import { WATCHDOG_DEFAULTS } from './defaults.js';
-import { TailBuffer } from './tee.js';
+import { TailBuffer } from './tail-buffer.js';
 
 /** The outcome of one completion check. */
 export interface CheckResult {

@@ -8,7 +8,7 @@ import {
   watch,
 } from 'node:fs';
 import { WatchdogError } from './errors.js';
-import type { OutputStreamName } from './tee.js';
+import type { OutputStreamName } from './output-stream.js';
 
 /**
  * With `watch: true`, how often a {@link FileTail} looks at its file even

@@ -25,14 +25,14 @@ export {
   type FollowThroughFinding,
   findFollowThrough,
   GIT_EVIDENCE_LEAD_MS,
-  type ReflogEntry,
-  type TagRef,
-} from './action-claims/evidence.js';
+} from './action-claims/follow-through.js';
 export {
   type GitActivity,
   parseReflog,
   type ReadGitActivityOptions,
+  type ReflogEntry,
   readGitActivity,
+  type TagRef,
 } from './action-claims/git-activity.js';
 export { CLAIM_GATE } from './action-claims/phrases.js';
 export type {
@@ -62,18 +62,16 @@ export {
   snapshotDoneFile,
 } from './done-file.js';
 export { WatchdogError, type WatchdogErrorCode, type WatchdogErrorOptions } from './errors.js';
-export { FileOutput, type FileOutputOptions, FollowedLog } from './file-output.js';
+export { FileOutput, type FileOutputOptions } from './file-output.js';
 export { FILE_TAIL_FALLBACK_MS, FILE_TAIL_READ_BYTES, FileTail } from './file-tail.js';
+export { FollowedLog } from './followed-log.js';
+export { Journal } from './journal.js';
 export {
-  Journal,
   type JournalEvent,
   type JournalEventType,
   journalEventSchema,
   journalEventTypes,
-  MAX_JOURNAL_BYTES,
-  parseJournal,
-  readJournal,
-} from './journal.js';
+} from './journal-schema.js';
 export {
   type AttemptTimes,
   judgeLiveness,
@@ -94,6 +92,7 @@ export {
   superviseOptionsSchema,
   validateOptions,
 } from './options-schema.js';
+export type { ChunkInfo, OutputStreamName, OutputSubscriber } from './output-stream.js';
 export {
   type Checkpoint,
   MAX_CHECKPOINT_BYTES,
@@ -109,6 +108,7 @@ export {
   type QuotaMatch,
   zoneOffsetMinutes,
 } from './quota.js';
+export { MAX_JOURNAL_BYTES, parseJournal, readJournal } from './read-journal.js';
 export { EXIT_CODES, exitCodeFor, type ReasonCode, reasonCodes } from './reasons.js';
 export {
   DEFAULT_RESUME_ON,
@@ -139,14 +139,13 @@ export {
 } from './run-processes.js';
 export type { RunResult } from './run-result.js';
 export {
-  type ReadyOutcome,
   type RunningService,
   type ServiceSpec,
   type StartServiceOptions,
   startService,
   stopService,
-  waitReady,
 } from './service.js';
+export { type ReadyOutcome, waitReady } from './service-ready.js';
 export {
   isServiceFailure,
   type ServiceFailureReason,
@@ -154,11 +153,5 @@ export {
 } from './stop-reason.js';
 export { type RunState, type RunSummary, summarizeJournal } from './summary.js';
 export { superviseRun } from './supervise.js';
-export {
-  type ChunkInfo,
-  type OutputStreamName,
-  type OutputSubscriber,
-  OutputTee,
-  type OutputTeeOptions,
-  TailBuffer,
-} from './tee.js';
+export { TailBuffer } from './tail-buffer.js';
+export { OutputTee, type OutputTeeOptions } from './tee.js';

@@ -1,13 +1,13 @@
 import type { Writable } from 'node:stream';
 import type { LockHandle, LockOptions } from '@runwarden/lock-core';
 import type { BackoffOptions } from './backoff.js';
-import type { JournalEvent } from './journal.js';
+import type { JournalEvent } from './journal-schema.js';
+import type { OutputSubscriber } from './output-stream.js';
 import type { ResumeRule } from './resume-policy.js';
 import type { LogRotationOptions } from './rotating-log.js';
 import type { RunResult } from './run-result.js';
 import type { ServiceSpec } from './service.js';
 import type { ServiceFailureReason } from './stop-reason.js';
-import type { OutputSubscriber } from './tee.js';
 
 /** A command and its arguments, run without a shell. */
 export interface CommandSpec {

@@ -4,12 +4,12 @@
  * past its deadline is expired. Each expiry is one attention item, however
  * often the claim was restated (a restatement updates the same commitment).
  */
-import type { JournalEventType } from '../journal.js';
+import type { JournalEventType } from '../journal-schema.js';
 import {
   type FollowThroughCommitment,
   type FollowThroughEvidence,
   findFollowThrough,
-} from './evidence.js';
+} from './follow-through.js';
 
 /** A commitment as the ledger keeps it (the shape of `Commitment` in `@runwarden/coordination-state`). */
 export interface LedgerCommitment extends FollowThroughCommitment {

@@ -20,7 +20,27 @@ import {
 import { isAbsolute, join, resolve } from 'node:path';
 import { WATCHDOG_DEFAULTS } from '../defaults.js';
 import { WatchdogError } from '../errors.js';
-import type { ReflogEntry, TagRef } from './evidence.js';
+
+/** One reflog line (`git reflog` / `.git/logs/…`). */
+export interface ReflogEntry {
+  /** The ref it belongs to: `HEAD`, `refs/remotes/origin/main`, `refs/tags/v1.2.0`. */
+  ref: string;
+  /** The object name before and after. */
+  oldId: string;
+  newId: string;
+  /** When, Unix ms (git records whole seconds). */
+  atMs: number;
+  /** The message, e.g. `update by push`, `merge feat: Fast-forward`, `revert: Revert "…"`. */
+  message: string;
+}
+
+/** A tag ref file and when it was written. */
+export interface TagRef {
+  /** `refs/tags/<name>`. */
+  ref: string;
+  /** The loose ref file's mtime, Unix ms. */
+  atMs: number;
+}
 
 /** What {@link readGitActivity} found. */
 export interface GitActivity {

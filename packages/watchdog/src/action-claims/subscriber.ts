@@ -4,7 +4,7 @@
  * a run is one line (`subscribers: [createActionClaimSubscriber({onClaim})]`).
  */
 import { WATCHDOG_DEFAULTS } from '../defaults.js';
-import type { ChunkInfo, OutputStreamName, OutputSubscriber } from '../tee.js';
+import type { ChunkInfo, OutputStreamName, OutputSubscriber } from '../output-stream.js';
 import { type ActionClaimVerdict, classifyActionClaim } from './classify.js';
 import { CLAIM_GATE } from './phrases.js';
 import { isFence } from './text.js';

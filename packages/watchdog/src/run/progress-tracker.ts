@@ -4,7 +4,7 @@
  * remembered until the next resume (the resume budget), and journalled at
  * most once a minute after an attempt's first move.
  */
-import type { JournalEventType } from '../journal.js';
+import type { JournalEventType } from '../journal-schema.js';
 import type { AttemptTimes } from '../liveness.js';
 import type { ProgressWatcher } from '../progress.js';
 

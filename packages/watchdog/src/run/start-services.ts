@@ -1,5 +1,6 @@
 import { WATCHDOG_DEFAULTS } from '../defaults.js';
-import { startService, waitReady } from '../service.js';
+import { startService } from '../service.js';
+import { waitReady } from '../service-ready.js';
 import { describeExit } from './death.js';
 import { announceStop, type RunEnd, stoppedEnd } from './finish.js';
 import type { RunContext } from './run-context.js';

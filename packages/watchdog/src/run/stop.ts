@@ -5,7 +5,7 @@
  * none counts once the run is finishing.
  */
 import type { LockHandle } from '@runwarden/lock-core';
-import type { JournalEvent, JournalEventType } from '../journal.js';
+import type { JournalEvent, JournalEventType } from '../journal-schema.js';
 import type { ReasonCode } from '../reasons.js';
 import { isServiceFailure, type ServiceFailureReason } from '../stop-reason.js';
 import { callAt } from './clock.js';

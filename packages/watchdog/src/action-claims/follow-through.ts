@@ -6,29 +6,9 @@
  * evidence primitive"), runwarden has the run's journal and the repository's
  * reflogs.
  */
-import type { JournalEvent } from '../journal.js';
+import type { JournalEvent } from '../journal-schema.js';
+import type { ReflogEntry, TagRef } from './git-activity.js';
 import { ACTION_VERBS, type EvidenceKind } from './verbs.js';
-
-/** One reflog line (`git reflog` / `.git/logs/…`). */
-export interface ReflogEntry {
-  /** The ref it belongs to: `HEAD`, `refs/remotes/origin/main`, `refs/tags/v1.2.0`. */
-  ref: string;
-  /** The object name before and after. */
-  oldId: string;
-  newId: string;
-  /** When, Unix ms (git records whole seconds). */
-  atMs: number;
-  /** The message, e.g. `update by push`, `merge feat: Fast-forward`, `revert: Revert "…"`. */
-  message: string;
-}
-
-/** A tag ref file and when it was written. */
-export interface TagRef {
-  /** `refs/tags/<name>`. */
-  ref: string;
-  /** The loose ref file's mtime, Unix ms. */
-  atMs: number;
-}
 
 /** The evidence a commitment is judged on; each part optional. */
 export interface FollowThroughEvidence {
