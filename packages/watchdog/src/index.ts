@@ -28,13 +28,11 @@ export {
 } from './action-claims/follow-through.js';
 export {
   type GitActivity,
-  parseReflog,
   type ReadGitActivityOptions,
   type ReflogEntry,
   readGitActivity,
   type TagRef,
 } from './action-claims/git-activity.js';
-export { CLAIM_GATE } from './action-claims/phrases.js';
 export type {
   ActionClaimReason,
   ClaimReason,
@@ -55,16 +53,8 @@ export {
 export { type BackoffOptions, backoffDelayMs } from './backoff.js';
 export { type CheckCommandOptions, type CheckResult, runCheckCommand } from './check-command.js';
 export { WATCHDOG_DEFAULTS } from './defaults.js';
-export {
-  type DoneFileSnapshot,
-  DoneFileWatch,
-  isFreshDoneFile,
-  snapshotDoneFile,
-} from './done-file.js';
 export { WatchdogError, type WatchdogErrorCode, type WatchdogErrorOptions } from './errors.js';
-export { FileOutput, type FileOutputOptions } from './file-output.js';
-export { FILE_TAIL_FALLBACK_MS, FILE_TAIL_READ_BYTES, FileTail } from './file-tail.js';
-export { FollowedLog } from './followed-log.js';
+export { FileTail } from './file-tail.js';
 export { Journal } from './journal.js';
 export {
   type JournalEvent,
@@ -72,12 +62,6 @@ export {
   journalEventSchema,
   journalEventTypes,
 } from './journal-schema.js';
-export {
-  type AttemptTimes,
-  judgeLiveness,
-  type LivenessLimits,
-  type LivenessVerdict,
-} from './liveness.js';
 export type {
   AdoptContinuation,
   AdoptOptions,
@@ -93,59 +77,23 @@ export {
   validateOptions,
 } from './options-schema.js';
 export type { ChunkInfo, OutputStreamName, OutputSubscriber } from './output-stream.js';
-export {
-  type Checkpoint,
-  MAX_CHECKPOINT_BYTES,
-  ProgressWatcher,
-  type ProgressWatcherOptions,
-  readCheckpoint,
-} from './progress.js';
-export {
-  AGENT_QUOTA_PATTERN,
-  findQuotaMessage,
-  type ParseResetOptions,
-  parseResetTime,
-  type QuotaMatch,
-  zoneOffsetMinutes,
-} from './quota.js';
+export type { Checkpoint } from './progress.js';
+export { AGENT_QUOTA_PATTERN } from './quota.js';
 export { MAX_JOURNAL_BYTES, parseJournal, readJournal } from './read-journal.js';
 export { EXIT_CODES, exitCodeFor, type ReasonCode, reasonCodes } from './reasons.js';
-export {
-  DEFAULT_RESUME_ON,
-  type DeathFacts,
-  decideAfterDeath,
-  EMPTY_LEDGER,
-  RESUME_RULES,
-  type ResumeDecision,
-  type ResumeLedger,
-  type ResumePolicy,
-  type ResumeRule,
-  resolveResumeOn,
-  ruleOfDeath,
-} from './resume-policy.js';
-export {
-  type LogRotationOptions,
-  RotatingLog,
-} from './rotating-log.js';
+export { DEFAULT_RESUME_ON, RESUME_RULES, type ResumeRule } from './resume-policy.js';
+export type { LogRotationOptions } from './rotating-log.js';
 export { newRunId } from './run/run-id.js';
 export {
   type FindRunProcessesOptions,
   findRunProcesses,
-  MAX_JOURNAL_SCAN_BYTES,
   type RecordedProcess,
   type RunProcess,
   type RunProcessLink,
   recordedProcesses,
 } from './run-processes.js';
 export type { RunResult } from './run-result.js';
-export {
-  type RunningService,
-  type ServiceSpec,
-  type StartServiceOptions,
-  startService,
-  stopService,
-} from './service.js';
-export { type ReadyOutcome, waitReady } from './service-ready.js';
+export type { ServiceSpec } from './service.js';
 export {
   isServiceFailure,
   type ServiceFailureReason,
@@ -153,5 +101,3 @@ export {
 } from './stop-reason.js';
 export { type RunState, type RunSummary, summarizeJournal } from './summary.js';
 export { superviseRun } from './supervise.js';
-export { TailBuffer } from './tail-buffer.js';
-export { OutputTee, type OutputTeeOptions } from './tee.js';

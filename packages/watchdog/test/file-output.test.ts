@@ -16,13 +16,8 @@ import { join } from 'node:path';
 import { verifyLogChain } from '@runwarden/evidence-hasher';
 import { captureIdentity } from '@runwarden/process-identity';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  FollowedLog,
-  type JournalEvent,
-  readJournal,
-  summarizeJournal,
-  superviseRun,
-} from '../src/index.js';
+import { type JournalEvent, readJournal, summarizeJournal, superviseRun } from '../src/index.js';
+import { FollowedLog } from '../src/internal.js';
 import { agent, alive, fast, typesOf } from './helpers.js';
 
 let dir: string;
