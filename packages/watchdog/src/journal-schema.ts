@@ -3,17 +3,9 @@ import { reasonCodes } from './reasons.js';
 import { RESUME_RULES } from './resume-policy.js';
 
 /**
- * The journal's event types, one per watchdog transition. The issue's core
- * set (`started`, `output-idle`, `progress`, `died`, `resume-scheduled`,
- * `resumed`, `quota-pause`, `timeout`, `kill`, `completed`, `handoff`) plus
- * the finer ones a reader needs to tell what happened: `spawned`/`adopted`
- * (attempt 1 began), `exited` (the process ended by itself), `startup-idle`,
- * `progress-idle`, `check` (the completion check ran), `service-*`,
- * `lock-lost`, `interrupted`, `warning` (something the user should know, e.g.
- * a DONE file already there at the start) and `ended` (always the last line of
- * a run's journal). `commitment-fulfilled` / `commitment-expired` are a
- * supervisor's: an action claim followed through, or one attention item at its
- * deadline.
+ * The journal's event types, one per watchdog transition (the README's
+ * "Journal" lists them); `ended` is always a run's last line, and
+ * `commitment-fulfilled` / `commitment-expired` are a supervisor's.
  */
 export const journalEventTypes = [
   'started',

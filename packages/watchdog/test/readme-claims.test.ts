@@ -21,3 +21,20 @@ it('runs the README’s action-claims example as it is written', () => {
     rmSync(cwd, { recursive: true, force: true });
   }
 });
+
+it('names every export of index.ts in the README, and none of index.ts is also internal', () => {
+  const source = (file: string) =>
+    readFileSync(join(import.meta.dirname, '..', 'src', file), 'utf8');
+  const exportsOf = (text: string) =>
+    [...text.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}/g)].flatMap((match) =>
+      match[1]!
+        .split(',')
+        .map((name) => name.replace(/^\s*type\s+/, '').trim())
+        .filter(Boolean),
+    );
+  const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+  const publicNames = exportsOf(source('index.ts'));
+  expect(publicNames.filter((name) => !new RegExp(`\\b${name}\\b`).test(readme))).toEqual([]);
+  const internalNames = new Set(exportsOf(source('internal.ts')));
+  expect(publicNames.filter((name) => internalNames.has(name))).toEqual([]);
+});

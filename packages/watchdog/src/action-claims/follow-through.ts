@@ -77,14 +77,10 @@ export function evidenceKindOf(verb: string): EvidenceKind {
 
 /**
  * Looks for evidence that a commitment was kept, inside its window: from
- * `createdAt` to `expiresAt` (for git evidence, from
- * {@link GIT_EVIDENCE_LEAD_MS} before `createdAt`, and a reflog's whole
- * second counts when any part of it is inside). A restart is a new process start or service start in the
- * journal (`spawned`, `resumed`, `adopted`, `service-started`); a push is a
- * remote-tracking ref moved by a push (`update by push`, what `git push`
- * writes to `.git/logs/refs/remotes/**`); a commit, merge, revert or rebase is
- * the matching `HEAD` reflog entry; a tag is a new `refs/tags/*` ref. The
- * earliest piece of evidence wins.
+ * `createdAt` (for git evidence, {@link GIT_EVIDENCE_LEAD_MS} before it, a
+ * reflog's whole second counting when any part of it is inside) to
+ * `expiresAt`. The evidence of each verb is its {@link EvidenceKind}; the
+ * earliest piece wins.
  *
  * @param commitment - its verb and window.
  * @param evidence - what was gathered.

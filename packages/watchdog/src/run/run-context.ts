@@ -30,14 +30,23 @@ import { RunStop } from './stop.js';
 export interface RunState {
   /** The current attempt, 1-based (0 before the first). */
   attempt: number;
+  /** Resumes done (quota pauses included). */
   resumes: number;
+  /** The resume budget and backoff spent so far. */
   ledger: ResumeLedger;
+  /** runwarden ended a tree of the run. */
   isTerminated: boolean;
+  /** The forced signal was needed. */
   isForcefullyTerminated: boolean;
+  /** How the last attempt's process ended. */
   lastExit: ProcessExit | null;
+  /** What survived SIGKILL. */
   survivors: RunResult['survivors'];
+  /** Resumes and pauses by the rule of the death before them. */
   resumedBy: Partial<Record<ResumeRule, number>>;
+  /** The rule of the death that ended the run. */
   endedByRule: ResumeRule | undefined;
+  /** What the run warned about. */
   warnings: string[];
   /** The completion check's output last time (a change is progress). */
   lastCheckOutput: string | undefined;

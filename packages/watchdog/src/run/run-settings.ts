@@ -13,6 +13,7 @@ import { newRunId } from './run-id.js';
 
 /** A run's settings, resolved once. */
 export interface RunSettings {
+  /** The run id. */
   runId: string;
   /** Absolute. */
   runDir: string;
@@ -24,7 +25,9 @@ export interface RunSettings {
   missionTimeoutMs: number;
   /** The liveness windows; the mission deadline on the monotonic clock. */
   limits: LivenessLimits;
+  /** What follows a death. */
   policy: ResumePolicy;
+  /** Between the graceful and the forced signal, in ms. */
   killGraceMs: number;
   /** The DONE file, absolute. */
   doneFile: string | undefined;

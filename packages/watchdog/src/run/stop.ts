@@ -110,9 +110,13 @@ export function listenForStops(sources: {
 
 /** A stopped run, as plain data. */
 export interface StopFacts {
+  /** What stopped the run; `undefined` for nothing (an interrupt is assumed). */
   kind: StopKind | undefined;
+  /** The lost lock's message, or the dead service's name. */
   detail: string;
+  /** The failure the caller named as its abort reason, if any. */
   externalFailure?: ServiceFailureReason | undefined;
+  /** The mission timeout, in ms. */
   missionTimeoutMs: number;
 }
 
