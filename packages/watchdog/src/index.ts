@@ -78,6 +78,13 @@ export {
 } from './options-schema.js';
 export type { ChunkInfo, OutputStreamName, OutputSubscriber } from './output-stream.js';
 export type { Checkpoint } from './progress.js';
+export {
+  judgePulse,
+  PULSE_STALL_INTERVALS,
+  type PulseVerdict,
+  pulseFrom,
+  type WatchdogPulse,
+} from './pulse.js';
 export { AGENT_QUOTA_PATTERN } from './quota.js';
 export { MAX_JOURNAL_BYTES, parseJournal, readJournal } from './read-journal.js';
 export { EXIT_CODES, exitCodeFor, type ReasonCode, reasonCodes } from './reasons.js';

@@ -160,6 +160,7 @@ export const superviseOptionsSchema = z.object({
   killGraceMs: ms('killGraceMs').optional(),
   signal: z.instanceof(AbortSignal, { error: 'must be an AbortSignal' }).optional(),
   onEvent: fn<NonNullable<SuperviseOptions['onEvent']>>().optional(),
+  onPulse: fn<NonNullable<SuperviseOptions['onPulse']>>().optional(),
   stdout: writable.optional(),
   stderr: writable.optional(),
   labels: z.record(z.string(), z.string()).optional(),

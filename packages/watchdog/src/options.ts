@@ -3,6 +3,7 @@ import type { LockHandle, LockOptions } from '@runwarden/lock-core';
 import type { BackoffOptions } from './backoff.js';
 import type { JournalEvent } from './journal-schema.js';
 import type { OutputSubscriber } from './output-stream.js';
+import type { WatchdogPulse } from './pulse.js';
 import type { ResumeRule } from './resume-policy.js';
 import type { LogRotationOptions } from './rotating-log.js';
 import type { RunResult } from './run-result.js';
@@ -229,6 +230,13 @@ export interface SuperviseOptions {
   signal?: AbortSignal;
   /** Called with every journal event, after it is written; what it throws is ignored. */
   onEvent?: (event: JournalEvent) => void;
+  /**
+   * Called on every tick of the watchdog's ticker while an attempt is live
+   * (`watching`), and once when that ticker stops (`between`): a heartbeat
+   * the watchdog really emits (see `judgePulse`). What it throws is ignored.
+   * @default none
+   */
+  onPulse?: (pulse: WatchdogPulse) => void;
   /** Where the child's stdout is passed through besides the log. @default not passed through */
   stdout?: Writable;
   /** Where the child's stderr is passed through besides the log. @default not passed through */

@@ -7,6 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { ProcessIdentity } from '@runwarden/process-identity';
 import { type AttemptTimes, judgeLiveness } from '../liveness.js';
+import { pulseFrom, type WatchdogPulse } from '../pulse.js';
 import type { RunContext } from './run-context.js';
 
 /** How an attempt ended. */
@@ -111,6 +112,7 @@ export class AttemptWatch {
     if (this.settled) return;
     this.settled = true;
     clearInterval(this.ticker);
+    this.pulse('between', 0);
     this.context.stop.signal.removeEventListener('abort', this.onStop);
     this.hooks.onSettle();
     this.settleEnded({
@@ -119,10 +121,34 @@ export class AttemptWatch {
     });
   }
 
-  /** The per-tick checks: followed logs read, progress polled, the DONE file looked at, liveness judged. */
+  /** Tells `onPulse` that the watchdog ticks (`watching`) or that its ticker stopped (`between`). */
+  private pulse(phase: WatchdogPulse['phase'], intervalMs: number): void {
+    const { context, times } = this;
+    if (!context.options.onPulse) return;
+    try {
+      context.options.onPulse(
+        pulseFrom({
+          phase,
+          intervalMs,
+          attempt: context.state.attempt,
+          lastOutputAtPerfMs: times.lastOutputAtMs ?? times.firstOutputAtMs,
+          missionDeadlinePerfMs: context.settings.limits.missionDeadlineMs,
+          watchesOutput: times.watchesOutput,
+          watchesProgress: times.watchesProgress,
+          monotonicNowMs: context.clock.monotonicNow(),
+          nowMs: context.clock.now(),
+        }),
+      );
+    } catch {
+      // A listener's bug must not end the supervision.
+    }
+  }
+
+  /** The per-tick checks: a pulse, followed logs read, progress polled, the DONE file looked at, liveness judged. */
   private tick(): AttemptEnd | undefined {
     const { context, times } = this;
     const { settings } = context;
+    this.pulse('watching', this.hooks.intervalMs);
     context.fileOutput?.poll();
     const at = context.clock.monotonicNow();
     if (context.progress.active && at - this.lastPoll.at >= settings.progressPollMs) {
