@@ -7,6 +7,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FakeAgentOptions } from '@runwarden/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SuperviseOptions } from '../src/index.js';
 import { agent, alive, runAgent, typesOf } from './helpers.js';
@@ -17,13 +18,13 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const run = (agentArgs: string[], options: Partial<SuperviseOptions> = {}) =>
-  runAgent(dir, agentArgs, options);
+const run = (agentFlags: FakeAgentOptions | string[], options: Partial<SuperviseOptions> = {}) =>
+  runAgent(dir, agentFlags, options);
 
 describe('field failures', () => {
   it('silent hang: output stops, the process stays → IDLE_TIMEOUT, exit 3', async () => {
     const { result, events } = await run(
-      ['--turns', '100', '--turn-ms', '20', '--hang-after', '2'],
+      { turns: 100, turnMs: 20, hangAfter: 2 },
       {
         idleTimeoutMs: 600,
         maxResumes: 0,
@@ -38,11 +39,14 @@ describe('field failures', () => {
   });
 
   it('silence from the start → STARTUP_TIMEOUT, exit 3', async () => {
-    const { result, events } = await run(['--silent-start-ms', '60000'], {
-      startupIdleMs: 500,
-      idleTimeoutMs: 60_000,
-      maxResumes: 0,
-    });
+    const { result, events } = await run(
+      { silentStartMs: 60_000 },
+      {
+        startupIdleMs: 500,
+        idleTimeoutMs: 60_000,
+        maxResumes: 0,
+      },
+    );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
       exitCode: 3,
       reason: 'STARTUP_TIMEOUT',
@@ -59,7 +63,7 @@ describe('field failures', () => {
 
   it('one legitimate long pause, shorter than the idle window → OK, no idle event', async () => {
     const { result, events } = await run(
-      ['--turns', '3', '--turn-ms', '20', '--pause-after', '1', '--pause-ms', '800'],
+      { turns: 3, turnMs: 20, pauseAfter: 1, pauseMs: 800 },
       { idleTimeoutMs: 3000, startupIdleMs: 20_000 },
     );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
@@ -70,10 +74,13 @@ describe('field failures', () => {
   });
 
   it('stdin wait: stdin is /dev/null, so the agent reads EOF and finishes → OK', async () => {
-    const { result, events } = await run(['--read-stdin', '--turns', '1', '--turn-ms', '1'], {
-      idleTimeoutMs: 5000,
-      startupIdleMs: 20_000,
-    });
+    const { result, events } = await run(
+      { readStdin: true, turns: 1, turnMs: 1 },
+      {
+        idleTimeoutMs: 5000,
+        startupIdleMs: 20_000,
+      },
+    );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
       exitCode: 0,
       reason: 'OK',
@@ -85,11 +92,14 @@ describe('field failures', () => {
   });
 
   it('prints its result then never exits → the marker completes it, the lingering tree is ended', async () => {
-    const { result, events } = await run(['--echo-prompt', '--result-then-hang'], {
-      doneMarker: '## DONE',
-      completionGraceMs: 300,
-      idleTimeoutMs: 30_000,
-    });
+    const { result, events } = await run(
+      { echoPrompt: true, resultThenHang: true },
+      {
+        doneMarker: '## DONE',
+        completionGraceMs: 300,
+        idleTimeoutMs: 30_000,
+      },
+    );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
       exitCode: 0,
       reason: 'OK',
@@ -100,10 +110,13 @@ describe('field failures', () => {
   });
 
   it('exit 0 without the DONE file → FALSE_SUCCESS, exit 1', async () => {
-    const { result, events } = await run(['--turns', '1', '--turn-ms', '1'], {
-      doneFile: 'DONE',
-      maxResumes: 0,
-    });
+    const { result, events } = await run(
+      { turns: 1, turnMs: 1 },
+      {
+        doneFile: 'DONE',
+        maxResumes: 0,
+      },
+    );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
       exitCode: 1,
       reason: 'FALSE_SUCCESS',
@@ -200,11 +213,14 @@ describe('field failures', () => {
   });
 
   it('crash with no progress: the budget is spent, then a hand-off with the last lines', async () => {
-    const { result, events } = await run(['--crash-at-start', '--crash-code', '2'], {
-      heartbeatFile: join(dir, 'heartbeat.json'),
-      maxResumes: 2,
-      resumeOn: ['failure'],
-    });
+    const { result, events } = await run(
+      { crashAtStart: true, crashCode: 2 },
+      {
+        heartbeatFile: join(dir, 'heartbeat.json'),
+        maxResumes: 2,
+        resumeOn: ['failure'],
+      },
+    );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
       exitCode: 4,
       reason: 'RESUME_BUDGET_EXHAUSTED',
@@ -315,12 +331,15 @@ describe('field failures', () => {
 
   it('a DONE file written by the last life completes the run even though the agent goes on', async () => {
     const done = join(dir, 'DONE');
-    const { result } = await run(['--turns', '1', '--turn-ms', '1'], {
-      command: 'sh',
-      args: ['-c', `echo working; touch ${done}; exec sleep 30`],
-      doneFile: done,
-      completionGraceMs: 100,
-    });
+    const { result } = await run(
+      { turns: 1, turnMs: 1 },
+      {
+        command: 'sh',
+        args: ['-c', `echo working; touch ${done}; exec sleep 30`],
+        doneFile: done,
+        completionGraceMs: 100,
+      },
+    );
     expect(result).toMatchObject({ reason: 'OK', completedBy: 'done-file', isTerminated: true });
     expect(existsSync(done)).toBe(true);
   });

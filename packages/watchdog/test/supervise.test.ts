@@ -1,12 +1,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getProcessInfoSync } from '@runwarden/process-identity';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readJournal, superviseRun } from '../src/index.js';
+import { agent, alive } from './helpers.js';
 
-const agent = createRequire(import.meta.url).resolve('@runwarden/fake-agent');
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'watchdog-'));
@@ -16,10 +14,6 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const fast = { initialMs: 10, maxMs: 20, jitter: 0 };
 const types = (runDir: string) =>
   readJournal(join(runDir, 'journal.jsonl')).map((event) => event.type);
-const alive = (pid: number) => {
-  const info = getProcessInfoSync(pid, { cmdline: false });
-  return info !== null && info.state !== 'Z';
-};
 
 describe('superviseRun', () => {
   it('completes a command that exits 0 when no completion predicate is set', async () => {
