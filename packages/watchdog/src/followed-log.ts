@@ -1,18 +1,10 @@
-import {
-  closeSync,
-  constants,
-  ftruncateSync,
-  openSync,
-  readSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, constants, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { createLogChain, LOG_CHAIN_SUFFIX, type LogChain } from '@runwarden/evidence-hasher';
 import { WATCHDOG_DEFAULTS } from './defaults.js';
 import { WatchdogError } from './errors.js';
 import { FileTail } from './file-tail.js';
 import type { OutputStreamName } from './output-stream.js';
+import { renameQuietly, unlinkQuietly } from './quiet-fs.js';
 import type { LogRotationOptions } from './rotating-log.js';
 
 const COPY_BLOCK_BYTES = 1 << 20;
@@ -31,22 +23,6 @@ function openPrivate(path: string, flags: number): number {
         cause: error,
       });
     throw error;
-  }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-}
-
-function renameQuietly(from: string, to: string): void {
-  try {
-    renameSync(from, to);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
 

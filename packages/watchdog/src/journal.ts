@@ -2,6 +2,7 @@ import { closeSync, writeSync } from 'node:fs';
 import { openAppendFile, StatePathError } from '@runwarden/safe-fs';
 import { WatchdogError } from './errors.js';
 import { type JournalEvent, type JournalEventType, journalEventSchema } from './journal-schema.js';
+import { unsafeFileError } from './unsafe-file.js';
 
 /**
  * Appends events to `journal.jsonl`, one object a line, synchronously (one
@@ -27,14 +28,9 @@ export class Journal {
       this.fd = openAppendFile(path);
     } catch (error) {
       if (!StatePathError.isInstance(error)) throw error;
-      throw new WatchdogError({
-        code: 'ERR_UNSAFE_PATH',
-        message:
-          error.problem === 'symlink'
-            ? `Journal ${path} is a symlink; refusing it.`
-            : `Journal ${path} is unusable: ${error.message}`,
+      throw unsafeFileError(error, {
+        kind: 'Journal',
         path,
-        cause: error,
         hint: `Move ${path} aside; the journal must be a regular file.`,
       });
     }

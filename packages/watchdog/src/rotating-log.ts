@@ -1,8 +1,9 @@
-import { closeSync, fstatSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, writeSync } from 'node:fs';
 import { createLogChain, LOG_CHAIN_SUFFIX, type LogChain } from '@runwarden/evidence-hasher';
 import { openAppendFile, StatePathError } from '@runwarden/safe-fs';
 import { WATCHDOG_DEFAULTS } from './defaults.js';
-import { WatchdogError } from './errors.js';
+import { renameQuietly, unlinkQuietly } from './quiet-fs.js';
+import { unsafeFileError } from './unsafe-file.js';
 
 /** Size cap and rotation of one log stream, as supervisord's `stdout_logfile_maxbytes` / `stdout_logfile_backups`. */
 export interface LogRotationOptions {
@@ -73,14 +74,9 @@ export class RotatingLog {
       return fd;
     } catch (error) {
       if (!StatePathError.isInstance(error)) throw error;
-      throw new WatchdogError({
-        code: 'ERR_UNSAFE_PATH',
-        message:
-          error.problem === 'symlink'
-            ? `Log ${this.path} is a symlink; refusing it.`
-            : `Log ${this.path} is unusable: ${error.message}`,
+      throw unsafeFileError(error, {
+        kind: 'Log',
         path: this.path,
-        cause: error,
         hint: `Move ${this.path} aside; a log must be a regular file.`,
       });
     }
@@ -138,21 +134,5 @@ export class RotatingLog {
     this.closed = true;
     this.chain?.close();
     closeSync(this.fd);
-  }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-}
-
-function renameQuietly(from: string, to: string): void {
-  try {
-    renameSync(from, to);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }

@@ -127,16 +127,7 @@ describe('field failures', () => {
   it('a grandchild that survives its parent is ended with it → OK, nothing left', async () => {
     const pidFile = join(dir, 'pids');
     const { result, events } = await run(
-      [
-        '--grandchild',
-        '--setsid-grandchild',
-        '--turns',
-        '1',
-        '--turn-ms',
-        '1',
-        '--pid-file',
-        pidFile,
-      ],
+      { grandchild: true, setsidGrandchild: true, turns: 1, turnMs: 1, pidFile },
       { idleTimeoutMs: 10_000 },
     );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
@@ -161,26 +152,17 @@ describe('field failures', () => {
     const heartbeat = join(dir, 'heartbeat.json');
     const checkpoints = join(dir, 'checkpoints');
     const { result, events } = await run(
-      [
-        '--state',
-        join(dir, 'state.json'),
-        '--heartbeat',
+      {
+        state: join(dir, 'state.json'),
         heartbeat,
-        '--checkpoint-log',
-        checkpoints,
-        '--turns',
-        '3',
-        '--turn-ms',
-        '20',
-        '--crash-after',
-        '1',
-        '--crash-lives',
-        '3',
-        '--done-file',
-        'DONE',
-        '--done-after',
-        '5',
-      ],
+        checkpointLog: checkpoints,
+        turns: 3,
+        turnMs: 20,
+        crashAfter: 1,
+        crashLives: 3,
+        doneFile: 'DONE',
+        doneAfter: 5,
+      },
       { heartbeatFile: heartbeat, doneFile: 'DONE', maxResumes: 1, idleTimeoutMs: 10_000 },
     );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
@@ -256,22 +238,15 @@ describe('field failures', () => {
 
   it('quota message then success: a pause that spends neither the budget nor a resume slot', async () => {
     const { result, events } = await run(
-      [
-        '--state',
-        join(dir, 'state.json'),
-        '--quota-message',
-        "You've hit your usage limit. Please wait.",
-        '--quota-lives',
-        '1',
-        '--turns',
-        '1',
-        '--turn-ms',
-        '1',
-        '--done-file',
-        'DONE',
-        '--done-after',
-        '1',
-      ],
+      {
+        state: join(dir, 'state.json'),
+        quotaMessage: "You've hit your usage limit. Please wait.",
+        quotaLives: 1,
+        turns: 1,
+        turnMs: 1,
+        doneFile: 'DONE',
+        doneAfter: 1,
+      },
       { doneFile: 'DONE', maxResumes: 1, quota: { fallbackPauseMs: 300 }, idleTimeoutMs: 10_000 },
     );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
@@ -301,18 +276,13 @@ describe('field failures', () => {
   it('quota message with a reset time: pauses until then, even when the agent exits 0 with no predicate', async () => {
     const resetAt = Math.ceil((Date.now() + 1500) / 1000);
     const { result, events } = await run(
-      [
-        '--state',
-        join(dir, 'state.json'),
-        '--quota-message',
-        `Claude AI usage limit reached|${resetAt}`,
-        '--quota-lives',
-        '1',
-        '--turns',
-        '1',
-        '--turn-ms',
-        '1',
-      ],
+      {
+        state: join(dir, 'state.json'),
+        quotaMessage: `Claude AI usage limit reached|${resetAt}`,
+        quotaLives: 1,
+        turns: 1,
+        turnMs: 1,
+      },
       { maxResumes: 0 + 1, quota: { marginMs: 0 }, idleTimeoutMs: 10_000 },
     );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyLogChain } from '@runwarden/evidence-hasher';
 import { inspect, LockHeldError, tryAcquire } from '@runwarden/lock-core';
-import type { FakeAgentOptions } from '@runwarden/test-utils';
+import { type FakeAgentOptions, fakeAgentArgs } from '@runwarden/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   runCheckCommand,
@@ -53,7 +53,7 @@ const run = (agentFlags: FakeAgentOptions | string[], options: Partial<Supervise
 const service = (port: number, extra: string[] = []) => ({
   name: 'api',
   command: process.execPath,
-  args: [agent, '--serve-port', String(port), ...extra],
+  args: [agent, ...fakeAgentArgs({ servePort: port }), ...extra],
   readyUrl: `http://127.0.0.1:${port}/health`,
   startupTimeoutMs: 10_000,
   connectTimeoutMs: 500,

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fakeAgentArgs } from '@runwarden/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readJournal, superviseRun } from '../src/index.js';
 import { agent, alive } from './helpers.js';
@@ -49,20 +50,15 @@ describe('superviseRun', () => {
       command: process.execPath,
       args: [
         agent,
-        '--state',
-        join(dir, 'progress.json'),
-        '--turns',
-        '10',
-        '--turn-ms',
-        '20',
-        '--hang-after',
-        '2',
-        '--hang-on-life',
-        '1',
-        '--done-file',
-        done,
-        '--done-after',
-        '4',
+        ...fakeAgentArgs({
+          state: join(dir, 'progress.json'),
+          turns: 10,
+          turnMs: 20,
+          hangAfter: 2,
+          hangOnLife: 1,
+          doneFile: done,
+          doneAfter: 4,
+        }),
       ],
       runDir,
       doneFile: done,
@@ -93,14 +89,13 @@ describe('superviseRun', () => {
       command: process.execPath,
       args: [
         agent,
-        '--grandchild',
-        '--ignore-sigterm',
-        '--turns',
-        '100000',
-        '--turn-ms',
-        '50',
-        '--pid-file',
-        pidFile,
+        ...fakeAgentArgs({
+          grandchild: true,
+          ignoreSigterm: true,
+          turns: 100_000,
+          turnMs: 50,
+          pidFile,
+        }),
       ],
       runDir,
       // Long enough for the agent and its grandchild to start on a busy machine.
@@ -127,7 +122,7 @@ describe('superviseRun', () => {
     const runDir = join(dir, 'run');
     const result = await superviseRun({
       command: process.execPath,
-      args: [agent, '--turns', '1', '--turn-ms', '1'],
+      args: [agent, ...fakeAgentArgs({ turns: 1, turnMs: 1 })],
       runDir,
       doneFile: join(dir, 'never'),
       maxResumes: 2,
@@ -156,7 +151,7 @@ describe('superviseRun', () => {
     const runDir = join(dir, 'run');
     const result = await superviseRun({
       command: process.execPath,
-      args: [agent, '--turns', '5', '--crash-after', '1', '--crash-code', '3', '--turn-ms', '1'],
+      args: [agent, ...fakeAgentArgs({ turns: 5, crashAfter: 1, crashCode: 3, turnMs: 1 })],
       runDir,
       maxResumes: 0,
     });
@@ -181,7 +176,7 @@ describe('superviseRun', () => {
     const runDir = join(dir, 'run');
     const result = await superviseRun({
       command: process.execPath,
-      args: [agent, '--read-stdin', '--turns', '1', '--turn-ms', '1'],
+      args: [agent, ...fakeAgentArgs({ readStdin: true, turns: 1, turnMs: 1 })],
       runDir,
       idleTimeoutMs: 5000,
     });
@@ -194,7 +189,7 @@ describe('superviseRun', () => {
     const controller = new AbortController();
     const running = superviseRun({
       command: process.execPath,
-      args: [agent, '--turns', '100000', '--turn-ms', '20'],
+      args: [agent, ...fakeAgentArgs({ turns: 100_000, turnMs: 20 })],
       runDir,
       signal: controller.signal,
       onEvent: (event) => {
@@ -225,7 +220,7 @@ describe('superviseRun', () => {
     let aheadMs = 0;
     const result = await superviseRun({
       command: process.execPath,
-      args: [agent, '--turns', '100000', '--turn-ms', '20'],
+      args: [agent, ...fakeAgentArgs({ turns: 100_000, turnMs: 20 })],
       runDir,
       missionTimeoutMs: 3_600_000,
       killGraceMs: 1000,
