@@ -43,7 +43,10 @@ it('names every export of index.ts in the README, and none of index.ts is also i
 it('states every entry of WATCHDOG_DEFAULTS in the README with the value the code uses', () => {
   const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
   const rows = new Map(
-    [...readme.matchAll(/^\| `([\w.]+)` \| `([^`]+)` \|/gm)].map((match) => [match[1]!, match[2]!]),
+    [...readme.matchAll(/^\| `([\w.]+)` +\| `([^`]+)` +\|/gm)].map((match) => [
+      match[1]!,
+      match[2]!,
+    ]),
   );
   const entries: [string, string][] = [];
   const walk = (value: object, prefix: string) => {
