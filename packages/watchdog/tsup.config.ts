@@ -1,4 +1,9 @@
 import { defineConfig } from 'tsup';
 import { baseOptions } from '../../tsup.base';
 
-export default defineConfig(baseOptions);
+// Two entries share their modules through chunks (one copy of each class and module state).
+export default defineConfig({
+  ...baseOptions,
+  entry: ['src/index.ts', 'src/internal.ts'],
+  splitting: true,
+});

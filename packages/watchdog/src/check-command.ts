@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { killTree } from '@runwarden/kill-tree';
 import { RUN_ID_ENV } from '@runwarden/process-identity';
-import { TailBuffer } from './tee.js';
+import { WATCHDOG_DEFAULTS } from './defaults.js';
+import { TailBuffer } from './tail-buffer.js';
 
 /** The outcome of one completion check. */
 export interface CheckResult {
@@ -26,7 +27,7 @@ export interface CheckCommandOptions {
   token: string;
   /**
    * Longest run, in ms; then its tree is ended and the check fails.
-   * @default 300000
+   * @default WATCHDOG_DEFAULTS.checkTimeoutMs (300000)
    */
   timeoutMs?: number;
   /** Aborting it ends the check's tree at once; the check fails. */
@@ -61,7 +62,7 @@ export function runCheckCommand(options: CheckCommandOptions): Promise<CheckResu
     const timer = setTimeout(() => {
       timedOut = true;
       end();
-    }, options.timeoutMs ?? 300_000);
+    }, options.timeoutMs ?? WATCHDOG_DEFAULTS.checkTimeoutMs);
     options.signal?.addEventListener('abort', end, { once: true });
     if (options.signal?.aborted) end();
     child.stdout.on('data', (chunk: Buffer) => tail.push(chunk));

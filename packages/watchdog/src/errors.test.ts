@@ -2,7 +2,11 @@ import { describe, expect, it, vi } from 'vitest';
 import { WatchdogError } from './errors.js';
 
 const make = () =>
-  new WatchdogError('ERR_UNSAFE_PATH', 'Run directory x is a symlink.', { path: '/x' });
+  new WatchdogError({
+    code: 'ERR_UNSAFE_PATH',
+    message: 'Run directory x is a symlink.',
+    path: '/x',
+  });
 
 describe('error identity', () => {
   it('carries its own class marker, runwarden.watchdog.error.WatchdogError, and no package-wide one', () => {
@@ -19,7 +23,11 @@ describe('error identity', () => {
     const copy = await import('./errors.js');
     expect(copy.WatchdogError).not.toBe(WatchdogError);
     expect(copy.WatchdogError.isInstance(make())).toBe(true);
-    expect(WatchdogError.isInstance(new copy.WatchdogError('ERR_INVALID_OPTION', 'x'))).toBe(true);
+    expect(
+      WatchdogError.isInstance(
+        new copy.WatchdogError({ code: 'ERR_INVALID_OPTION', message: 'x' }),
+      ),
+    ).toBe(true);
   });
 
   it('a lookalike is not one: a plain Error of the same name, or one marked for another class', () => {

@@ -10,6 +10,22 @@ export type WatchdogErrorCode =
   | 'ERR_JOURNAL_EVENT'
   | 'ERR_ADOPT_NOT_FOUND';
 
+/** What {@link WatchdogError}'s constructor takes. */
+export interface WatchdogErrorOptions {
+  /** The stable code. */
+  code: WatchdogErrorCode;
+  /** One line for people. */
+  message: string;
+  /** What to do next, for people. */
+  hint?: string;
+  /** The option that failed validation, as a dotted path. */
+  option?: string;
+  /** The file or directory concerned. */
+  path?: string;
+  /** The error behind this one (kept as `cause`). */
+  cause?: unknown;
+}
+
 /**
  * The one error type of `@runwarden/watchdog`. It is thrown only for the
  * caller's mistakes and for state the watchdog cannot write; the child's
@@ -31,18 +47,13 @@ export class WatchdogError extends Error {
   readonly path: string | undefined;
 
   /**
-   * @param code - the stable code.
-   * @param message - one line for people.
-   * @param options - `cause` (kept), `hint`, `option`, `path`.
+   * @param options - `code`, `message` (one line for people), and optionally
+   *   `hint`, `option`, `path` and `cause` (kept).
    */
-  constructor(
-    code: WatchdogErrorCode,
-    message: string,
-    options: { cause?: unknown; hint?: string; option?: string; path?: string } = {},
-  ) {
-    super(message, { cause: options.cause });
+  constructor(options: WatchdogErrorOptions) {
+    super(options.message, { cause: options.cause });
     mark(this, marker); // used in isInstance
-    this.code = code;
+    this.code = options.code;
     this.hint = options.hint;
     this.option = options.option;
     this.path = options.path;

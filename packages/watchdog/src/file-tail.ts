@@ -8,7 +8,7 @@ import {
   watch,
 } from 'node:fs';
 import { WatchdogError } from './errors.js';
-import type { OutputStreamName } from './tee.js';
+import type { OutputStreamName } from './output-stream.js';
 
 /**
  * With `watch: true`, how often a {@link FileTail} looks at its file even
@@ -104,18 +104,21 @@ export class FileTail {
       );
       if (!fstatSync(fd).isFile()) {
         closeSync(fd);
-        throw new WatchdogError(
-          'ERR_UNSAFE_PATH',
-          `Log ${this.path} is not a regular file (a FIFO, socket, device or directory); refusing it.`,
-          { path: this.path, hint: 'Move it aside; runwarden follows only regular files.' },
-        );
+        throw new WatchdogError({
+          code: 'ERR_UNSAFE_PATH',
+          message: `Log ${this.path} is not a regular file (a FIFO, socket, device or directory); refusing it.`,
+          path: this.path,
+          hint: 'Move it aside; runwarden follows only regular files.',
+        });
       }
       this.fd = fd;
     } catch (error) {
       if (WatchdogError.isInstance(error)) throw error;
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ELOOP')
-        throw new WatchdogError('ERR_UNSAFE_PATH', `Log ${this.path} is a symlink; refusing it.`, {
+        throw new WatchdogError({
+          code: 'ERR_UNSAFE_PATH',
+          message: `Log ${this.path} is a symlink; refusing it.`,
           path: this.path,
           cause: error,
         });

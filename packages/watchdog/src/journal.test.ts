@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WatchdogError } from './errors.js';
-import { Journal, journalEventSchema, readJournal } from './journal.js';
+import { Journal } from './journal.js';
+import { journalEventSchema } from './journal-schema.js';
+import { readJournal } from './read-journal.js';
 
 let dir: string;
 beforeEach(() => {

@@ -56,9 +56,7 @@ export type LivenessVerdict =
  *    start) → `progress-idle`;
  * 6. otherwise `alive`, with the time until the nearest of these deadlines.
  *
- * Two levels, as the issue asks: output idle (the process went quiet) and
- * progress idle (it talks but does nothing: no commit, no heartbeat). Output
- * is the watchdog ping of systemd's `WatchdogSec=` (systemd.service(5)).
+ * Output is the watchdog ping of systemd's `WatchdogSec=` (systemd.service(5)).
  *
  * @param times - what is known of the attempt.
  * @param limits - the windows.

@@ -55,9 +55,11 @@ export function judgePulse(pulse: WatchdogPulse, nowMs: number = Date.now()): Pu
 }
 
 /**
- * Builds a pulse from the watchdog's monotonic clock (`performance.now()`).
+ * Builds a pulse from the watchdog's monotonic clock (`performance.now()`, or
+ * the run's injected `monotonicNow`).
  *
- * @param input - the phase, the interval, the attempt and its monotonic times.
+ * @param input - the phase, the interval, the attempt and its monotonic times;
+ *   `monotonicNowMs` and `nowMs`, the two clocks now (@default `performance.now()` and `Date.now()`).
  * @returns the pulse, in wall-clock ms.
  */
 export function pulseFrom(input: {
@@ -68,9 +70,11 @@ export function pulseFrom(input: {
   missionDeadlinePerfMs: number;
   watchesOutput: boolean;
   watchesProgress: boolean;
+  monotonicNowMs?: number;
+  nowMs?: number;
 }): WatchdogPulse {
-  const nowPerf = performance.now();
-  const atMs = Date.now();
+  const nowPerf = input.monotonicNowMs ?? performance.now();
+  const atMs = input.nowMs ?? Date.now();
   const wall = (perf: number) => Math.round(atMs - (nowPerf - perf));
   return {
     phase: input.phase,

@@ -4,6 +4,7 @@
  * ledger, the facts of the death, the policy), unit-tested as a truth table.
  */
 import { type BackoffOptions, backoffDelayMs } from './backoff.js';
+import { WATCHDOG_DEFAULTS } from './defaults.js';
 import type { ReasonCode } from './reasons.js';
 
 /**
@@ -30,10 +31,7 @@ export type ResumeRule = (typeof RESUME_RULES)[number];
 export const DEFAULT_RESUME_ON: Readonly<{
   withoutPredicate: readonly ResumeRule[];
   withPredicate: readonly ResumeRule[];
-}> = Object.freeze({
-  withoutPredicate: Object.freeze(['hang', 'signal'] as const),
-  withPredicate: Object.freeze(['hang', 'signal', 'exit-0', 'failure'] as const),
-});
+}> = WATCHDOG_DEFAULTS.resumeOn;
 
 /**
  * The resume rules in force: `resumeOn` as given, else {@link DEFAULT_RESUME_ON}.

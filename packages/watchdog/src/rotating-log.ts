@@ -1,20 +1,22 @@
-import { closeSync, fstatSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, writeSync } from 'node:fs';
 import { createLogChain, LOG_CHAIN_SUFFIX, type LogChain } from '@runwarden/evidence-hasher';
 import { openAppendFile, StatePathError } from '@runwarden/safe-fs';
-import { WatchdogError } from './errors.js';
+import { WATCHDOG_DEFAULTS } from './defaults.js';
+import { renameQuietly, unlinkQuietly } from './quiet-fs.js';
+import { unsafeFileError } from './unsafe-file.js';
 
 /** Size cap and rotation of one log stream, as supervisord's `stdout_logfile_maxbytes` / `stdout_logfile_backups`. */
 export interface LogRotationOptions {
   /**
    * Largest size of the live file in bytes; the file is rotated before a write
    * would pass it, so no file is ever larger. `0` means no cap.
-   * @default 52428800 (50 MB, supervisord's default)
+   * @default WATCHDOG_DEFAULTS.logs.maxBytes (52428800: 50 MB, supervisord's default)
    */
   maxBytes?: number;
   /**
    * Rotated files kept beside the live one (`stdout.log.1` is the newest);
    * `0` keeps none (the live file starts over).
-   * @default 5
+   * @default WATCHDOG_DEFAULTS.logs.backups (5)
    */
   backups?: number;
   /**
@@ -22,15 +24,10 @@ export interface LogRotationOptions {
    * 1 MiB, from `@runwarden/evidence-hasher`), fed as bytes are written, so a
    * crash still leaves evidence up to the last chunk and a truncation or edit
    * is detected by `verifyLogChain`. Rotated with its file.
-   * @default true
+   * @default WATCHDOG_DEFAULTS.logChain (true)
    */
   chain?: boolean;
 }
-
-/** Default cap per stream: 50 MB. */
-export const DEFAULT_LOG_MAX_BYTES = 50 * 1024 * 1024;
-/** Default rotated files per stream: 5. */
-export const DEFAULT_LOG_BACKUPS = 5;
 
 /**
  * An append-only log file with a size cap and numbered backups, written
@@ -58,9 +55,9 @@ export class RotatingLog {
     readonly path: string,
     options: LogRotationOptions = {},
   ) {
-    this.maxBytes = options.maxBytes ?? DEFAULT_LOG_MAX_BYTES;
-    this.backups = options.backups ?? DEFAULT_LOG_BACKUPS;
-    this.chained = options.chain ?? true;
+    this.maxBytes = options.maxBytes ?? WATCHDOG_DEFAULTS.logs.maxBytes;
+    this.backups = options.backups ?? WATCHDOG_DEFAULTS.logs.backups;
+    this.chained = options.chain ?? WATCHDOG_DEFAULTS.logChain;
     this.fd = this.open();
     this.size = fstatSync(this.fd).size;
   }
@@ -77,17 +74,11 @@ export class RotatingLog {
       return fd;
     } catch (error) {
       if (!StatePathError.isInstance(error)) throw error;
-      throw new WatchdogError(
-        'ERR_UNSAFE_PATH',
-        error.problem === 'symlink'
-          ? `Log ${this.path} is a symlink; refusing it.`
-          : `Log ${this.path} is unusable: ${error.message}`,
-        {
-          path: this.path,
-          cause: error,
-          hint: `Move ${this.path} aside; a log must be a regular file.`,
-        },
-      );
+      throw unsafeFileError(error, {
+        kind: 'Log',
+        path: this.path,
+        hint: `Move ${this.path} aside; a log must be a regular file.`,
+      });
     }
   }
 
@@ -143,21 +134,5 @@ export class RotatingLog {
     this.closed = true;
     this.chain?.close();
     closeSync(this.fd);
-  }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-}
-
-function renameQuietly(from: string, to: string): void {
-  try {
-    renameSync(from, to);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }

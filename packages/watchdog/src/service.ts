@@ -1,7 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { type KillTreeResult, killTree } from '@runwarden/kill-tree';
 import { captureIdentity, type ProcessIdentity, RUN_ID_ENV } from '@runwarden/process-identity';
@@ -26,36 +23,31 @@ export interface ServiceSpec {
   readyUrl?: string;
   /** Ready when a TCP connection to this port (on `readyHost`) is accepted. */
   readyPort?: number;
-  /** Host for `readyPort`. @default '127.0.0.1' */
+  /** Host for `readyPort`. @default WATCHDOG_DEFAULTS.service.readyHost ('127.0.0.1') */
   readyHost?: string;
   /**
    * The startup deadline: not ready within this many ms → the run ends
    * `STARTUP_TIMEOUT` (exit 3).
-   * @default 60000
+   * @default WATCHDOG_DEFAULTS.service.startupTimeoutMs (60000)
    */
   startupTimeoutMs?: number;
   /**
    * Per probe: the longest wait for the TCP connection, in ms (the `connect` of
    * a `(connect, read)` timeout pair).
-   * @default 5000
+   * @default WATCHDOG_DEFAULTS.service.connectTimeoutMs (5000)
    */
   connectTimeoutMs?: number;
   /**
    * Per probe: the longest wait for the response headers and body, in ms (the `read` timeout).
-   * @default 30000
+   * @default WATCHDOG_DEFAULTS.service.readTimeoutMs (30000)
    */
   readTimeoutMs?: number;
   /**
    * Pause between probes, in ms.
-   * @default 200
+   * @default WATCHDOG_DEFAULTS.service.probeIntervalMs (200)
    */
   probeIntervalMs?: number;
 }
-
-/** How a service's readiness wait ended. */
-export type ReadyOutcome =
-  | { ready: true; waitedMs: number; via: string }
-  | { ready: false; why: 'timeout' | 'died' | 'aborted'; waitedMs: number; detail: string };
 
 /** A started service. */
 export interface RunningService {
@@ -128,161 +120,6 @@ export function startService(spec: ServiceSpec, options: StartServiceOptions): R
     exited,
     hasExited: () => hasExited,
   };
-}
-
-/** Sleeps `ms`, or less when `signal` aborts; leaves no listener behind. */
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((settle) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      settle();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-
-/**
- * One HTTP GET with separate connect and read timeouts, through Node's own
- * `http`/`https` client on a fresh socket (no keep-alive, so the connect phase
- * is always measured): the connect timer stops at the socket's `connect`, the
- * read timeout is the socket's inactivity limit after it.
- *
- * @returns `true` for a 2xx or 3xx answer, else why not (`connect-timeout`,
- *   `read-timeout`, `HTTP 503`, `ECONNREFUSED`, …).
- */
-function probeUrl(
-  url: string,
-  connectTimeoutMs: number,
-  readTimeoutMs: number,
-  signal: AbortSignal,
-): Promise<string | true> {
-  return new Promise((settle) => {
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      settle('invalid-url');
-      return;
-    }
-    const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
-    let finished = false;
-    const connectTimer = setTimeout(() => finish('connect-timeout'), connectTimeoutMs);
-    const req = request(target, { method: 'GET', agent: false, signal, timeout: readTimeoutMs });
-    function finish(outcome: string | true): void {
-      if (finished) return;
-      finished = true;
-      clearTimeout(connectTimer);
-      req.destroy();
-      settle(outcome);
-    }
-    req.once('socket', (socket) => socket.once('connect', () => clearTimeout(connectTimer)));
-    req.once('timeout', () => finish('read-timeout'));
-    req.once('error', (error: NodeJS.ErrnoException) =>
-      finish(error.name === 'AbortError' ? 'aborted' : (error.code ?? error.message)),
-    );
-    req.once('response', (response) => {
-      const status = response.statusCode ?? 0;
-      response.resume();
-      finish(status >= 200 && status < 400 ? true : `HTTP ${status}`);
-    });
-    req.end();
-  });
-}
-
-/** One TCP probe: connected within `connectTimeoutMs`. */
-function probePort(host: string, port: number, connectTimeoutMs: number): Promise<string | true> {
-  return new Promise((settle) => {
-    const socket = createConnection({ host, port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      settle('connect-timeout');
-    }, connectTimeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.destroy();
-      settle(true);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      settle(error.code ?? error.message);
-    });
-  });
-}
-
-/**
- * Waits until a service is ready: probes its URL (HTTP GET through Node's `http` client,
- * with a connect timeout and a separate read timeout per probe) or its port
- * (TCP connect), every `probeIntervalMs`, under the startup deadline. Stops
- * early when the service dies or `signal` aborts. With neither a URL nor a
- * port, a service is ready once started.
- *
- * @param service - the started service.
- * @param spec - its readiness settings.
- * @param signal - aborts the wait (an interrupt).
- * @returns ready (with the time it took), or why not.
- */
-export async function waitReady(
-  service: RunningService,
-  spec: ServiceSpec,
-  signal?: AbortSignal,
-): Promise<ReadyOutcome> {
-  const started = performance.now();
-  const waited = () => Math.round(performance.now() - started);
-  const deadline = started + (spec.startupTimeoutMs ?? 60_000);
-  const connectTimeoutMs = spec.connectTimeoutMs ?? 5000;
-  const readTimeoutMs = spec.readTimeoutMs ?? 30_000;
-  const interval = spec.probeIntervalMs ?? 200;
-  if (spec.readyUrl === undefined && spec.readyPort === undefined) {
-    return service.hasExited()
-      ? { ready: false, why: 'died', waitedMs: 0, detail: 'exited at once' }
-      : { ready: true, waitedMs: 0, via: 'started' };
-  }
-  let last = 'not probed';
-  // One listener on the caller's signal for the whole wait, aborting the probe in flight.
-  let probe: AbortController | undefined;
-  const onAbort = () => probe?.abort();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    for (;;) {
-      if (signal?.aborted)
-        return { ready: false, why: 'aborted', waitedMs: waited(), detail: last };
-      if (service.hasExited())
-        return { ready: false, why: 'died', waitedMs: waited(), detail: 'exited before ready' };
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) return { ready: false, why: 'timeout', waitedMs: waited(), detail: last };
-      probe = new AbortController();
-      const current = probe;
-      const deadlineTimer = setTimeout(() => current.abort(), Math.max(1, Math.round(remaining)));
-      const probeSignal = probe.signal;
-      const outcome =
-        spec.readyUrl !== undefined
-          ? await probeUrl(
-              spec.readyUrl,
-              Math.min(connectTimeoutMs, Math.max(1, Math.round(remaining))),
-              readTimeoutMs,
-              probeSignal,
-            )
-          : await probePort(
-              spec.readyHost ?? '127.0.0.1',
-              spec.readyPort!,
-              Math.min(connectTimeoutMs, Math.max(1, Math.round(remaining))),
-            );
-      clearTimeout(deadlineTimer);
-      if (outcome === true)
-        return {
-          ready: true,
-          waitedMs: waited(),
-          via: spec.readyUrl ?? `tcp://${spec.readyHost ?? '127.0.0.1'}:${spec.readyPort}`,
-        };
-      // A probe cut short by the deadline says nothing new about the service.
-      if (outcome !== 'aborted') last = outcome;
-      else if (last === 'not probed') last = 'no answer before the deadline';
-      await sleep(Math.min(interval, Math.max(0, deadline - performance.now())), signal);
-    }
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JournalEvent } from './journal.js';
+import type { JournalEvent } from './journal-schema.js';
 import { summarizeJournal } from './summary.js';
 
 let second = 0;

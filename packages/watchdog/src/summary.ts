@@ -1,4 +1,4 @@
-import type { JournalEvent } from './journal.js';
+import type { JournalEvent } from './journal-schema.js';
 import type { ReasonCode } from './reasons.js';
 
 /** Where a run is, as its journal tells it. */

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ChunkInfo, OutputTee, TailBuffer } from './tee.js';
+import type { ChunkInfo } from './output-stream.js';
+import { OutputTee } from './tee.js';
 
 let dir: string;
 beforeEach(() => {
@@ -17,19 +18,6 @@ const tee = (extra: Partial<ConstructorParameters<typeof OutputTee>[0]> = {}) =>
     ...extra,
   });
 const out = (attempt = 1): ChunkInfo => ({ stream: 'stdout', attempt });
-
-describe('TailBuffer', () => {
-  it('keeps the last lines within its cap, a partial last line included', () => {
-    const tail = new TailBuffer(16);
-    for (const piece of ['one\ntwo\n', 'three\nfour\n', 'fi', 've']) tail.push(Buffer.from(piece));
-    expect(tail.lines(3)).toEqual(['three', 'four', 'five']);
-    expect(tail.lines(50)).toEqual(['three', 'four', 'five']);
-    tail.mark();
-    expect(tail.linesSinceMark(5)).toEqual([]);
-    tail.push(Buffer.from('\nsix\n'));
-    expect(tail.linesSinceMark(5)).toEqual(['', 'six']);
-  });
-});
 
 describe('OutputTee', () => {
   it('logs each stream, feeds subscribers in order, and remembers the tail', () => {

@@ -7,6 +7,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FakeAgentOptions } from '@runwarden/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SuperviseOptions } from '../src/index.js';
 import { agent, alive, runAgent, typesOf } from './helpers.js';
@@ -17,13 +18,13 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const run = (agentArgs: string[], options: Partial<SuperviseOptions> = {}) =>
-  runAgent(dir, agentArgs, options);
+const run = (agentFlags: FakeAgentOptions | string[], options: Partial<SuperviseOptions> = {}) =>
+  runAgent(dir, agentFlags, options);
 
 describe('field failures', () => {
   it('silent hang: output stops, the process stays → IDLE_TIMEOUT, exit 3', async () => {
     const { result, events } = await run(
-      ['--turns', '100', '--turn-ms', '20', '--hang-after', '2'],
+      { turns: 100, turnMs: 20, hangAfter: 2 },
       {
         idleTimeoutMs: 600,
         maxResumes: 0,
@@ -38,11 +39,14 @@ describe('field failures', () => {
   });
 
   it('silence from the start → STARTUP_TIMEOUT, exit 3', async () => {
-    const { result, events } = await run(['--silent-start-ms', '60000'], {
-      startupIdleMs: 500,
-      idleTimeoutMs: 60_000,
-      maxResumes: 0,
-    });
+    const { result, events } = await run(
+      { silentStartMs: 60_000 },
+      {
+        startupIdleMs: 500,
+        idleTimeoutMs: 60_000,
+        maxResumes: 0,
+      },
+    );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
       exitCode: 3,
       reason: 'STARTUP_TIMEOUT',
@@ -59,7 +63,7 @@ describe('field failures', () => {
 
   it('one legitimate long pause, shorter than the idle window → OK, no idle event', async () => {
     const { result, events } = await run(
-      ['--turns', '3', '--turn-ms', '20', '--pause-after', '1', '--pause-ms', '800'],
+      { turns: 3, turnMs: 20, pauseAfter: 1, pauseMs: 800 },
       { idleTimeoutMs: 3000, startupIdleMs: 20_000 },
     );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
@@ -70,10 +74,13 @@ describe('field failures', () => {
   });
 
   it('stdin wait: stdin is /dev/null, so the agent reads EOF and finishes → OK', async () => {
-    const { result, events } = await run(['--read-stdin', '--turns', '1', '--turn-ms', '1'], {
-      idleTimeoutMs: 5000,
-      startupIdleMs: 20_000,
-    });
+    const { result, events } = await run(
+      { readStdin: true, turns: 1, turnMs: 1 },
+      {
+        idleTimeoutMs: 5000,
+        startupIdleMs: 20_000,
+      },
+    );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
       exitCode: 0,
       reason: 'OK',
@@ -85,11 +92,14 @@ describe('field failures', () => {
   });
 
   it('prints its result then never exits → the marker completes it, the lingering tree is ended', async () => {
-    const { result, events } = await run(['--echo-prompt', '--result-then-hang'], {
-      doneMarker: '## DONE',
-      completionGraceMs: 300,
-      idleTimeoutMs: 30_000,
-    });
+    const { result, events } = await run(
+      { echoPrompt: true, resultThenHang: true },
+      {
+        doneMarker: '## DONE',
+        completionGraceMs: 300,
+        idleTimeoutMs: 30_000,
+      },
+    );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
       exitCode: 0,
       reason: 'OK',
@@ -100,10 +110,13 @@ describe('field failures', () => {
   });
 
   it('exit 0 without the DONE file → FALSE_SUCCESS, exit 1', async () => {
-    const { result, events } = await run(['--turns', '1', '--turn-ms', '1'], {
-      doneFile: 'DONE',
-      maxResumes: 0,
-    });
+    const { result, events } = await run(
+      { turns: 1, turnMs: 1 },
+      {
+        doneFile: 'DONE',
+        maxResumes: 0,
+      },
+    );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
       exitCode: 1,
       reason: 'FALSE_SUCCESS',
@@ -114,16 +127,7 @@ describe('field failures', () => {
   it('a grandchild that survives its parent is ended with it → OK, nothing left', async () => {
     const pidFile = join(dir, 'pids');
     const { result, events } = await run(
-      [
-        '--grandchild',
-        '--setsid-grandchild',
-        '--turns',
-        '1',
-        '--turn-ms',
-        '1',
-        '--pid-file',
-        pidFile,
-      ],
+      { grandchild: true, setsidGrandchild: true, turns: 1, turnMs: 1, pidFile },
       { idleTimeoutMs: 10_000 },
     );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
@@ -148,26 +152,17 @@ describe('field failures', () => {
     const heartbeat = join(dir, 'heartbeat.json');
     const checkpoints = join(dir, 'checkpoints');
     const { result, events } = await run(
-      [
-        '--state',
-        join(dir, 'state.json'),
-        '--heartbeat',
+      {
+        state: join(dir, 'state.json'),
         heartbeat,
-        '--checkpoint-log',
-        checkpoints,
-        '--turns',
-        '3',
-        '--turn-ms',
-        '20',
-        '--crash-after',
-        '1',
-        '--crash-lives',
-        '3',
-        '--done-file',
-        'DONE',
-        '--done-after',
-        '5',
-      ],
+        checkpointLog: checkpoints,
+        turns: 3,
+        turnMs: 20,
+        crashAfter: 1,
+        crashLives: 3,
+        doneFile: 'DONE',
+        doneAfter: 5,
+      },
       { heartbeatFile: heartbeat, doneFile: 'DONE', maxResumes: 1, idleTimeoutMs: 10_000 },
     );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
@@ -200,11 +195,14 @@ describe('field failures', () => {
   });
 
   it('crash with no progress: the budget is spent, then a hand-off with the last lines', async () => {
-    const { result, events } = await run(['--crash-at-start', '--crash-code', '2'], {
-      heartbeatFile: join(dir, 'heartbeat.json'),
-      maxResumes: 2,
-      resumeOn: ['failure'],
-    });
+    const { result, events } = await run(
+      { crashAtStart: true, crashCode: 2 },
+      {
+        heartbeatFile: join(dir, 'heartbeat.json'),
+        maxResumes: 2,
+        resumeOn: ['failure'],
+      },
+    );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
       exitCode: 4,
       reason: 'RESUME_BUDGET_EXHAUSTED',
@@ -240,22 +238,15 @@ describe('field failures', () => {
 
   it('quota message then success: a pause that spends neither the budget nor a resume slot', async () => {
     const { result, events } = await run(
-      [
-        '--state',
-        join(dir, 'state.json'),
-        '--quota-message',
-        "You've hit your usage limit. Please wait.",
-        '--quota-lives',
-        '1',
-        '--turns',
-        '1',
-        '--turn-ms',
-        '1',
-        '--done-file',
-        'DONE',
-        '--done-after',
-        '1',
-      ],
+      {
+        state: join(dir, 'state.json'),
+        quotaMessage: "You've hit your usage limit. Please wait.",
+        quotaLives: 1,
+        turns: 1,
+        turnMs: 1,
+        doneFile: 'DONE',
+        doneAfter: 1,
+      },
       { doneFile: 'DONE', maxResumes: 1, quota: { fallbackPauseMs: 300 }, idleTimeoutMs: 10_000 },
     );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
@@ -285,18 +276,13 @@ describe('field failures', () => {
   it('quota message with a reset time: pauses until then, even when the agent exits 0 with no predicate', async () => {
     const resetAt = Math.ceil((Date.now() + 1500) / 1000);
     const { result, events } = await run(
-      [
-        '--state',
-        join(dir, 'state.json'),
-        '--quota-message',
-        `Claude AI usage limit reached|${resetAt}`,
-        '--quota-lives',
-        '1',
-        '--turns',
-        '1',
-        '--turn-ms',
-        '1',
-      ],
+      {
+        state: join(dir, 'state.json'),
+        quotaMessage: `Claude AI usage limit reached|${resetAt}`,
+        quotaLives: 1,
+        turns: 1,
+        turnMs: 1,
+      },
       { maxResumes: 0 + 1, quota: { marginMs: 0 }, idleTimeoutMs: 10_000 },
     );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
@@ -315,12 +301,15 @@ describe('field failures', () => {
 
   it('a DONE file written by the last life completes the run even though the agent goes on', async () => {
     const done = join(dir, 'DONE');
-    const { result } = await run(['--turns', '1', '--turn-ms', '1'], {
-      command: 'sh',
-      args: ['-c', `echo working; touch ${done}; exec sleep 30`],
-      doneFile: done,
-      completionGraceMs: 100,
-    });
+    const { result } = await run(
+      { turns: 1, turnMs: 1 },
+      {
+        command: 'sh',
+        args: ['-c', `echo working; touch ${done}; exec sleep 30`],
+        doneFile: done,
+        completionGraceMs: 100,
+      },
+    );
     expect(result).toMatchObject({ reason: 'OK', completedBy: 'done-file', isTerminated: true });
     expect(existsSync(done)).toBe(true);
   });

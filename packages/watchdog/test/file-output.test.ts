@@ -15,14 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyLogChain } from '@runwarden/evidence-hasher';
 import { captureIdentity } from '@runwarden/process-identity';
+import { fakeAgentArgs } from '@runwarden/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  FollowedLog,
-  type JournalEvent,
-  readJournal,
-  summarizeJournal,
-  superviseRun,
-} from '../src/index.js';
+import { type JournalEvent, readJournal, summarizeJournal, superviseRun } from '../src/index.js';
+import { FollowedLog } from '../src/internal.js';
 import { agent, alive, fast, typesOf } from './helpers.js';
 
 let dir: string;
@@ -96,20 +92,15 @@ describe("output: 'file'", () => {
       command: process.execPath,
       args: [
         agent,
-        '--state',
-        join(dir, 'state.json'),
-        '--turns',
-        '10',
-        '--turn-ms',
-        '20',
-        '--hang-after',
-        '2',
-        '--hang-on-life',
-        '1',
-        '--done-file',
-        done,
-        '--done-after',
-        '4',
+        ...fakeAgentArgs({
+          state: join(dir, 'state.json'),
+          turns: 10,
+          turnMs: 20,
+          hangAfter: 2,
+          hangOnLife: 1,
+          doneFile: done,
+          doneAfter: 4,
+        }),
       ],
       runDir,
       output: 'file',
@@ -133,16 +124,13 @@ describe("output: 'file'", () => {
       command: process.execPath,
       args: [
         agent,
-        '--turns',
-        '100000',
-        '--turn-ms',
-        '100',
-        '--hang-after',
-        '25',
-        '--hang-on-life',
-        '1',
-        '--state',
-        join(dir, 'state.json'),
+        ...fakeAgentArgs({
+          turns: 100_000,
+          turnMs: 100,
+          hangAfter: 25,
+          hangOnLife: 1,
+          state: join(dir, 'state.json'),
+        }),
       ],
       runDir,
       runId,

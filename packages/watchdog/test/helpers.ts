@@ -2,9 +2,9 @@
  * What the watchdog's process tests share: fake-agent, a fast backoff, the
  * journal's event types, whether a pid lives, and one supervised fake-agent run.
  */
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { getProcessInfoSync } from '@runwarden/process-identity';
+import { type FakeAgentOptions, fakeAgentArgs, fakeAgentPath } from '@runwarden/test-utils';
 import {
   type JournalEvent,
   type RunResult,
@@ -14,7 +14,7 @@ import {
 } from '../src/index.js';
 
 /** fake-agent's entry. */
-export const agent = createRequire(import.meta.url).resolve('@runwarden/fake-agent');
+export const agent = fakeAgentPath;
 
 /** Backoff short enough for tests: 10 ms doubling to 40 ms, no jitter. */
 export const fast = { initialMs: 10, maxMs: 40, jitter: 0 };
@@ -29,18 +29,19 @@ export const alive = (pid: number) => {
 };
 
 /**
- * Supervises fake-agent with `agentArgs` in `<dir>/run` (cwd `dir`, 1 s kill
- * grace, fast backoff, then `options`), and reads the journal it left.
+ * Supervises fake-agent with `agent` (its flags, or its arguments as they are)
+ * in `<dir>/run` (cwd `dir`, 1 s kill grace, fast backoff, then `options`),
+ * and reads the journal it left.
  */
 export async function runAgent(
   dir: string,
-  agentArgs: string[],
+  agentFlags: FakeAgentOptions | string[],
   options: Partial<SuperviseOptions> = {},
 ): Promise<{ result: RunResult; events: JournalEvent[] }> {
   const runDir = join(dir, 'run');
   const result = await superviseRun({
     command: process.execPath,
-    args: [agent, ...agentArgs],
+    args: [agent, ...(Array.isArray(agentFlags) ? agentFlags : fakeAgentArgs(agentFlags))],
     runDir,
     cwd: dir,
     killGraceMs: 1000,

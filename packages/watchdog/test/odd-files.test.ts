@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fakeAgentArgs } from '@runwarden/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { superviseRun, WatchdogError } from '../src/index.js';
 import { agent, runAgent, typesOf } from './helpers.js';
@@ -22,12 +23,16 @@ describe('no blocking open of a path someone else controls', () => {
     const fifo = join(dir, 'heartbeat');
     execFileSync('mkfifo', [fifo]);
     const started = performance.now();
-    const { result } = await runAgent(dir, ['--turns', '1000', '--turn-ms', '50'], {
-      heartbeatFile: fifo,
-      watch: [fifo],
-      missionTimeoutMs: 800,
-      progressPollMs: 20,
-    });
+    const { result } = await runAgent(
+      dir,
+      { turns: 1000, turnMs: 50 },
+      {
+        heartbeatFile: fifo,
+        watch: [fifo],
+        missionTimeoutMs: 800,
+        progressPollMs: 20,
+      },
+    );
     expect({ reason: result.reason, exitCode: result.exitCode }).toEqual({
       reason: 'MISSION_TIMEOUT',
       exitCode: 2,
@@ -43,7 +48,7 @@ describe('no blocking open of a path someone else controls', () => {
       const started = performance.now();
       const failure = await superviseRun({
         command: process.execPath,
-        args: [agent, '--turns', '1'],
+        args: [agent, ...fakeAgentArgs({ turns: 1 })],
         runDir,
         cwd: dir,
       }).catch((error: unknown) => error);
@@ -59,7 +64,7 @@ describe('no blocking open of a path someone else controls', () => {
   it('a symlink as the run directory is refused before anything is written through it', async () => {
     mkdirSync(join(dir, 'elsewhere'));
     symlinkSync(join(dir, 'elsewhere'), join(dir, 'run'));
-    await expect(runAgent(dir, ['--turns', '1'])).rejects.toMatchObject({
+    await expect(runAgent(dir, { turns: 1 })).rejects.toMatchObject({
       code: 'ERR_UNSAFE_PATH',
       path: join(dir, 'run'),
     });
@@ -77,9 +82,13 @@ describe('pass-through output that breaks', () => {
       },
     );
     const gone = once(reader, 'exit');
-    const { result, events } = await runAgent(dir, ['--turns', '40', '--turn-ms', '10'], {
-      stdout: reader.stdin!,
-    });
+    const { result, events } = await runAgent(
+      dir,
+      { turns: 40, turnMs: 10 },
+      {
+        stdout: reader.stdin!,
+      },
+    );
     await gone;
     expect({ reason: result.reason, exitCode: result.exitCode }).toEqual({
       reason: 'OK',

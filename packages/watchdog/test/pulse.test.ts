@@ -19,18 +19,7 @@ describe('onPulse', () => {
     const startedAt = Date.now();
     const { result } = await runAgent(
       dir,
-      [
-        '--turns',
-        '4',
-        '--turn-ms',
-        '100',
-        '--crash-after',
-        '4',
-        '--crash-lives',
-        '1',
-        '--state',
-        join(dir, 'state.json'),
-      ],
+      { turns: 4, turnMs: 100, crashAfter: 4, crashLives: 1, state: join(dir, 'state.json') },
       {
         idleTimeoutMs: 2000,
         missionTimeoutMs: 60_000,

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyLogChain } from '@runwarden/evidence-hasher';
 import { inspect, LockHeldError, tryAcquire } from '@runwarden/lock-core';
+import { type FakeAgentOptions, fakeAgentArgs } from '@runwarden/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   runCheckCommand,
@@ -47,12 +48,12 @@ const freePort = async () => {
   await once(server, 'close');
   return port;
 };
-const run = (agentArgs: string[], options: Partial<SuperviseOptions> = {}) =>
-  runAgent(dir, agentArgs, { idleTimeoutMs: 10_000, ...options });
+const run = (agentFlags: FakeAgentOptions | string[], options: Partial<SuperviseOptions> = {}) =>
+  runAgent(dir, agentFlags, { idleTimeoutMs: 10_000, ...options });
 const service = (port: number, extra: string[] = []) => ({
   name: 'api',
   command: process.execPath,
-  args: [agent, '--serve-port', String(port), ...extra],
+  args: [agent, ...fakeAgentArgs({ servePort: port }), ...extra],
   readyUrl: `http://127.0.0.1:${port}/health`,
   startupTimeoutMs: 10_000,
   connectTimeoutMs: 500,
@@ -62,11 +63,14 @@ const service = (port: number, extra: string[] = []) => ({
 
 describe('progress idle', () => {
   it('ends an attempt that talks but never moves a progress source → IDLE_TIMEOUT', async () => {
-    const { result, events } = await run(['--turns', '1000', '--turn-ms', '20'], {
-      heartbeatFile: join(dir, 'heartbeat.json'),
-      progressIdleMs: 500,
-      maxResumes: 0,
-    });
+    const { result, events } = await run(
+      { turns: 1000, turnMs: 20 },
+      {
+        heartbeatFile: join(dir, 'heartbeat.json'),
+        progressIdleMs: 500,
+        maxResumes: 0,
+      },
+    );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
       exitCode: 3,
       reason: 'IDLE_TIMEOUT',
@@ -85,7 +89,7 @@ describe('progress idle', () => {
 describe('completion check', () => {
   it('a DONE file whose check fails is no completion: FALSE_SUCCESS', async () => {
     const { result, events } = await run(
-      ['--turns', '1', '--turn-ms', '1', '--done-file', 'DONE', '--done-after', '1'],
+      { turns: 1, turnMs: 1, doneFile: 'DONE', doneAfter: 1 },
       {
         doneFile: 'DONE',
         checkCommand: 'echo "2 tests failing"; exit 1',
@@ -117,7 +121,7 @@ describe('completion check', () => {
 
   it('a DONE file and a passing check complete the run', async () => {
     const { result } = await run(
-      ['--turns', '1', '--turn-ms', '1', '--done-file', 'DONE', '--done-after', '1'],
+      { turns: 1, turnMs: 1, doneFile: 'DONE', doneAfter: 1 },
       {
         doneFile: 'DONE',
         checkCommand: 'test -f DONE',
@@ -130,10 +134,13 @@ describe('completion check', () => {
 describe('logs', () => {
   it('caps and rotates each stream, and hands every byte to subscribers', async () => {
     let seen = 0;
-    const { result } = await run(['--output-bytes', '300000', '--turns', '1', '--turn-ms', '1'], {
-      logs: { maxBytes: 100_000, backups: 2 },
-      subscribers: [(chunk, info) => (seen += info.stream === 'stdout' ? chunk.length : 0)],
-    });
+    const { result } = await run(
+      { outputBytes: 300_000, turns: 1, turnMs: 1 },
+      {
+        logs: { maxBytes: 100_000, backups: 2 },
+        subscribers: [(chunk, info) => (seen += info.stream === 'stdout' ? chunk.length : 0)],
+      },
+    );
     expect(result.reason).toBe('OK');
     const runDir = join(dir, 'run');
     const logs = readdirSync(runDir)
@@ -150,9 +157,12 @@ describe('logs', () => {
 describe('services', () => {
   it('starts a service, waits until its URL answers, runs, and ends its tree with the run', async () => {
     const port = await freePort();
-    const { result, events } = await run(['--turns', '1', '--turn-ms', '1'], {
-      services: [service(port, ['--serve-delay-ms', '300'])],
-    });
+    const { result, events } = await run(
+      { turns: 1, turnMs: 1 },
+      {
+        services: [service(port, ['--serve-delay-ms', '300'])],
+      },
+    );
     expect(result.reason).toBe('OK');
     expect(typesOf(events)).toEqual([
       'started',
@@ -177,9 +187,12 @@ describe('services', () => {
 
   it('a service that never gets ready → STARTUP_TIMEOUT, exit 3, nothing spawned, service ended', async () => {
     const port = await freePort();
-    const { result, events } = await run(['--turns', '1'], {
-      services: [{ ...service(port, ['--serve-delay-ms', '60000']), startupTimeoutMs: 600 }],
-    });
+    const { result, events } = await run(
+      { turns: 1 },
+      {
+        services: [{ ...service(port, ['--serve-delay-ms', '60000']), startupTimeoutMs: 600 }],
+      },
+    );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
       exitCode: 3,
       reason: 'STARTUP_TIMEOUT',
@@ -196,13 +209,16 @@ describe('services', () => {
   it('an interrupt while waiting for a service ends it → INTERRUPTED, exit 130', async () => {
     const port = await freePort();
     const controller = new AbortController();
-    const { result, events } = await run(['--turns', '1'], {
-      services: [service(port, ['--serve-delay-ms', '60000'])],
-      signal: controller.signal,
-      onEvent: (event) => {
-        if (event.type === 'service-started') setTimeout(() => controller.abort(), 200);
+    const { result, events } = await run(
+      { turns: 1 },
+      {
+        services: [service(port, ['--serve-delay-ms', '60000'])],
+        signal: controller.signal,
+        onEvent: (event) => {
+          if (event.type === 'service-started') setTimeout(() => controller.abort(), 200);
+        },
       },
-    });
+    );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
       exitCode: 130,
       reason: 'INTERRUPTED',
@@ -212,11 +228,14 @@ describe('services', () => {
 
   it('a service that dies mid-run ends the run → SERVICE_FAILED, exit 1', async () => {
     const port = await freePort();
-    const { result, events } = await run(['--turns', '100000', '--turn-ms', '20'], {
-      services: [
-        { ...service(port, ['--die-after-ms', '500']), readyUrl: undefined, readyPort: port },
-      ],
-    });
+    const { result, events } = await run(
+      { turns: 100_000, turnMs: 20 },
+      {
+        services: [
+          { ...service(port, ['--die-after-ms', '500']), readyUrl: undefined, readyPort: port },
+        ],
+      },
+    );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
       exitCode: 1,
       reason: 'SERVICE_FAILED',
@@ -244,15 +263,18 @@ describe('adopt', () => {
       stdio: 'ignore',
     });
     started.push(stranger.pid!);
-    const { result, events } = await run([], {
-      command: process.execPath,
-      args: ['-e', 'console.log("resumed by runwarden")'],
-      adopt: { pid: stranger.pid! },
-      maxResumes: 1,
-      onEvent: (event) => {
-        if (event.type === 'adopted') setTimeout(() => stranger.kill('SIGKILL'), 100);
+    const { result, events } = await run(
+      {},
+      {
+        command: process.execPath,
+        args: ['-e', 'console.log("resumed by runwarden")'],
+        adopt: { pid: stranger.pid! },
+        maxResumes: 1,
+        onEvent: (event) => {
+          if (event.type === 'adopted') setTimeout(() => stranger.kill('SIGKILL'), 100);
+        },
       },
-    });
+    );
     expect(result).toMatchObject({ reason: 'OK', attempts: 2 });
     expect(typesOf(events)).toEqual([
       'started',
@@ -280,12 +302,15 @@ describe('adopt', () => {
     );
     started.push(stranger.pid!);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const { result, events } = await run([], {
-      command: 'true',
-      adopt: { pid: stranger.pid!, outputFile: output },
-      idleTimeoutMs: 500,
-      maxResumes: 0,
-    });
+    const { result, events } = await run(
+      {},
+      {
+        command: 'true',
+        adopt: { pid: stranger.pid!, outputFile: output },
+        idleTimeoutMs: 500,
+        maxResumes: 0,
+      },
+    );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
       exitCode: 3,
       reason: 'IDLE_TIMEOUT',
@@ -309,13 +334,16 @@ describe('lock', () => {
   it('holds the run lock for the whole run and releases it at the end', async () => {
     const lockPath = join(dir, 'RUN.lock');
     let during: string | undefined;
-    const { result } = await run(['--turns', '1', '--turn-ms', '1'], {
-      lock: { path: lockPath },
-      onEvent: (event) => {
-        if (event.type === 'exited')
-          during = `${inspect(lockPath).state}:${inspect(lockPath).holder?.runId}`;
+    const { result } = await run(
+      { turns: 1, turnMs: 1 },
+      {
+        lock: { path: lockPath },
+        onEvent: (event) => {
+          if (event.type === 'exited')
+            during = `${inspect(lockPath).state}:${inspect(lockPath).holder?.runId}`;
+        },
       },
-    });
+    );
     expect(result.reason).toBe('OK');
     expect(during).toBe(`held:${result.runId}`);
     expect(existsSync(lockPath)).toBe(false);
@@ -336,12 +364,15 @@ describe('lock', () => {
 
   it('ends the tree when the lock is lost → LOCK_HELD', async () => {
     const lockPath = join(dir, 'RUN.lock');
-    const { result, events } = await run(['--turns', '100000', '--turn-ms', '20'], {
-      lock: { path: lockPath, heartbeatMs: 50 },
-      onEvent: (event) => {
-        if (event.type === 'spawned') setTimeout(() => unlinkSync(lockPath), 200);
+    const { result, events } = await run(
+      { turns: 100_000, turnMs: 20 },
+      {
+        lock: { path: lockPath, heartbeatMs: 50 },
+        onEvent: (event) => {
+          if (event.type === 'spawned') setTimeout(() => unlinkSync(lockPath), 200);
+        },
       },
-    });
+    );
     expect({ exitCode: result.exitCode, reason: result.reason }).toEqual({
       exitCode: 5,
       reason: 'LOCK_HELD',

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type RunningService, startService, waitReady } from '../src/index.js';
+import { type RunningService, startService, waitReady } from '../src/internal.js';
 
 let dir: string;
 let server: Server | undefined;

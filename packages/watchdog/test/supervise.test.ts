@@ -1,12 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getProcessInfoSync } from '@runwarden/process-identity';
+import { fakeAgentArgs } from '@runwarden/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readJournal, superviseRun } from '../src/index.js';
+import { agent, alive } from './helpers.js';
 
-const agent = createRequire(import.meta.url).resolve('@runwarden/fake-agent');
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'watchdog-'));
@@ -16,10 +15,6 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const fast = { initialMs: 10, maxMs: 20, jitter: 0 };
 const types = (runDir: string) =>
   readJournal(join(runDir, 'journal.jsonl')).map((event) => event.type);
-const alive = (pid: number) => {
-  const info = getProcessInfoSync(pid, { cmdline: false });
-  return info !== null && info.state !== 'Z';
-};
 
 describe('superviseRun', () => {
   it('completes a command that exits 0 when no completion predicate is set', async () => {
@@ -55,20 +50,15 @@ describe('superviseRun', () => {
       command: process.execPath,
       args: [
         agent,
-        '--state',
-        join(dir, 'progress.json'),
-        '--turns',
-        '10',
-        '--turn-ms',
-        '20',
-        '--hang-after',
-        '2',
-        '--hang-on-life',
-        '1',
-        '--done-file',
-        done,
-        '--done-after',
-        '4',
+        ...fakeAgentArgs({
+          state: join(dir, 'progress.json'),
+          turns: 10,
+          turnMs: 20,
+          hangAfter: 2,
+          hangOnLife: 1,
+          doneFile: done,
+          doneAfter: 4,
+        }),
       ],
       runDir,
       doneFile: done,
@@ -99,14 +89,13 @@ describe('superviseRun', () => {
       command: process.execPath,
       args: [
         agent,
-        '--grandchild',
-        '--ignore-sigterm',
-        '--turns',
-        '100000',
-        '--turn-ms',
-        '50',
-        '--pid-file',
-        pidFile,
+        ...fakeAgentArgs({
+          grandchild: true,
+          ignoreSigterm: true,
+          turns: 100_000,
+          turnMs: 50,
+          pidFile,
+        }),
       ],
       runDir,
       // Long enough for the agent and its grandchild to start on a busy machine.
@@ -133,7 +122,7 @@ describe('superviseRun', () => {
     const runDir = join(dir, 'run');
     const result = await superviseRun({
       command: process.execPath,
-      args: [agent, '--turns', '1', '--turn-ms', '1'],
+      args: [agent, ...fakeAgentArgs({ turns: 1, turnMs: 1 })],
       runDir,
       doneFile: join(dir, 'never'),
       maxResumes: 2,
@@ -162,7 +151,7 @@ describe('superviseRun', () => {
     const runDir = join(dir, 'run');
     const result = await superviseRun({
       command: process.execPath,
-      args: [agent, '--turns', '5', '--crash-after', '1', '--crash-code', '3', '--turn-ms', '1'],
+      args: [agent, ...fakeAgentArgs({ turns: 5, crashAfter: 1, crashCode: 3, turnMs: 1 })],
       runDir,
       maxResumes: 0,
     });
@@ -187,7 +176,7 @@ describe('superviseRun', () => {
     const runDir = join(dir, 'run');
     const result = await superviseRun({
       command: process.execPath,
-      args: [agent, '--read-stdin', '--turns', '1', '--turn-ms', '1'],
+      args: [agent, ...fakeAgentArgs({ readStdin: true, turns: 1, turnMs: 1 })],
       runDir,
       idleTimeoutMs: 5000,
     });
@@ -200,7 +189,7 @@ describe('superviseRun', () => {
     const controller = new AbortController();
     const running = superviseRun({
       command: process.execPath,
-      args: [agent, '--turns', '100000', '--turn-ms', '20'],
+      args: [agent, ...fakeAgentArgs({ turns: 100_000, turnMs: 20 })],
       runDir,
       signal: controller.signal,
       onEvent: (event) => {
@@ -224,5 +213,24 @@ describe('superviseRun', () => {
     });
     expect(result).toMatchObject({ reason: 'OK', isTerminated: true });
     expect(existsSync(done)).toBe(true);
+  });
+
+  it('times its windows on the injected monotonic clock: a clock two hours ahead ends a one-hour mission at once', async () => {
+    const runDir = join(dir, 'run');
+    let aheadMs = 0;
+    const result = await superviseRun({
+      command: process.execPath,
+      args: [agent, ...fakeAgentArgs({ turns: 100_000, turnMs: 20 })],
+      runDir,
+      missionTimeoutMs: 3_600_000,
+      killGraceMs: 1000,
+      monotonicNow: () => performance.now() + aheadMs,
+      onEvent: (event) => {
+        if (event.type === 'spawned') aheadMs = 7_200_000;
+      },
+    });
+    expect(result).toMatchObject({ reason: 'MISSION_TIMEOUT', exitCode: 2, timedOut: true });
+    expect(result.durationMs).toBeGreaterThanOrEqual(7_200_000);
+    expect(types(runDir)).toEqual(['started', 'spawned', 'timeout', 'kill', 'ended']);
   });
 });

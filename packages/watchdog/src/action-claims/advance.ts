@@ -4,12 +4,12 @@
  * past its deadline is expired. Each expiry is one attention item, however
  * often the claim was restated (a restatement updates the same commitment).
  */
-import type { JournalEventType } from '../journal.js';
+import type { JournalEventType } from '../journal-schema.js';
 import {
   type FollowThroughCommitment,
   type FollowThroughEvidence,
   findFollowThrough,
-} from './evidence.js';
+} from './follow-through.js';
 
 /** A commitment as the ledger keeps it (the shape of `Commitment` in `@runwarden/coordination-state`). */
 export interface LedgerCommitment extends FollowThroughCommitment {
@@ -69,12 +69,9 @@ export interface AdvanceCommitmentsResult {
 
 /**
  * Advances every open commitment: fulfils those with evidence in their window
- * ({@link findFollowThrough}), then expires those past their deadline. Call
- * it on a timer (every few seconds to a minute); each change is returned
- * exactly once, so each becomes one journal event
- * (`commitment-fulfilled`, `commitment-expired`, see {@link commitmentEventOf})
- * and, for an expiry, one attention item. Evidence found after a commitment's
- * deadline does not fulfil it.
+ * ({@link findFollowThrough}), then expires those past their deadline; each
+ * change is returned exactly once (one journal event each, see
+ * {@link commitmentEventOf}). Call it on a timer.
  *
  * @param options - the ledger and the evidence source.
  * @returns the commitments fulfilled, expired, and those whose evidence could not be read.

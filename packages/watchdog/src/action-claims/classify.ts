@@ -44,25 +44,12 @@ export const MAX_CLAIM_TEXT_CHARS = 8192;
 
 /**
  * Classifies a text (a line of output, or an agent's whole turn) as an
- * action claim or not.
- *
- * A claim is a verb of a closed, concrete set ({@link ACTION_VERBS}: restart,
- * relaunch, rerun, reboot, start, stop, kill, push, commit, merge, revert,
- * rebase, tag, release, publish, deploy, redeploy, roll back, open a PR) in
- * one of three shapes: a first-person future scope ("I'll", "I will", "I'm
- * going to", "let me", "I'm about to"), a first-person progressive ("I'm
- * pushing the fix"), or a sentence-initial participle with a time marker
- * ("Relaunching now.", "Done. Pushing it now."). It rejects vague filler,
- * hedges, negations, conditionals, questions, imperatives, past tense, other
- * subjects ("He is deploying it", "The script reverts …"), and anything only
- * inside quotes, blockquotes or code. Where unsure it answers *not a claim*:
- * a false claim nags someone, a missed one is only a missed signal.
- *
- * Pure and deterministic: the same text always gives the same verdict. The
- * first claiming sentence wins. It is a signal, never an authority: nothing
- * may block or delay a run on it. Behaviour source: instar 1.3.579
- * `src/core/action-claim.ts` (closed verb set, first-person scope,
- * sentence-initial participle), extended by runwarden's truth table
+ * action claim or not: a verb of {@link ACTION_VERBS} in one of the three
+ * claim shapes ({@link ClaimReason}); anything else is not a claim, with its
+ * {@link RejectionReason} (the README's "Action claims" gives the rules).
+ * Pure, deterministic and precision-first (where unsure: not a claim); the
+ * first claiming sentence wins. Behaviour source: instar 1.3.579
+ * `src/core/action-claim.ts`, extended by runwarden's truth table
  * (`test/fixtures/action-claims.json`).
  *
  * @param text - a line or a turn; at most {@link MAX_CLAIM_TEXT_CHARS} characters are read.

@@ -18,8 +18,29 @@ import {
   type Stats,
 } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { WATCHDOG_DEFAULTS } from '../defaults.js';
 import { WatchdogError } from '../errors.js';
-import type { ReflogEntry, TagRef } from './evidence.js';
+
+/** One reflog line (`git reflog` / `.git/logs/…`). */
+export interface ReflogEntry {
+  /** The ref it belongs to: `HEAD`, `refs/remotes/origin/main`, `refs/tags/v1.2.0`. */
+  ref: string;
+  /** The object name before and after. */
+  oldId: string;
+  newId: string;
+  /** When, Unix ms (git records whole seconds). */
+  atMs: number;
+  /** The message, e.g. `update by push`, `merge feat: Fast-forward`, `revert: Revert "…"`. */
+  message: string;
+}
+
+/** A tag ref file and when it was written. */
+export interface TagRef {
+  /** `refs/tags/<name>`. */
+  ref: string;
+  /** The loose ref file's mtime, Unix ms. */
+  atMs: number;
+}
 
 /** What {@link readGitActivity} found. */
 export interface GitActivity {
@@ -33,14 +54,11 @@ export interface GitActivity {
   tags: TagRef[];
 }
 
-/** How many trailing bytes of each reflog {@link readGitActivity} reads by default: 4 MiB. */
-export const DEFAULT_REFLOG_TAIL_BYTES = 4 * 1024 * 1024;
-
 /** Options for {@link readGitActivity}. */
 export interface ReadGitActivityOptions {
   /** Entries older than this (Unix ms) are left out. @default 0 (all that is read) */
   sinceMs?: number;
-  /** At most this many trailing bytes of each reflog are read (recent entries are at the end). @default DEFAULT_REFLOG_TAIL_BYTES (4 MiB) */
+  /** At most this many trailing bytes of each reflog are read (recent entries are at the end). @default WATCHDOG_DEFAULTS.actionClaims.reflogTailBytes (4 MiB) */
   maxBytesPerLog?: number;
 }
 
@@ -79,7 +97,9 @@ function gitDirectoryOf(repository: string): string {
     if (pointer) return resolve(repository, pointer[1]!.trim());
   }
   if (statQuietly(join(repository, 'HEAD'))?.isFile()) return repository;
-  throw new WatchdogError('ERR_INVALID_OPTION', `${repository} is not a git repository.`, {
+  throw new WatchdogError({
+    code: 'ERR_INVALID_OPTION',
+    message: `${repository} is not a git repository.`,
     option: 'repository',
     path: repository,
     hint: 'Point follow-through at the work tree (or git directory) the run works in.',
@@ -149,7 +169,7 @@ export function readGitActivity(
   options: ReadGitActivityOptions = {},
 ): GitActivity {
   const sinceMs = options.sinceMs ?? 0;
-  const maxBytes = options.maxBytesPerLog ?? DEFAULT_REFLOG_TAIL_BYTES;
+  const maxBytes = options.maxBytesPerLog ?? WATCHDOG_DEFAULTS.actionClaims.reflogTailBytes;
   const gitDirectory = gitDirectoryOf(resolve(repository));
   const pointer = readTail(join(gitDirectory, 'commondir'), 4096)?.trim();
   const commonDirectory = pointer

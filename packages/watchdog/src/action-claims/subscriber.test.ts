@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ChunkInfo } from '../tee.js';
+import type { ChunkInfo } from '../output-stream.js';
 import { classifyActionClaim } from './classify.js';
 import { CLAIM_GATE } from './phrases.js';
 import { createActionClaimSubscriber, type HeardActionClaim } from './subscriber.js';

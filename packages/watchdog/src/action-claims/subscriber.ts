@@ -3,7 +3,8 @@
  * that cuts the output into lines and classifies them, so enabling claims on
  * a run is one line (`subscribers: [createActionClaimSubscriber({onClaim})]`).
  */
-import type { ChunkInfo, OutputStreamName, OutputSubscriber } from '../tee.js';
+import { WATCHDOG_DEFAULTS } from '../defaults.js';
+import type { ChunkInfo, OutputStreamName, OutputSubscriber } from '../output-stream.js';
 import { type ActionClaimVerdict, classifyActionClaim } from './classify.js';
 import { CLAIM_GATE } from './phrases.js';
 import { isFence } from './text.js';
@@ -28,7 +29,7 @@ export interface ActionClaimSubscriberOptions {
   /**
    * Longest line read, in bytes: a longer line is classified on its first
    * `maxLineBytes` only (claims are sentences, not log dumps).
-   * @default 4096
+   * @default WATCHDOG_DEFAULTS.actionClaims.maxLineBytes (4096)
    */
   maxLineBytes?: number;
   /**
@@ -46,9 +47,6 @@ export interface ActionClaimSubscriber extends OutputSubscriber {
   /** Classifies each stream's unfinished last line, and forgets code-fence state (call when a run ends). */
   flush(): void;
 }
-
-/** The default {@link ActionClaimSubscriberOptions.maxLineBytes}. */
-export const DEFAULT_CLAIM_LINE_BYTES = 4096;
 
 interface StreamState {
   partial: Buffer[];
@@ -79,7 +77,7 @@ export function createActionClaimSubscriber(
   options: ActionClaimSubscriberOptions,
 ): ActionClaimSubscriber {
   const streams = new Set<OutputStreamName>(options.streams ?? ['stdout', 'stderr']);
-  const maxLineBytes = options.maxLineBytes ?? DEFAULT_CLAIM_LINE_BYTES;
+  const maxLineBytes = options.maxLineBytes ?? WATCHDOG_DEFAULTS.actionClaims.maxLineBytes;
   const gate = new RegExp(CLAIM_GATE.source, 'gi');
   const states: Record<OutputStreamName, StreamState> = {
     stdout: { partial: [], partialBytes: 0, inFence: false },

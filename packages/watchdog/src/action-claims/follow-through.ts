@@ -6,29 +6,9 @@
  * evidence primitive"), runwarden has the run's journal and the repository's
  * reflogs.
  */
-import type { JournalEvent } from '../journal.js';
+import type { JournalEvent } from '../journal-schema.js';
+import type { ReflogEntry, TagRef } from './git-activity.js';
 import { ACTION_VERBS, type EvidenceKind } from './verbs.js';
-
-/** One reflog line (`git reflog` / `.git/logs/…`). */
-export interface ReflogEntry {
-  /** The ref it belongs to: `HEAD`, `refs/remotes/origin/main`, `refs/tags/v1.2.0`. */
-  ref: string;
-  /** The object name before and after. */
-  oldId: string;
-  newId: string;
-  /** When, Unix ms (git records whole seconds). */
-  atMs: number;
-  /** The message, e.g. `update by push`, `merge feat: Fast-forward`, `revert: Revert "…"`. */
-  message: string;
-}
-
-/** A tag ref file and when it was written. */
-export interface TagRef {
-  /** `refs/tags/<name>`. */
-  ref: string;
-  /** The loose ref file's mtime, Unix ms. */
-  atMs: number;
-}
 
 /** The evidence a commitment is judged on; each part optional. */
 export interface FollowThroughEvidence {
@@ -97,14 +77,10 @@ export function evidenceKindOf(verb: string): EvidenceKind {
 
 /**
  * Looks for evidence that a commitment was kept, inside its window: from
- * `createdAt` to `expiresAt` (for git evidence, from
- * {@link GIT_EVIDENCE_LEAD_MS} before `createdAt`, and a reflog's whole
- * second counts when any part of it is inside). A restart is a new process start or service start in the
- * journal (`spawned`, `resumed`, `adopted`, `service-started`); a push is a
- * remote-tracking ref moved by a push (`update by push`, what `git push`
- * writes to `.git/logs/refs/remotes/**`); a commit, merge, revert or rebase is
- * the matching `HEAD` reflog entry; a tag is a new `refs/tags/*` ref. The
- * earliest piece of evidence wins.
+ * `createdAt` (for git evidence, {@link GIT_EVIDENCE_LEAD_MS} before it, a
+ * reflog's whole second counting when any part of it is inside) to
+ * `expiresAt`. The evidence of each verb is its {@link EvidenceKind}; the
+ * earliest piece wins.
  *
  * @param commitment - its verb and window.
  * @param evidence - what was gathered.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WatchdogError } from './errors.js';
-import { type SuperviseOptions, validateOptions } from './options.js';
+import type { SuperviseOptions } from './options.js';
+import { validateOptions } from './options-schema.js';
 
 const base: SuperviseOptions = { command: 'true', runDir: '/tmp/x' };
 const messageOf = (options: Partial<SuperviseOptions> | Record<string, unknown>) => {
@@ -23,8 +24,10 @@ describe('validateOptions', () => {
         watch: ['.git/logs/HEAD'],
         quota: { pattern: 'usage limit', fallbackPauseMs: 1000 },
         services: [{ command: 'opencode', args: ['serve'], readyUrl: 'http://127.0.0.1:4096/' }],
-        logs: { maxBytes: 1024, backups: 2 },
+        logs: { maxBytes: 1024, backups: 2, chain: false },
         signal: new AbortController().signal,
+        now: () => 0,
+        monotonicNow: () => 0,
       }),
     ).toBeUndefined();
   });
@@ -60,6 +63,8 @@ describe('validateOptions', () => {
       'progressIdleMs: needs a progress source (watch or heartbeatFile)',
     ],
     [{ runId: '../escape' }, 'runId', 'runId: must be letters, digits, `.`, `_` or `-`'],
+    [{ logs: { chain: 'yes' } }, 'logs.chain', 'logs.chain: must be true or false'],
+    [{ monotonicNow: 5 }, 'monotonicNow', 'monotonicNow: must be a function'],
     [
       { resumeOn: ['hang', 'on-failure'] },
       'resumeOn.1',

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { JournalEvent } from '../journal.js';
-import {
-  evidenceKindOf,
-  findFollowThrough,
-  GIT_EVIDENCE_LEAD_MS,
-  type ReflogEntry,
-} from './evidence.js';
-import { parseReflog } from './git-activity.js';
+import type { JournalEvent } from '../journal-schema.js';
+import { evidenceKindOf, findFollowThrough, GIT_EVIDENCE_LEAD_MS } from './follow-through.js';
+import { parseReflog, type ReflogEntry } from './git-activity.js';
 
 const created = Date.parse('2026-11-26T10:00:00.500Z');
 const commitment = (verb: string) => ({

@@ -1,6 +1,36 @@
+/**
+ * Adopting a process this watchdog did not start: its identity, checked
+ * before anything starts, and the log files it writes, followed as its output.
+ */
 import { resolve } from 'node:path';
-import { FileTail } from './file-tail.js';
-import type { AdoptOptions } from './options.js';
+import { captureIdentity, type ProcessIdentity } from '@runwarden/process-identity';
+import { WatchdogError } from '../errors.js';
+import { FileTail } from '../file-tail.js';
+import type { AdoptOptions } from '../options.js';
+
+/**
+ * The identity of the process to adopt (`adopt.pid`, and `adopt.startTicks`
+ * when given).
+ *
+ * @param adopt - the adopt options; none means nothing to adopt.
+ * @returns its identity, or `undefined` without `adopt`.
+ * @throws {WatchdogError} `ERR_ADOPT_NOT_FOUND` when no live process has the pid, or another process has it now.
+ */
+export function resolveAdoptTarget(adopt: AdoptOptions | undefined): ProcessIdentity | undefined {
+  if (!adopt) return undefined;
+  const { pid, startTicks } = adopt;
+  const identity = captureIdentity(pid);
+  if (!identity || (startTicks !== undefined && identity.startTicks !== startTicks)) {
+    throw new WatchdogError({
+      code: 'ERR_ADOPT_NOT_FOUND',
+      message: identity
+        ? `pid ${pid} is another process now (start ticks ${identity.startTicks}, expected ${startTicks}); not adopting it.`
+        : `No live process with pid ${pid} to adopt.`,
+      option: 'adopt.pid',
+    });
+  }
+  return identity;
+}
 
 /**
  * The files of an adopted process to follow: `adopt.outputFile` as stdout and
