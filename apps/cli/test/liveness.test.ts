@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { descendantsOf, readEnvironVariable } from '@runwarden/process-identity';
@@ -54,6 +54,9 @@ async function orphanWithoutToken(script: string, killCarriers: boolean) {
     ),
   );
   spawned.add(hidden.pid);
+  // The property holds once the runner recorded its attempt (one synchronous
+  // write after spawn(2)); a SIGKILL before that write leaves only the token.
+  await until(recordedAttempt);
   const tree = descendantsOf(runner.pid!);
   for (const row of tree) spawned.add(row.pid);
   runner.kill('SIGKILL');
@@ -67,6 +70,19 @@ async function orphanWithoutToken(script: string, killCarriers: boolean) {
   }
   expect(alive(hidden.pid)).toBe(true);
   return { holderPid: runner.pid!, hiddenPid: hidden.pid };
+}
+
+/** Whether this test's run journal holds its `spawned` event (the attempt a SIGKILLed runner leaves behind). */
+function recordedAttempt(): boolean {
+  const runs = join(stateDir, 'runs');
+  if (!existsSync(runs)) return false;
+  return readdirSync(runs).some((runId) => {
+    const journal = join(runs, runId, 'journal.jsonl');
+    if (!existsSync(journal)) return false;
+    return readFileSync(journal, 'utf8')
+      .split('\n')
+      .some((line) => line.includes('"type":"spawned"'));
+  });
 }
 
 async function expectHeldThenForced(holderPid: number, hiddenPid: number) {

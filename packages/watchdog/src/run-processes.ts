@@ -122,7 +122,9 @@ export function recordedProcesses(journalPath: string): RecordedProcess[] {
  * it), and their descendants. So a child that cleared its environment
  * (`env -i`, an agent sandbox's `--clearenv`) is still found while it stays
  * in the attempt's session; one that also called setsid(2) and cleared its
- * environment cannot be told from a stranger and is not.
+ * environment cannot be told from a stranger and is not. An attempt is in
+ * the journal from one synchronous write right after spawn(2); a runner
+ * SIGKILLed inside that window leaves only the run token to find it by.
  *
  * Zombies and `selfPid` are never reported. Linux only: elsewhere the
  * environment scan is not possible and only recorded attempts are found.

@@ -37,8 +37,8 @@ export async function spawnAttempt(context: RunContext, spec: CommandSpec): Prom
   });
   child.on('exit', (code, signal) => watch.settle({ kind: 'exit', code, signal }));
   if (child.pid !== undefined) {
-    if (child.stdout) context.tee.attach(child.stdout, 'stdout', state.attempt);
-    if (child.stderr) context.tee.attach(child.stderr, 'stderr', state.attempt);
+    // Recorded first: until this line is written, a SIGKILLed runner leaves a
+    // child that cleared its environment unfindable (see findRunProcesses).
     identity = captureIdentity(child.pid, { token: context.settings.runId, tokenSource: 'env' });
     context.emit(state.attempt === 1 ? 'spawned' : 'resumed', {
       pid: child.pid,
@@ -47,6 +47,8 @@ export async function spawnAttempt(context: RunContext, spec: CommandSpec): Prom
       args: spec.args ?? [],
       ...(state.attempt > 1 ? { checkpoint: context.watcher.lastCheckpoint() } : {}),
     });
+    if (child.stdout) context.tee.attach(child.stdout, 'stdout', state.attempt);
+    if (child.stderr) context.tee.attach(child.stderr, 'stderr', state.attempt);
   }
   watch.start();
   const { end, uptimeMs } = await watch.ended;
