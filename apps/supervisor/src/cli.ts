@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { EXIT_CODES, WATCHDOG_DEFAULTS } from '@runwarden/watchdog';
 import { Command, CommanderError, Option } from 'commander';
+import { claimsCheckCommand } from './commands/claims.js';
 import { restartCommand, stopCommand } from './commands/control.js';
 import { logsCommand } from './commands/logs.js';
 import { startCommand } from './commands/start.js';
@@ -86,13 +87,28 @@ export function buildProgram(exit: { code: number }): Command {
     .command('logs')
     .description("a loop's output; -f follows it across its runs")
     .argument('<loop>', 'the loop')
-    .option('-n, --lines <n>', 'lines to show from the end', '20')
+    .option('-n, --lines <n>', 'lines to show from the end', String(SUPERVISOR_DEFAULTS.logsLines))
     .option('-f, --follow', 'keep printing, across runs, until the loop stops')
     .addOption(configOption())
     .addOption(jsonOption())
     .addHelpText('after', '\nExample:\n  $ runwarden-supervisor logs builder -f')
     .action(async (loop: string, flags) => {
       exit.code = await logsCommand(loop, flags);
+    });
+  const claims = program
+    .command('claims')
+    .description("try the action-claim classifier (a loop's actionClaims) on your own text");
+  claims
+    .command('check')
+    .description(
+      'read lines on stdin; print one JSON object a line: {claim, verb?, object?, reason, sentence?}',
+    )
+    .addHelpText(
+      'after',
+      `\nExample:\n  $ printf '%s\\n' "Restarting the server now." "Did you restart it?" | runwarden-supervisor claims check\n  {"claim":true,"verb":"restart","object":"the server","reason":"participle-now","sentence":"Restarting the server now."}\n  {"claim":false,"reason":"question"}\n\nTurn it on for a loop in runwarden.yaml (off by default):\n  actionClaims: { enabled: true, repository: ., expiry: 6h }   # repository: whose reflog counts (default the loop's cwd)`,
+    )
+    .action(async () => {
+      exit.code = await claimsCheckCommand();
     });
   return program;
 }

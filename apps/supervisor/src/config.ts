@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { readRegularFile, StatePathError } from '@runwarden/safe-fs';
 import {
   AGENT_QUOTA_PATTERN,
   type BackoffOptions,
@@ -29,6 +29,16 @@ export interface RestartPolicy {
   giveUp: { restarts: number; withinMs: number };
 }
 
+/** A loop's action claims, resolved (present only when `actionClaims.enabled`). */
+export interface ActionClaimsConfig {
+  /** The git work tree whose reflogs count for push, commit, merge, revert, rebase and tag claims (absolute). */
+  repository: string;
+  /** How long a commitment stays open before it expires, in ms. */
+  expiryMs: number;
+  /** Open commitments the loop may hold. */
+  capPerTopic: number;
+}
+
 /** One loop, resolved: absolute paths, defaults filled in, the watchdog options of each run. */
 export interface LoopConfig {
   name: string;
@@ -37,6 +47,8 @@ export interface LoopConfig {
   /** The coordination target each run claims, as `runwarden run --target`. */
   target?: string;
   restart: RestartPolicy;
+  /** Its action claims, when enabled. */
+  actionClaims?: ActionClaimsConfig;
   /** A digest of the loop's config: a SIGHUP restarts the loops whose digest changed. */
   digest: string;
 }
@@ -167,10 +179,20 @@ function resolveLoop(name: string, loop: LoopFile, configDir: string): LoopConfi
     output: 'file',
   };
   const restart = loop.restart ?? {};
+  const claims = loop.actionClaims;
   const resolved: LoopConfig = {
     name,
     run: options,
     ...(loop.target !== undefined ? { target: loop.target } : {}),
+    ...(claims?.enabled
+      ? {
+          actionClaims: {
+            repository: resolve(configDir, claims.repository ?? loop.cwd ?? '.'),
+            expiryMs: claims.expiry ?? SUPERVISOR_DEFAULTS.commitmentExpiryMs,
+            capPerTopic: claims.cap ?? SUPERVISOR_DEFAULTS.commitmentCap,
+          },
+        }
+      : {}),
     restart: {
       policy: restart.policy ?? SUPERVISOR_DEFAULTS.restartPolicy,
       backoff: resolveBackoff(restart.backoff),
@@ -183,7 +205,14 @@ function resolveLoop(name: string, loop: LoopFile, configDir: string): LoopConfi
     digest: '',
   };
   resolved.digest = createHash('sha256')
-    .update(JSON.stringify({ run: options, target: loop.target, restart: resolved.restart }))
+    .update(
+      JSON.stringify({
+        run: options,
+        target: loop.target,
+        restart: resolved.restart,
+        actionClaims: resolved.actionClaims,
+      }),
+    )
     .digest('hex')
     .slice(0, 16);
   return resolved;
@@ -295,26 +324,30 @@ function splitListen(listen: string): [string, number] {
 }
 
 /**
- * Reads and parses a config file (see {@link parseConfig}).
+ * Reads and parses a config file (see {@link parseConfig}) by the safe-fs
+ * rule: a symlink is followed (the config is the user's file, not state), but
+ * a FIFO, socket or directory is refused without blocking, and so is a file
+ * past `configMaxBytes`.
  *
  * @param file - the path, relative to the working directory. @default 'runwarden.yaml'
  * @returns the resolved config.
- * @throws {ConfigError} when the file cannot be read or is invalid.
+ * @throws {ConfigError} when the file cannot be read or is invalid (exit 64).
  */
 export function loadConfig(file: string = SUPERVISOR_DEFAULTS.configFile): SupervisorConfig {
-  let text: string;
+  let read: ReturnType<typeof readRegularFile>;
   try {
-    text = readFileSync(file, 'utf8');
+    read = readRegularFile(file, { follow: true, maxBytes: SUPERVISOR_DEFAULTS.configMaxBytes });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError({
-      file,
-      detail:
-        code === 'ENOENT'
-          ? 'no such config file (give one with --config FILE)'
-          : `cannot be read (${code ?? (error as Error).message})`,
-      cause: error,
-    });
+    const detail = StatePathError.isInstance(error)
+      ? error.problem === 'not-regular-file'
+        ? `is not a regular file (${error.message.replace(/^.* is (.*), not a regular file\.$/, '$1')})`
+        : error.problem === 'too-large'
+          ? `is larger than ${SUPERVISOR_DEFAULTS.configMaxBytes} bytes`
+          : `cannot be read (${error.errno ?? error.message})`
+      : `cannot be read (${(error as Error).message})`;
+    throw new ConfigError({ file, detail, cause: error });
   }
-  return parseConfig(text, file);
+  if (!read)
+    throw new ConfigError({ file, detail: 'no such config file (give one with --config FILE)' });
+  return parseConfig(read.bytes.toString('utf8'), file);
 }
