@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { EXIT_CODES, WATCHDOG_DEFAULTS } from '@runwarden/watchdog';
 import { Command, CommanderError, Option } from 'commander';
+import { version } from '../package.json';
 import { claimsCheckCommand } from './commands/claims.js';
 import { restartCommand, stopCommand } from './commands/control.js';
 import { logsCommand } from './commands/logs.js';
@@ -10,7 +11,8 @@ import { SUPERVISOR_DEFAULTS } from './defaults.js';
 import { SupervisorError } from './errors.js';
 import { colors, formatDuration, printJson } from './output.js';
 
-const VERSION = '0.0.0';
+/** The package's own version (bundled from its package.json, the one changesets wrote). */
+const VERSION: string = version;
 
 const configOption = () =>
   new Option('-c, --config <file>', 'the config file').default(SUPERVISOR_DEFAULTS.configFile);
