@@ -23,7 +23,8 @@ const defaultsHelp = `
 Defaults (a loop's run: the watchdog's; see runwarden run --help):
   idleTimeout ${formatDuration(WATCHDOG_DEFAULTS.idleTimeoutMs)}, maxResumes ${WATCHDOG_DEFAULTS.maxResumes}, killGrace ${formatDuration(WATCHDOG_DEFAULTS.killGraceMs)}, logs ${WATCHDOG_DEFAULTS.logs.maxBytes / 1024 / 1024} MB × ${WATCHDOG_DEFAULTS.logs.backups}
   restart: ${SUPERVISOR_DEFAULTS.restartPolicy}, backoff ${formatDuration(SUPERVISOR_DEFAULTS.restartBackoff.initialMs)} ×${SUPERVISOR_DEFAULTS.restartBackoff.factor} to ${formatDuration(SUPERVISOR_DEFAULTS.restartBackoff.maxMs)} (±${SUPERVISOR_DEFAULTS.restartBackoff.jitter * 100}%), resetAfter ${formatDuration(SUPERVISOR_DEFAULTS.resetAfterMs)}, giveUp ${SUPERVISOR_DEFAULTS.giveUpRestarts} within ${formatDuration(SUPERVISOR_DEFAULTS.giveUpWithinMs)}
-  stateDir <config dir>/${SUPERVISOR_DEFAULTS.stateDir}, listen ${SUPERVISOR_DEFAULTS.listen}, done command every ${formatDuration(SUPERVISOR_DEFAULTS.doneCommandEveryMs)}`;
+  stateDir <config dir>/${SUPERVISOR_DEFAULTS.stateDir}, listen ${SUPERVISOR_DEFAULTS.listen}, done command every ${formatDuration(SUPERVISOR_DEFAULTS.doneCommandEveryMs)}
+  actionClaims: off; when enabled, repository <the loop's cwd>, expiry ${formatDuration(SUPERVISOR_DEFAULTS.commitmentExpiryMs)}, cap ${SUPERVISOR_DEFAULTS.commitmentCap}, checked every ${formatDuration(SUPERVISOR_DEFAULTS.commitmentsEveryMs)}`;
 
 /** Builds the `runwarden-supervisor` program; each action stores its exit code in `exit.code`. */
 export function buildProgram(exit: { code: number }): Command {

@@ -68,6 +68,8 @@ export const SUPERVISOR_DEFAULTS = Object.freeze({
   requestTimeoutMs: 60_000,
   /** How long `start --detach` waits for the background supervisor's API (30 s). */
   detachWaitMs: 30_000,
+  /** How often `start --detach` looks for that API meanwhile (50 ms). */
+  detachPollMs: 50,
   /** Lines `logs` shows from the end. */
   logsLines: 20,
   /** How often `logs -f` looks for new output and a new run (200 ms). */

@@ -140,7 +140,7 @@ async function detach(flags: StartFlags): Promise<number> {
       }
       return 0;
     }
-    await delay(50);
+    await delay(SUPERVISOR_DEFAULTS.detachPollMs);
   }
   child.unref();
   throw new SupervisorError({
