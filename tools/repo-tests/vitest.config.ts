@@ -11,6 +11,9 @@ export default mergeConfig(
       globalSetup: ['./test/global-setup.ts'],
       testTimeout: 300_000,
       hookTimeout: 300_000,
+      // One file at a time: their npm installs share one npm cache and would
+      // otherwise contend for it (and for two cores) at once.
+      fileParallelism: false,
     },
   }),
 );
