@@ -275,7 +275,7 @@ export const supervisorBench: Bench = async ({ quick, workDir }) => {
       peer: { name: 'pm2-7-daemon', value: peer.rssMb },
       unit: 'MB',
       target: '<=1',
-      notes: `${window}; peak RSS of the one supervisor process vs the PM2 God daemon`,
+      notes: `${window}; peak RSS of the one supervisor process (the installed bin, its shebang flags) vs the PM2 God daemon`,
     },
     {
       id: 'supervisor/idle-rss-budget',
