@@ -11,8 +11,8 @@ import {
   WATCHDOG_DEFAULTS,
   WatchdogError,
 } from '@runwarden/watchdog';
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
-import type { z } from 'zod';
+import { LineCounter, parseDocument } from 'yaml';
+import { describeIssue, lineAt } from './config-location.js';
 import { type ConfigFile, configFileSchema, type LoopFile } from './config-schema.js';
 import { SUPERVISOR_DEFAULTS } from './defaults.js';
 import { ConfigError } from './errors.js';
@@ -68,53 +68,6 @@ export interface SupervisorConfig {
   listen: { host: string; port: number };
   done?: DoneCondition;
   loops: LoopConfig[];
-}
-
-type Path = readonly PropertyKey[];
-
-/** The 1-based line of the node at `path` (its key when `atKey`), or of the deepest node found on the way. */
-function lineAt(root: Node | null, path: Path, counter: LineCounter, atKey: boolean): number {
-  let node: Node | null = root;
-  let offset = root?.range?.[0] ?? 0;
-  for (const [index, step] of path.entries()) {
-    if (isMap(node)) {
-      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === step);
-      if (!pair) break;
-      const key = pair.key as Node;
-      offset = key.range?.[0] ?? offset;
-      if (atKey && index === path.length - 1) break;
-      node = (pair.value as Node | null) ?? null;
-      if (node?.range) offset = node.range[0];
-    } else if (isSeq(node) && typeof step === 'number') {
-      node = (node.items[step] as Node | undefined) ?? null;
-      if (node?.range) offset = node.range[0];
-    } else break;
-  }
-  return counter.linePos(offset).line;
-}
-
-/** The key path of an issue, where to point (a key, or its parent when it is missing), and the detail. */
-function describe(
-  issue: z.core.$ZodIssue,
-  raw: unknown,
-): {
-  path: Path;
-  at: Path;
-  detail: string;
-  atKey: boolean;
-} {
-  if (issue.code === 'unrecognized_keys') {
-    const path = [...issue.path, issue.keys[0]!];
-    return { path, at: path, detail: 'unknown key', atKey: true };
-  }
-  const value = issue.path.reduce<unknown>(
-    (node, step) => (node as Record<PropertyKey, unknown> | undefined)?.[step],
-    raw,
-  );
-  if (value === undefined && issue.path.length > 0 && issue.code !== 'custom')
-    return { path: issue.path, at: issue.path.slice(0, -1), detail: 'is required', atKey: true };
-  const atKey = issue.path.length === 2 && issue.path[0] === 'loops' && issue.code === 'custom';
-  return { path: issue.path, at: issue.path, detail: issue.message, atKey };
 }
 
 const sh = (command: string | string[]): CommandSpec =>
@@ -262,7 +215,7 @@ export function parseConfig(text: string, file: string): SupervisorConfig {
   const parsed = configFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const { path, at, detail, atKey } = describe(issue, raw);
+    const { path, at, detail, atKey } = describeIssue(issue, raw);
     throw new ConfigError({
       file,
       line: lineAt(document.contents, at, counter, atKey),
