@@ -53,6 +53,8 @@ export class CommitmentKeeper {
   private advancing: Promise<void> | undefined;
   private again = false;
   private closed = false;
+  /** The store's last error, journaled once until it changes. */
+  private lastError: string | undefined;
   /** Commitments whose evidence could not be read, reported once each. */
   private readonly unreadable = new Set<string>();
 
@@ -189,8 +191,13 @@ export class CommitmentKeeper {
           message: (error as Error).message,
         });
       }
+      this.lastError = undefined;
     } catch (error) {
-      journal.append('error', null, { what: 'commitments', message: (error as Error).message });
+      // Said once, not every tick: the store stays unusable until someone moves the file aside.
+      const message = (error as Error).message;
+      if (message !== this.lastError)
+        journal.append('error', null, { what: 'commitments', message });
+      this.lastError = message;
     }
     this.scheduleDeadline();
   }

@@ -157,6 +157,39 @@ ${talkingLoop('pusher', [], "sleep 3; echo 'Pushing the fix now.'; git push -q o
     expect(offline.attention).toBe(1);
   }, 90_000);
 
+  it('a commitments file it cannot read is named: GET /commitments answers 500 with the file, status exits 7', async () => {
+    repository();
+    writeConfig(
+      dir,
+      `loops:\n${talkingLoop('talker', ['Restarting the server now.'], '', '1h')}\n`,
+    );
+    running = startSupervisor(dir);
+    await until(
+      () => supervisorEvents(stateDir).some((event) => event.type === 'commitment-recorded'),
+      30_000,
+      'the claim recorded',
+    );
+    const file = join(stateDir, 'coordination', 'commitments', 'talker.json');
+    writeFileSync(file, '{ not json');
+    const { url } = JSON.parse(readFileSync(join(stateDir, 'supervisor', 'api.json'), 'utf8')) as {
+      url: string;
+    };
+    const response = await fetch(`${url}/commitments`);
+    expect(response.status).toBe(500);
+    const body = (await response.json()) as { reason: string; message: string };
+    expect(body.reason).toBe('INVALID_STATE');
+    expect(body.message).toContain(file);
+    const status = await cli(dir, ['status']);
+    expect(status.code).toBe(7);
+    expect(status.stderr).toContain(file);
+    process.kill(running.pid, 'SIGTERM');
+    expect(await running.exited).toBe(130);
+    const offline = await cli(dir, ['status']);
+    expect(offline.code).toBe(7);
+    expect(offline.stderr).toContain(file);
+    expect(readFileSync(file, 'utf8')).toBe('{ not json');
+  }, 60_000);
+
   it('claims check prints one verdict a line and exits 0', async () => {
     const child = execFileSync(process.execPath, [cliPath, 'claims', 'check'], {
       input: 'Restarting the server now.\nDid you restart it?\n\nPlease merge the PR.\n',

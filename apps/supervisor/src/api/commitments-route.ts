@@ -26,7 +26,8 @@ export function commitmentsView(commitments: Commitment[]): {
 /**
  * `GET /commitments` (`?state=open|fulfilled|expired|dropped`, `?loop=NAME`):
  * the action-claim commitments of the supervisor's loops (issue 14), from its
- * store, under the API's token rules.
+ * store, under the API's token rules; a store it cannot read is a 500 whose
+ * JSON names the file (`INVALID_STATE`).
  *
  * @param app - the API's app.
  * @param commitments - reads them from the running supervisor.
@@ -48,7 +49,21 @@ export function registerCommitmentRoutes(
         },
         400,
       );
-    const all = await commitments();
+    let all: Commitment[];
+    try {
+      all = await commitments();
+    } catch (error) {
+      // An unusable commitments file (CoordinationError ERR_INVALID_STATE) is named, never a bare 500.
+      return context.json(
+        {
+          ok: false,
+          reason: 'INVALID_STATE',
+          exitCode: EXIT_CODES.INVALID_STATE,
+          message: (error as Error).message,
+        },
+        500,
+      );
+    }
     const shown = all.filter(
       (commitment) =>
         (state === undefined || commitment.state === state) &&

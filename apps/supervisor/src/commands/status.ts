@@ -1,4 +1,4 @@
-import { type Commitment, FileStore } from '@runwarden/coordination-state';
+import { type Commitment, CoordinationError, FileStore } from '@runwarden/coordination-state';
 import { getProcessInfoSync } from '@runwarden/process-identity';
 import { type ApiClient, connect } from '../api/client.js';
 import { commitmentsView } from '../api/commitments-route.js';
@@ -27,11 +27,31 @@ interface Seen {
   commitments: Commitment[];
 }
 
-/** The commitments from the store itself (no supervisor answers). */
+/** The commitments of a `GET /commitments` answer; a store the supervisor cannot read is this command's `ERR_STATE` (exit 7). */
+function commitmentsOf(answer: { status: number; body: Record<string, unknown> }): Commitment[] {
+  if (answer.status === 200) return (answer.body.commitments as Commitment[] | undefined) ?? [];
+  if (answer.status === 404) return []; // a supervisor from before GET /commitments
+  throw new SupervisorError({
+    code: 'ERR_STATE',
+    reason: 'INVALID_STATE',
+    message: String(answer.body.message ?? `GET /commitments: HTTP ${answer.status}`),
+  });
+}
+
+/** The commitments from the store itself (no supervisor answers); an unusable file is `ERR_STATE` (exit 7), named. */
 async function storedCommitments(paths: StatePaths): Promise<Commitment[]> {
   const store = new FileStore({ directory: paths.coordination });
   try {
     return await store.listCommitments();
+  } catch (error) {
+    if (!CoordinationError.isInstance(error)) throw error;
+    throw new SupervisorError({
+      code: 'ERR_STATE',
+      reason: 'INVALID_STATE',
+      message: error.message,
+      cause: error,
+      ...(error.hint ? { hint: error.hint } : {}),
+    });
   } finally {
     await store.close();
   }
@@ -70,7 +90,7 @@ async function look(
       supervisor: { pid: client.pid, url: client.url, answering: true },
       loops: runs.body.loops as Loops,
       guards: posture.body.guards as GuardRow[],
-      commitments: (promised.body.commitments as Commitment[] | undefined) ?? [],
+      commitments: commitmentsOf(promised),
     };
   } catch (error) {
     if (!SupervisorError.isInstance(error) || error.code !== 'ERR_API') throw error;
