@@ -8,7 +8,7 @@ import {
   readJournal,
   summarizeJournal,
 } from '@runwarden/watchdog';
-import type { StatePaths } from './state.js';
+import type { StatePaths } from './state-paths.js';
 
 /** What a supervisor starting up finds of a loop's last run. */
 export type LoopRecovery =

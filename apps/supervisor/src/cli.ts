@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { EXIT_CODES, WATCHDOG_DEFAULTS } from '@runwarden/watchdog';
 import { Command, CommanderError, Option } from 'commander';
+import { version } from '../package.json';
+import { claimsCheckCommand } from './commands/claims.js';
 import { restartCommand, stopCommand } from './commands/control.js';
 import { logsCommand } from './commands/logs.js';
 import { startCommand } from './commands/start.js';
@@ -9,7 +11,8 @@ import { SUPERVISOR_DEFAULTS } from './defaults.js';
 import { SupervisorError } from './errors.js';
 import { colors, formatDuration, printJson } from './output.js';
 
-const VERSION = '0.0.0';
+/** The package's own version (bundled from its package.json, the one changesets wrote). */
+const VERSION: string = version;
 
 const configOption = () =>
   new Option('-c, --config <file>', 'the config file').default(SUPERVISOR_DEFAULTS.configFile);
@@ -20,7 +23,8 @@ const defaultsHelp = `
 Defaults (a loop's run: the watchdog's; see runwarden run --help):
   idleTimeout ${formatDuration(WATCHDOG_DEFAULTS.idleTimeoutMs)}, maxResumes ${WATCHDOG_DEFAULTS.maxResumes}, killGrace ${formatDuration(WATCHDOG_DEFAULTS.killGraceMs)}, logs ${WATCHDOG_DEFAULTS.logs.maxBytes / 1024 / 1024} MB × ${WATCHDOG_DEFAULTS.logs.backups}
   restart: ${SUPERVISOR_DEFAULTS.restartPolicy}, backoff ${formatDuration(SUPERVISOR_DEFAULTS.restartBackoff.initialMs)} ×${SUPERVISOR_DEFAULTS.restartBackoff.factor} to ${formatDuration(SUPERVISOR_DEFAULTS.restartBackoff.maxMs)} (±${SUPERVISOR_DEFAULTS.restartBackoff.jitter * 100}%), resetAfter ${formatDuration(SUPERVISOR_DEFAULTS.resetAfterMs)}, giveUp ${SUPERVISOR_DEFAULTS.giveUpRestarts} within ${formatDuration(SUPERVISOR_DEFAULTS.giveUpWithinMs)}
-  stateDir <config dir>/${SUPERVISOR_DEFAULTS.stateDir}, listen ${SUPERVISOR_DEFAULTS.listen}, done command every ${formatDuration(SUPERVISOR_DEFAULTS.doneCommandEveryMs)}`;
+  stateDir <config dir>/${SUPERVISOR_DEFAULTS.stateDir}, listen ${SUPERVISOR_DEFAULTS.listen}, done command every ${formatDuration(SUPERVISOR_DEFAULTS.doneCommandEveryMs)}
+  actionClaims: off; when enabled, repository <the loop's cwd>, expiry ${formatDuration(SUPERVISOR_DEFAULTS.commitmentExpiryMs)}, cap ${SUPERVISOR_DEFAULTS.commitmentCap}, checked every ${formatDuration(SUPERVISOR_DEFAULTS.commitmentsEveryMs)}`;
 
 /** Builds the `runwarden-supervisor` program; each action stores its exit code in `exit.code`. */
 export function buildProgram(exit: { code: number }): Command {
@@ -86,13 +90,28 @@ export function buildProgram(exit: { code: number }): Command {
     .command('logs')
     .description("a loop's output; -f follows it across its runs")
     .argument('<loop>', 'the loop')
-    .option('-n, --lines <n>', 'lines to show from the end', '20')
+    .option('-n, --lines <n>', 'lines to show from the end', String(SUPERVISOR_DEFAULTS.logsLines))
     .option('-f, --follow', 'keep printing, across runs, until the loop stops')
     .addOption(configOption())
     .addOption(jsonOption())
     .addHelpText('after', '\nExample:\n  $ runwarden-supervisor logs builder -f')
     .action(async (loop: string, flags) => {
       exit.code = await logsCommand(loop, flags);
+    });
+  const claims = program
+    .command('claims')
+    .description("try the action-claim classifier (a loop's actionClaims) on your own text");
+  claims
+    .command('check')
+    .description(
+      'read lines on stdin; print one JSON object a line: {claim, verb?, object?, reason, sentence?}',
+    )
+    .addHelpText(
+      'after',
+      `\nExample:\n  $ printf '%s\\n' "Restarting the server now." "Did you restart it?" | runwarden-supervisor claims check\n  {"claim":true,"verb":"restart","object":"the server","reason":"participle-now","sentence":"Restarting the server now."}\n  {"claim":false,"reason":"question"}\n\nTurn it on for a loop in runwarden.yaml (off by default):\n  actionClaims: { enabled: true, repository: ., expiry: 6h }   # repository: whose reflog counts (default the loop's cwd)`,
+    )
+    .action(async () => {
+      exit.code = await claimsCheckCommand();
     });
   return program;
 }

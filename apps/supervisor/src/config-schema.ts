@@ -119,6 +119,20 @@ export const restartSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * `loops.<name>.actionClaims`: hear the loop's action claims ("Restarting
+ * the server now.") and follow each up (issue 14). Off unless `enabled`.
+ */
+export const actionClaimsSchema = z.strictObject({
+  enabled: z.boolean({ error: 'must be true or false' }),
+  /** The git work tree whose reflogs count for push, commit, merge, revert, rebase and tag claims. @default the loop's cwd */
+  repository: z.string().min(1, { error: 'must not be empty' }).optional(),
+  /** How long a commitment stays open before it is an attention item. @default 6h */
+  expiry: durationSchema.optional(),
+  /** Open commitments the loop may hold; a new claim past it is refused (journal `commitment-refused`). @default 5 */
+  cap: count.min(1, { error: 'must be at least 1' }).max(1000).optional(),
+});
+
 /** A loop name: it becomes a directory name, so a safe file name only. */
 export const LOOP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -134,6 +148,7 @@ const loopSchema = z.strictObject({
   target: z.string().trim().min(1, { error: 'must not be empty' }).optional(),
   run: runSchema.optional(),
   restart: restartSchema.optional(),
+  actionClaims: actionClaimsSchema.optional(),
 });
 
 const doneSchema = z.union(

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { readRegularFile, StatePathError } from '@runwarden/safe-fs';
 import {
   AGENT_QUOTA_PATTERN,
   type BackoffOptions,
@@ -11,8 +11,8 @@ import {
   WATCHDOG_DEFAULTS,
   WatchdogError,
 } from '@runwarden/watchdog';
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
-import type { z } from 'zod';
+import { LineCounter, parseDocument } from 'yaml';
+import { describeIssue, lineAt } from './config-location.js';
 import { type ConfigFile, configFileSchema, type LoopFile } from './config-schema.js';
 import { SUPERVISOR_DEFAULTS } from './defaults.js';
 import { ConfigError } from './errors.js';
@@ -29,6 +29,16 @@ export interface RestartPolicy {
   giveUp: { restarts: number; withinMs: number };
 }
 
+/** A loop's action claims, resolved (present only when `actionClaims.enabled`). */
+export interface ActionClaimsConfig {
+  /** The git work tree whose reflogs count for push, commit, merge, revert, rebase and tag claims (absolute). */
+  repository: string;
+  /** How long a commitment stays open before it expires, in ms. */
+  expiryMs: number;
+  /** Open commitments the loop may hold. */
+  capPerTopic: number;
+}
+
 /** One loop, resolved: absolute paths, defaults filled in, the watchdog options of each run. */
 export interface LoopConfig {
   name: string;
@@ -37,6 +47,8 @@ export interface LoopConfig {
   /** The coordination target each run claims, as `runwarden run --target`. */
   target?: string;
   restart: RestartPolicy;
+  /** Its action claims, when enabled. */
+  actionClaims?: ActionClaimsConfig;
   /** A digest of the loop's config: a SIGHUP restarts the loops whose digest changed. */
   digest: string;
 }
@@ -56,53 +68,6 @@ export interface SupervisorConfig {
   listen: { host: string; port: number };
   done?: DoneCondition;
   loops: LoopConfig[];
-}
-
-type Path = readonly PropertyKey[];
-
-/** The 1-based line of the node at `path` (its key when `atKey`), or of the deepest node found on the way. */
-function lineAt(root: Node | null, path: Path, counter: LineCounter, atKey: boolean): number {
-  let node: Node | null = root;
-  let offset = root?.range?.[0] ?? 0;
-  for (const [index, step] of path.entries()) {
-    if (isMap(node)) {
-      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === step);
-      if (!pair) break;
-      const key = pair.key as Node;
-      offset = key.range?.[0] ?? offset;
-      if (atKey && index === path.length - 1) break;
-      node = (pair.value as Node | null) ?? null;
-      if (node?.range) offset = node.range[0];
-    } else if (isSeq(node) && typeof step === 'number') {
-      node = (node.items[step] as Node | undefined) ?? null;
-      if (node?.range) offset = node.range[0];
-    } else break;
-  }
-  return counter.linePos(offset).line;
-}
-
-/** The key path of an issue, where to point (a key, or its parent when it is missing), and the detail. */
-function describe(
-  issue: z.core.$ZodIssue,
-  raw: unknown,
-): {
-  path: Path;
-  at: Path;
-  detail: string;
-  atKey: boolean;
-} {
-  if (issue.code === 'unrecognized_keys') {
-    const path = [...issue.path, issue.keys[0]!];
-    return { path, at: path, detail: 'unknown key', atKey: true };
-  }
-  const value = issue.path.reduce<unknown>(
-    (node, step) => (node as Record<PropertyKey, unknown> | undefined)?.[step],
-    raw,
-  );
-  if (value === undefined && issue.path.length > 0 && issue.code !== 'custom')
-    return { path: issue.path, at: issue.path.slice(0, -1), detail: 'is required', atKey: true };
-  const atKey = issue.path.length === 2 && issue.path[0] === 'loops' && issue.code === 'custom';
-  return { path: issue.path, at: issue.path, detail: issue.message, atKey };
 }
 
 const sh = (command: string | string[]): CommandSpec =>
@@ -167,10 +132,20 @@ function resolveLoop(name: string, loop: LoopFile, configDir: string): LoopConfi
     output: 'file',
   };
   const restart = loop.restart ?? {};
+  const claims = loop.actionClaims;
   const resolved: LoopConfig = {
     name,
     run: options,
     ...(loop.target !== undefined ? { target: loop.target } : {}),
+    ...(claims?.enabled
+      ? {
+          actionClaims: {
+            repository: resolve(configDir, claims.repository ?? loop.cwd ?? '.'),
+            expiryMs: claims.expiry ?? SUPERVISOR_DEFAULTS.commitmentExpiryMs,
+            capPerTopic: claims.cap ?? SUPERVISOR_DEFAULTS.commitmentCap,
+          },
+        }
+      : {}),
     restart: {
       policy: restart.policy ?? SUPERVISOR_DEFAULTS.restartPolicy,
       backoff: resolveBackoff(restart.backoff),
@@ -183,7 +158,14 @@ function resolveLoop(name: string, loop: LoopFile, configDir: string): LoopConfi
     digest: '',
   };
   resolved.digest = createHash('sha256')
-    .update(JSON.stringify({ run: options, target: loop.target, restart: resolved.restart }))
+    .update(
+      JSON.stringify({
+        run: options,
+        target: loop.target,
+        restart: resolved.restart,
+        actionClaims: resolved.actionClaims,
+      }),
+    )
     .digest('hex')
     .slice(0, 16);
   return resolved;
@@ -233,7 +215,7 @@ export function parseConfig(text: string, file: string): SupervisorConfig {
   const parsed = configFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const { path, at, detail, atKey } = describe(issue, raw);
+    const { path, at, detail, atKey } = describeIssue(issue, raw);
     throw new ConfigError({
       file,
       line: lineAt(document.contents, at, counter, atKey),
@@ -295,26 +277,30 @@ function splitListen(listen: string): [string, number] {
 }
 
 /**
- * Reads and parses a config file (see {@link parseConfig}).
+ * Reads and parses a config file (see {@link parseConfig}) by the safe-fs
+ * rule: a symlink is followed (the config is the user's file, not state), but
+ * a FIFO, socket or directory is refused without blocking, and so is a file
+ * past `configMaxBytes`.
  *
  * @param file - the path, relative to the working directory. @default 'runwarden.yaml'
  * @returns the resolved config.
- * @throws {ConfigError} when the file cannot be read or is invalid.
+ * @throws {ConfigError} when the file cannot be read or is invalid (exit 64).
  */
 export function loadConfig(file: string = SUPERVISOR_DEFAULTS.configFile): SupervisorConfig {
-  let text: string;
+  let read: ReturnType<typeof readRegularFile>;
   try {
-    text = readFileSync(file, 'utf8');
+    read = readRegularFile(file, { follow: true, maxBytes: SUPERVISOR_DEFAULTS.configMaxBytes });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError({
-      file,
-      detail:
-        code === 'ENOENT'
-          ? 'no such config file (give one with --config FILE)'
-          : `cannot be read (${code ?? (error as Error).message})`,
-      cause: error,
-    });
+    const detail = StatePathError.isInstance(error)
+      ? error.problem === 'not-regular-file'
+        ? `is not a regular file (${error.message.replace(/^.* is (.*), not a regular file\.$/, '$1')})`
+        : error.problem === 'too-large'
+          ? `is larger than ${SUPERVISOR_DEFAULTS.configMaxBytes} bytes`
+          : `cannot be read (${error.errno ?? error.message})`
+      : `cannot be read (${(error as Error).message})`;
+    throw new ConfigError({ file, detail, cause: error });
   }
-  return parseConfig(text, file);
+  if (!read)
+    throw new ConfigError({ file, detail: 'no such config file (give one with --config FILE)' });
+  return parseConfig(read.bytes.toString('utf8'), file);
 }

@@ -1,3 +1,7 @@
+import {
+  DEFAULT_COMMITMENT_CAP,
+  DEFAULT_COMMITMENT_EXPIRY_MS,
+} from '@runwarden/coordination-state';
 import { WATCHDOG_DEFAULTS } from '@runwarden/watchdog';
 
 /**
@@ -26,6 +30,8 @@ export const SUPERVISOR_DEFAULTS = Object.freeze({
   doneCommandEveryMs: 30_000,
   /** How often the global `done` file is read (1 s; a stat when it did not change). */
   doneFileEveryMs: 1000,
+  /** At most this much of the done file's end is read for its line (1 MiB). */
+  doneFileMaxBytes: 1024 * 1024,
   /** Longest run of the `done` command: the watchdog's check timeout. */
   doneCommandTimeoutMs: WATCHDOG_DEFAULTS.checkTimeoutMs,
   /** Lease of a loop's coordination target, refreshed every third of it (5 min, as `runwarden run --target`). */
@@ -46,4 +52,28 @@ export const SUPERVISOR_DEFAULTS = Object.freeze({
   answerWithinMs: 3000,
   /** How often the page reads `/runs` and `/guards` (1 s). */
   dashboardPollMs: 1000,
+  /** How long an action claim's commitment stays open before it is an attention item: the store's (6 h, instar's). */
+  commitmentExpiryMs: DEFAULT_COMMITMENT_EXPIRY_MS,
+  /** Open commitments a loop may hold: the store's (5). */
+  commitmentCap: DEFAULT_COMMITMENT_CAP,
+  /** How often open commitments are checked for evidence (5 s; a deadline also fires on time). */
+  commitmentsEveryMs: 5000,
+  /** The supervisor's own ticker (`/healthz` judges its lateness): 1 s. */
+  tickerMs: 1000,
+  /** The largest state file read (`loop.json`, `api.json`, `api.token`): 1 MiB. */
+  stateFileMaxBytes: 1024 * 1024,
+  /** The largest config file read: 1 MiB. */
+  configMaxBytes: 1024 * 1024,
+  /** How long one request of a command to the running supervisor may take: a loop's stop waits for its tree (60 s). */
+  requestTimeoutMs: 60_000,
+  /** How long `start --detach` waits for the background supervisor's API (30 s). */
+  detachWaitMs: 30_000,
+  /** How often `start --detach` looks for that API meanwhile (50 ms). */
+  detachPollMs: 50,
+  /** Lines `logs` shows from the end. */
+  logsLines: 20,
+  /** How often `logs -f` looks for new output and a new run (200 ms). */
+  logsFollowPollMs: 200,
+  /** At most this much of a log's end is read for `logs` (256 KiB). */
+  logsTailBytes: 256 * 1024,
 });

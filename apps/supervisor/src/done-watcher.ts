@@ -1,6 +1,8 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
+import { openRegularFile, StatePathError } from '@runwarden/safe-fs';
 import { runCheckCommand } from '@runwarden/watchdog';
 import type { DoneCondition } from './config.js';
+import { SUPERVISOR_DEFAULTS } from './defaults.js';
 import type { DoneWatcherFacts } from './guards.js';
 
 /**
@@ -19,7 +21,10 @@ export function holdsLine(text: string, line: string): boolean {
 
 /**
  * Watches the global `done` condition: the file is looked at every `everyMs`
- * (read only when its size or mtime changed), the command is run every
+ * (read only when its size or mtime changed, by the safe-fs rule: a symlink
+ * is followed, the file is the user's, but a FIFO, socket or directory is
+ * refused without blocking and reported as the watcher's `problem`, and at
+ * most `doneFileMaxBytes` are read), the command is run every
  * `everyMs` (`/bin/sh -c`, exit 0 = done, its own process group, ended after
  * its timeout). `onDone` is called once.
  */
@@ -31,6 +36,8 @@ export class DoneWatcher {
   private readonly abort = new AbortController();
   /** When the condition was last checked (Unix ms), for `GET /guards`. */
   lastCheckedAtMs: number | undefined;
+  /** Why the done file cannot be read (a FIFO, a directory, …), for `GET /guards`; `undefined` when it can (or is absent). */
+  problem: string | undefined;
 
   /**
    * @param condition - the file and line, or the command.
@@ -43,7 +50,12 @@ export class DoneWatcher {
 
   /** What the watcher says of itself, for the `done-watcher` guard. */
   facts(): DoneWatcherFacts {
-    return { lastCheckedAtMs: this.lastCheckedAtMs, checking: this.checking, fired: this.fired };
+    return {
+      lastCheckedAtMs: this.lastCheckedAtMs,
+      checking: this.checking,
+      fired: this.fired,
+      ...(this.problem ? { problem: this.problem } : {}),
+    };
   }
 
   /** The condition watched now. */
@@ -101,18 +113,25 @@ export class DoneWatcher {
   }
 
   private fileHolds(condition: Extract<DoneCondition, { kind: 'file' }>): boolean {
-    let fd: number;
+    let opened: ReturnType<typeof openRegularFile>;
     try {
-      fd = openSync(condition.file, constants.O_RDONLY);
-    } catch {
+      opened = openRegularFile(condition.file, { follow: true });
+      this.problem = undefined;
+    } catch (error) {
+      this.problem = StatePathError.isInstance(error) ? error.message : String(error);
       return false;
     }
+    if (!opened) return false;
+    const { fd, stat } = opened;
     try {
-      const stat = fstatSync(fd);
       const stamp = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
       if (stamp === this.lastStamp) return false;
       this.lastStamp = stamp;
-      return holdsLine(readFileSync(fd, 'utf8'), condition.line);
+      // A done line is near the end of a plan: its last doneFileMaxBytes are enough.
+      const length = Math.min(stat.size, SUPERVISOR_DEFAULTS.doneFileMaxBytes);
+      const buffer = Buffer.alloc(length);
+      const read = readSync(fd, buffer, 0, length, stat.size - length);
+      return holdsLine(buffer.subarray(0, read).toString('utf8'), condition.line);
     } catch {
       return false;
     } finally {

@@ -156,6 +156,8 @@ export interface DoneWatcherFacts {
   checking: boolean;
   /** Whether the condition held (the supervisor is stopping every loop). */
   fired: boolean;
+  /** Why the done file cannot be read at all (a FIFO, a socket, a directory), as the last check found. @default none */
+  problem?: string;
 }
 
 /**
@@ -198,6 +200,8 @@ export function judgeDoneWatcher(input: {
         ? `${directory} ${problem.why}: ${done.file} can never be seen`
         : `${directory} ${problem.why}: the done command cannot run there`,
     );
+  if (done.kind === 'file' && watcher.problem)
+    return row('not a regular file', `${watcher.problem} The done condition can never be seen.`);
   if (done.kind === 'file') {
     try {
       accessSync(done.file, constants.R_OK);

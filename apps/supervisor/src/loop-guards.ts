@@ -14,8 +14,8 @@ import {
   LOOP_GUARDS,
   type LoopGuard,
 } from './guards.js';
+import type { LoopState } from './loop-state.js';
 import { formatDuration } from './output.js';
-import type { LoopState } from './state.js';
 import type { TargetLease } from './target-lease.js';
 
 /** The journal event of a run that says each watchdog guard fired. */

@@ -1,6 +1,8 @@
 import type { ProcessIdentity } from '@runwarden/process-identity';
 import type { JournalEvent, ReasonCode } from '@runwarden/watchdog';
-import type { LoopState, StatePaths } from './state.js';
+import type { CommitmentKeeper } from './commitments.js';
+import type { LoopState } from './loop-state.js';
+import type { StatePaths } from './state-paths.js';
 import type { SupervisorJournal } from './supervisor-journal.js';
 
 /** One loop as `status --json` and `GET /runs` show it. */
@@ -42,6 +44,8 @@ export interface LoopContext {
   self: ProcessIdentity | null;
   /** Called with every event of every run (the API's event feed). @default none */
   onRunEvent?: (loop: string, event: JournalEvent) => void;
+  /** Where the loops' action claims become commitments (loops with `actionClaims` on). @default none: claims are not heard */
+  commitments?: CommitmentKeeper;
   /** Injected randomness for the restart jitter. @default Math.random */
   random?: () => number;
 }

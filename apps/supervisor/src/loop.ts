@@ -1,6 +1,8 @@
 import { killTree } from '@runwarden/kill-tree';
 import { LockError, type LockHandle, tryAcquire } from '@runwarden/lock-core';
 import {
+  type ActionClaimSubscriber,
+  createActionClaimSubscriber,
   type JournalEvent,
   newRunId,
   type ReasonCode,
@@ -13,11 +15,13 @@ import type { LoopConfig } from './config.js';
 import { SUPERVISOR_DEFAULTS } from './defaults.js';
 import type { GuardRow } from './guards.js';
 import { judgeLoopGuards, type LiveRun, LoopWitness } from './loop-guards.js';
+import { type LoopState, readLoopState, writeLoopState } from './loop-state.js';
 import type { LoopContext, LoopStatus } from './loop-status.js';
 import { decideRestart, type RestartLedger } from './restart-policy.js';
 import { runPredicate, writeRunEvidence } from './run-evidence.js';
 import { runOptions } from './run-options.js';
-import { ensurePrivateDir, type LoopState, readLoopState, writeLoopState } from './state.js';
+import { RunProgress } from './run-progress.js';
+import { ensurePrivateDir } from './state-files.js';
 import { claimTarget, type TargetLease } from './target-lease.js';
 
 export type { LoopContext, LoopStatus } from './loop-status.js';
@@ -44,15 +48,8 @@ export class LoopRunner {
   private stopping: LoopState | undefined;
   private pending: LoopConfig | undefined;
   private reconfigured = false;
-  private run = {
-    runId: null as string | null,
-    pid: null as number | null,
-    attempt: 0,
-    resumes: 0,
-    budgetSpent: 0,
-    lastProgressAt: null as string | null,
-    startedAt: null as string | null,
-  };
+  /** The current (or last) run, followed from its events. */
+  private readonly progress = new RunProgress();
   private lastReason: ReasonCode | null = null;
   private lastMessage: string | null = null;
   private nextStartAt: string | null = null;
@@ -70,6 +67,7 @@ export class LoopRunner {
     private config: LoopConfig,
     private readonly context: LoopContext,
   ) {
+    ensurePrivateDir(context.paths.stateDir, context.paths.loopDir(config.name));
     const saved = readLoopState(context.paths.loopState(config.name));
     if (saved) {
       this.ledger = {
@@ -78,7 +76,7 @@ export class LoopRunner {
       };
       this.lastReason = saved.lastReason ?? null;
       this.lastMessage = saved.lastMessage ?? null;
-      this.run.runId = saved.runId ?? null;
+      this.progress.facts.runId = saved.runId ?? null;
     }
   }
 
@@ -101,21 +99,22 @@ export class LoopRunner {
   status(): LoopStatus {
     const { self } = this.context;
     const pulse = this.witness.pulse;
+    const run = this.progress.facts;
     const iso = (ms: number | null | undefined) =>
       ms === null || ms === undefined ? null : new Date(ms).toISOString();
     return {
       name: this.config.name,
       state: this.stateValue,
-      pid: this.run.pid,
-      runId: this.run.runId,
-      attempt: this.run.attempt,
-      resumesUsed: this.run.resumes,
-      budgetSpent: this.run.budgetSpent,
+      pid: run.pid,
+      runId: run.runId,
+      attempt: run.attempt,
+      resumesUsed: run.resumes,
+      budgetSpent: run.budgetSpent,
       restarts: this.ledger.restarts.length,
       lastReason: this.lastReason,
       lastMessage: this.lastMessage,
-      lastProgressAt: this.run.lastProgressAt,
-      runStartedAt: this.run.startedAt,
+      lastProgressAt: run.lastProgressAt,
+      runStartedAt: run.startedAt,
       nextStartAt: this.nextStartAt,
       owner: self
         ? { pid: self.pid, hostname: self.hostname, startTimeMs: self.startTimeMs }
@@ -207,7 +206,7 @@ export class LoopRunner {
     this.context.journal.append('loop-state', this.config.name, {
       from,
       to: state,
-      runId: this.run.runId,
+      runId: this.progress.facts.runId,
       reason: this.lastReason,
     });
     this.persist();
@@ -217,7 +216,7 @@ export class LoopRunner {
     writeLoopState(this.context.paths.loopState(this.config.name), {
       name: this.config.name,
       state: this.stateValue,
-      ...(this.run.runId ? { runId: this.run.runId } : {}),
+      ...(this.progress.facts.runId ? { runId: this.progress.facts.runId } : {}),
       restarts: this.ledger.restarts.map((at) => new Date(at).toISOString()),
       backoffStep: this.ledger.backoffStep,
       ...(this.lastReason ? { lastReason: this.lastReason } : {}),
@@ -261,7 +260,7 @@ export class LoopRunner {
       if (decision.action === 'fatal') {
         this.context.journal.append('handoff', this.config.name, {
           why: decision.why,
-          runId: this.run.runId,
+          runId: this.progress.facts.runId,
           lastReason: end.reason,
           lastMessage: end.message,
           restarts: this.ledger.restarts.length,
@@ -326,15 +325,12 @@ export class LoopRunner {
     const runId = adopting?.runId ?? newRunId();
     const runDir = paths.runDir(config.name, runId);
     ensurePrivateDir(paths.stateDir, runDir);
-    this.run = {
+    this.progress.begin({
       runId,
-      pid: adopting?.pid ?? null,
-      attempt: adopting?.continueFrom.attempt ?? 0,
-      resumes: adopting?.continueFrom.resumes ?? 0,
-      budgetSpent: adopting?.continueFrom.budgetSpent ?? 0,
-      lastProgressAt: null,
-      startedAt: new Date(adopting?.startedAtMs ?? Date.now()).toISOString(),
-    };
+      startedAtMs: adopting?.startedAtMs ?? Date.now(),
+      ...(adopting ? { pid: adopting.pid, continueFrom: adopting.continueFrom } : {}),
+    });
+    const claims = this.claimsOf(config, runId);
     let lock: LockHandle;
     try {
       // Only the one supervisor of this state dir (it holds SUPERVISOR.lock) touches the
@@ -383,8 +379,8 @@ export class LoopRunner {
         ...(adopting ? { adoptedPid: adopting.pid, attempt: adopting.continueFrom.attempt } : {}),
       });
       this.persist();
-      result = await superviseRun(
-        runOptions({
+      result = await superviseRun({
+        ...runOptions({
           config,
           runId,
           runDir,
@@ -394,7 +390,8 @@ export class LoopRunner {
           onEvent: (event) => this.onRunEvent(event),
           onPulse: (pulse) => this.witness.onPulse(pulse),
         }),
-      );
+        ...(claims ? { subscribers: [claims], onFinish: () => claims.flush() } : {}),
+      });
       const reason = result.reason === 'INTERRUPTED' && lostTarget ? 'LOCK_HELD' : result.reason;
       end = ended(reason, lostTarget ?? result.message);
     } catch (error) {
@@ -415,7 +412,7 @@ export class LoopRunner {
             loop: config,
             runDir,
             result,
-            startedAt: this.run.startedAt!,
+            startedAt: this.progress.facts.startedAt!,
             self: this.context.self,
           }),
         );
@@ -427,7 +424,7 @@ export class LoopRunner {
           });
       }
       await lock.release().catch(() => undefined);
-      this.run.pid = null;
+      this.progress.ended();
     }
     end ??= ended('INTERNAL', 'the run ended without a result');
     journal.append('run-ended', config.name, {
@@ -441,36 +438,25 @@ export class LoopRunner {
     return end;
   }
 
+  /** The action-claim listener of one run, when the loop has `actionClaims` on (see {@link CommitmentKeeper}). */
+  private claimsOf(config: LoopConfig, runId: string): ActionClaimSubscriber | undefined {
+    const keeper = this.context.commitments;
+    if (!config.actionClaims || !keeper) return undefined;
+    return createActionClaimSubscriber({
+      onClaim: (claim) => void keeper.heard(config.name, runId, claim),
+    });
+  }
+
   private onRunEvent(event: JournalEvent): void {
     this.witness.onRunEvent(event);
-    this.run.attempt = Math.max(this.run.attempt, event.attempt);
-    switch (event.type) {
-      case 'spawned':
-      case 'resumed':
-      case 'adopted':
-        this.run.pid = event.pid as number;
-        if (event.type === 'resumed') this.run.resumes += 1;
-        if (event.type === 'adopted')
-          this.context.journal.append('adopted', this.config.name, {
-            runId: this.run.runId,
-            pid: event.pid,
-            attempt: event.attempt,
-          });
-        if (this.stateValue === 'starting') this.setState('running');
-        break;
-      case 'resume-scheduled':
-        this.run.budgetSpent = event.budgetSpent as number;
-        break;
-      case 'progress':
-        this.run.lastProgressAt = event.ts;
-        break;
-      case 'exited':
-      case 'died':
-        this.run.pid = null;
-        break;
-      default:
-        break;
-    }
+    const meaning = this.progress.apply(event);
+    if (meaning.adopted)
+      this.context.journal.append('adopted', this.config.name, {
+        runId: this.progress.facts.runId,
+        pid: event.pid,
+        attempt: event.attempt,
+      });
+    if (meaning.began && this.stateValue === 'starting') this.setState('running');
     this.context.onRunEvent?.(this.config.name, event);
   }
 }

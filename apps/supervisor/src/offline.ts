@@ -13,7 +13,8 @@ import type { SupervisorConfig } from './config.js';
 import { SUPERVISOR_DEFAULTS } from './defaults.js';
 import { SupervisorError } from './errors.js';
 import type { LoopStatus } from './loop.js';
-import { readLoopState, type StatePaths, writeLoopState } from './state.js';
+import { readLoopState, writeLoopState } from './loop-state.js';
+import type { StatePaths } from './state-paths.js';
 
 /** A loop's status read from the state files, with what lives on of its run. */
 export type OfflineLoopStatus = LoopStatus & {
@@ -99,11 +100,11 @@ export async function stopOffline(options: {
     });
   } catch (error) {
     if (LockError.isInstance(error) && error.code === 'ERR_LOCK_HELD')
-      throw new SupervisorError(
-        'ERR_HELD',
-        'LOCK_HELD',
-        `A supervisor started on ${paths.stateDir} meanwhile; run the command again.`,
-      );
+      throw new SupervisorError({
+        code: 'ERR_HELD',
+        reason: 'LOCK_HELD',
+        message: `A supervisor started on ${paths.stateDir} meanwhile; run the command again.`,
+      });
     throw error;
   }
   const results: { name: string; killed: number[]; survivors: number[] }[] = [];

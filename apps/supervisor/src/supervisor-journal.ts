@@ -1,6 +1,7 @@
-import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
+import { MAX_JOURNAL_BYTES } from '@runwarden/watchdog';
 import { z } from 'zod';
-import { SupervisorError } from './errors.js';
+import { openStateAppend, readStateFile } from './state-files.js';
 
 /**
  * The supervisor's own events, one per transition of the supervisor or of a
@@ -23,6 +24,10 @@ export const supervisorEventTypes = [
   'done',
   'evidence',
   'error',
+  'commitment-recorded',
+  'commitment-refused',
+  'commitment-fulfilled',
+  'commitment-expired',
 ] as const;
 
 /** One supervisor event type. */
@@ -43,7 +48,8 @@ export type SupervisorEvent = z.infer<typeof supervisorEventSchema>;
 
 /**
  * Appends supervisor events, one JSON object a line, one `write(2)` each on an
- * `O_APPEND` descriptor (never through a symlink, created 0600).
+ * `O_APPEND` descriptor opened by the safe-fs rule (created 0600, never
+ * through a symlink, never blocking on a FIFO).
  */
 export class SupervisorJournal {
   private fd: number | undefined;
@@ -52,26 +58,13 @@ export class SupervisorJournal {
   /**
    * @param path - `supervisor/journal.jsonl`.
    * @param onEvent - called with every event after it is written (e.g. the API's event feed). @default none
-   * @throws {SupervisorError} `ERR_STATE` when the path is a symlink.
+   * @throws {SupervisorError} `ERR_STATE` (exit 7) when the path is a symlink, a FIFO, a directory, ….
    */
   constructor(
     readonly path: string,
     private readonly onEvent?: (event: SupervisorEvent) => void,
   ) {
-    try {
-      this.fd = openSync(
-        path,
-        constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
-        0o600,
-      );
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ELOOP')
-        throw new SupervisorError('ERR_STATE', 'INVALID_STATE', `Journal ${path} is a symlink.`, {
-          cause: error,
-          data: { path },
-        });
-      throw error;
-    }
+    this.fd = openStateAppend(path);
   }
 
   /**
@@ -113,18 +106,17 @@ export class SupervisorJournal {
 }
 
 /**
- * Reads a supervisor journal: every line that parses, in order (a torn line is skipped).
+ * Reads a supervisor journal: every line that parses, in order (a torn line
+ * is skipped), by the safe-fs rule (never through a symlink or blocking on a
+ * FIFO, at most the watchdog's `MAX_JOURNAL_BYTES`).
  *
  * @param path - the journal.
  * @returns the events; `[]` when there is no journal.
+ * @throws {SupervisorError} `ERR_STATE` (exit 7) for a journal that is not a regular file or is past the bound.
  */
 export function readSupervisorJournal(path: string): SupervisorEvent[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return [];
-  }
+  const text = readStateFile(path, MAX_JOURNAL_BYTES);
+  if (text === undefined) return [];
   const events: SupervisorEvent[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;

@@ -1,22 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeEvidenceAsync } from '@runwarden/evidence-hasher';
-import { type LockHandle, LockHeldError, tryAcquire } from '@runwarden/lock-core';
+import type { Commitment } from '@runwarden/coordination-state';
+import type { LockHandle } from '@runwarden/lock-core';
 import { captureIdentity, type ProcessIdentity } from '@runwarden/process-identity';
 import { EXIT_CODES, newRunId, type ReasonCode } from '@runwarden/watchdog';
 import { recoverLoop } from './adoption.js';
 import { type RunningApi, type SupervisorControl, startApi } from './api/server.js';
+import { CommitmentKeeper } from './commitments.js';
 import { type LoopConfig, loadConfig, type SupervisorConfig } from './config.js';
 import { SUPERVISOR_DEFAULTS } from './defaults.js';
 import { DoneWatcher } from './done-watcher.js';
-import { SupervisorError } from './errors.js';
 import { EventFeed } from './event-feed.js';
 import { type GuardRow, judgeDoneWatcher } from './guards.js';
 import { LoopRunner, type LoopStatus } from './loop.js';
 import { lockLoss } from './loop-guards.js';
-import { ensurePrivateDir, type StatePaths, statePaths, writePrivateFile } from './state.js';
+import { type PeriodEvidence, writePeriodEvidence } from './period-evidence.js';
+import { ensurePrivateDir, removeStateFile, writePrivateFile } from './state-files.js';
+import { type StatePaths, statePaths } from './state-paths.js';
 import { type SupervisorEvent, SupervisorJournal } from './supervisor-journal.js';
+import { takeSupervisorLock } from './supervisor-lock.js';
 
 /** How a supervisor ended. */
 export interface SupervisorOutcome {
@@ -30,7 +31,7 @@ export interface SupervisorOutcome {
   /** Every loop at the end, with how many runs it started in this period. */
   loops: (LoopStatus & { runs: number })[];
   /** The evidence of the whole supervised period (written when the done condition held). */
-  evidence?: { sumsPath: string; checkFrom: string; rootDigest: string };
+  evidence?: PeriodEvidence;
 }
 
 /** Options for {@link Supervisor.start}. */
@@ -60,6 +61,7 @@ export class Supervisor implements SupervisorControl {
   readonly feed = new EventFeed(this.sessionId);
   private doneFiredAt: string | null = null;
   private doneWatcher: DoneWatcher | undefined;
+  private readonly commitmentKeeper: CommitmentKeeper;
   private api: RunningApi | undefined;
   private ticker: NodeJS.Timeout | undefined;
   private lastTick = performance.now();
@@ -80,6 +82,12 @@ export class Supervisor implements SupervisorControl {
     this.finished = new Promise((settle) => {
       this.settle = settle;
     });
+    this.commitmentKeeper = new CommitmentKeeper({
+      paths,
+      journal,
+      settingsOf: (loop) => this.config.loops.find((entry) => entry.name === loop)?.actionClaims,
+      ...(options.note ? { note: options.note } : {}),
+    });
   }
 
   /**
@@ -97,34 +105,7 @@ export class Supervisor implements SupervisorControl {
     ensurePrivateDir(paths.stateDir);
     ensurePrivateDir(paths.stateDir, paths.supervisorDir);
     ensurePrivateDir(paths.stateDir, paths.loopsDir);
-    let lock: LockHandle;
-    try {
-      lock = await tryAcquire(paths.supervisorLock, {
-        runnerToken: 'runwarden-supervisor',
-        repoMarker: config.file,
-        staleAfterMs: SUPERVISOR_DEFAULTS.lockStaleAfterMs,
-        abortOnLateHeartbeat: false,
-      });
-    } catch (error) {
-      if (!LockHeldError.isInstance(error) || error.code !== 'ERR_LOCK_HELD') throw error;
-      const held = error as LockHeldError;
-      const pid = held.holder?.holder.pid;
-      let url: string | undefined;
-      try {
-        url = JSON.parse(readFileSync(paths.apiFile, 'utf8')).url;
-      } catch {
-        url = undefined;
-      }
-      throw new SupervisorError(
-        'ERR_HELD',
-        'LOCK_HELD',
-        `Another supervisor (pid ${pid ?? '?'}, since ${held.holder?.acquiredAt ?? '?'}) runs on ${paths.stateDir}${url ? `; its API is ${url}` : ''}.`,
-        {
-          hint: 'Use runwarden-supervisor status / stop, or give another stateDir.',
-          data: { holderPid: pid, url, lockPath: paths.supervisorLock },
-        },
-      );
-    }
+    const lock = await takeSupervisorLock(paths, config.file);
     let supervisor: Supervisor | undefined;
     const journal = new SupervisorJournal(paths.journal, (event) => supervisor?.onEvent(event));
     supervisor = new Supervisor(
@@ -160,6 +141,7 @@ export class Supervisor implements SupervisorControl {
       paths: this.paths,
       journal: this.journal,
       self: this.self,
+      commitments: this.commitmentKeeper,
       onRunEvent: (loop, event) => this.feed.publish('run', loop, event),
     });
   }
@@ -189,17 +171,18 @@ export class Supervisor implements SupervisorControl {
     this.ticker = setInterval(() => {
       const now = performance.now();
       // Late by more than the stall limit: the process was stopped (SIGSTOP) or its event loop stalled.
-      const lateMs = now - this.lastTick - 1000;
+      const lateMs = now - this.lastTick - SUPERVISOR_DEFAULTS.tickerMs;
       if (lateMs > SUPERVISOR_DEFAULTS.healthStallMs)
         this.journal.append('supervisor-stalled', null, { stalledMs: Math.round(lateMs) });
       this.lastTick = now;
-    }, 1000);
+    }, SUPERVISOR_DEFAULTS.tickerMs);
     this.lock.signal.addEventListener(
       'abort',
       () => void this.shutdown('LOCK_HELD', 'SUPERVISOR.lock was lost'),
       { once: true },
     );
     for (const runner of this.runners.values()) runner.start(recoverLoop(this.paths, runner.name));
+    this.watchCommitments();
     this.watchDone();
     if (this.options.handleSignals ?? true) {
       const on = (signal: NodeJS.Signals, handler: () => void) => {
@@ -231,9 +214,28 @@ export class Supervisor implements SupervisorControl {
     }
   }
 
+  /**
+   * Follows up the loops' action claims: on when a loop has `actionClaims`
+   * on, or a commitment from an earlier session is still open (it is checked
+   * and expired on time even if its loop has them off now).
+   */
+  private watchCommitments(): void {
+    if (this.config.loops.some((loop) => loop.actionClaims)) {
+      this.commitmentKeeper.start();
+      return;
+    }
+    this.commitmentKeeper
+      .list()
+      .then((all) => {
+        if (all.some((commitment) => commitment.state === 'open')) this.commitmentKeeper.start();
+      })
+      .catch(() => undefined);
+  }
+
   /** Releases what `begin` took, after it failed. */
   private async abandon(): Promise<void> {
     await Promise.all([...this.runners.values()].map((runner) => runner.stop('stopped')));
+    await this.commitmentKeeper.close();
     await this.api?.close();
     if (this.ticker) clearInterval(this.ticker);
     this.journal.close();
@@ -259,6 +261,11 @@ export class Supervisor implements SupervisorControl {
     if (!runner || this.finishing) return runner?.status();
     await runner.restart();
     return runner.status();
+  }
+
+  /** {@inheritDoc SupervisorControl.commitments} */
+  commitments(): Promise<Commitment[]> {
+    return this.commitmentKeeper.list();
   }
 
   /** {@inheritDoc SupervisorControl.stop} */
@@ -354,6 +361,7 @@ export class Supervisor implements SupervisorControl {
       }
     }
     this.config = next;
+    this.watchCommitments();
     this.watchDone();
     this.journal.append('reload', null, { added, removed, changed });
     this.options.note?.(
@@ -380,12 +388,24 @@ export class Supervisor implements SupervisorControl {
     this.doneWatcher?.close();
     const final = reason === 'OK' ? 'done' : 'stopped';
     await Promise.all([...this.runners.values()].map((runner) => runner.stop(final)));
+    // The claims of the runs just ended are followed up once more (a push printed as the run ended).
+    await this.commitmentKeeper.advance();
+    await this.commitmentKeeper.close();
     let evidence: SupervisorOutcome['evidence'];
     const outcomeReason = reason;
     let outcomeMessage = message;
     if (reason === 'OK') {
       try {
-        evidence = await this.writePeriodEvidence(reason);
+        evidence = await writePeriodEvidence({
+          paths: this.paths,
+          sessionId: this.sessionId,
+          configFile: this.config.file,
+          reason,
+          startedAt: this.startedAt,
+          durationMs: Math.round(performance.now() - this.startedPerf),
+          loops: this.loopsWithRuns(),
+          self: this.self,
+        });
         this.journal.append('evidence', null, evidence);
       } catch (error) {
         this.journal.append('error', null, { what: 'evidence', message: (error as Error).message });
@@ -395,13 +415,7 @@ export class Supervisor implements SupervisorControl {
     for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
     if (this.ticker) clearInterval(this.ticker);
     await this.api?.close();
-    for (const file of [this.paths.apiFile, this.paths.tokenFile]) {
-      try {
-        unlinkSync(file);
-      } catch {
-        // already gone
-      }
-    }
+    for (const file of [this.paths.apiFile, this.paths.tokenFile]) removeStateFile(file);
     const finishedAt = new Date();
     const outcome: SupervisorOutcome = {
       reason: outcomeReason,
@@ -410,7 +424,7 @@ export class Supervisor implements SupervisorControl {
       startedAt: this.startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
       durationMs: Math.round(performance.now() - this.startedPerf),
-      loops: this.loops().map((loop) => ({ ...loop, runs: this.runsStarted.get(loop.name) ?? 0 })),
+      loops: this.loopsWithRuns(),
       ...(evidence ? { evidence } : {}),
     };
     this.journal.append('supervisor-stopped', null, {
@@ -425,63 +439,8 @@ export class Supervisor implements SupervisorControl {
     return outcome;
   }
 
-  /** One manifest over every loop's run directories (`<stateDir>/loops`, locks left out). */
-  private async writePeriodEvidence(
-    reason: ReasonCode,
-  ): Promise<NonNullable<SupervisorOutcome['evidence']>> {
-    const root = this.paths.loopsDir;
-    const exclude: string[] = [];
-    for (const name of readdirSync(root)) {
-      let entries: string[] = [];
-      try {
-        entries = readdirSync(join(root, name));
-      } catch {
-        continue;
-      }
-      for (const entry of entries)
-        if (entry.startsWith('RUN.lock')) exclude.push(`${name}/${entry}`);
-    }
-    const outDir = this.paths.evidenceDir(this.sessionId);
-    ensurePrivateDir(this.paths.stateDir, outDir);
-    const self = this.self;
-    const written = await writeEvidenceAsync(root, {
-      outDir,
-      exclude,
-      predicate: {
-        runId: this.sessionId,
-        kind: 'supervised-period',
-        command: ['runwarden-supervisor', 'start', '--config', this.config.file],
-        cwd: process.cwd(),
-        reason,
-        exitCode: EXIT_CODES[reason],
-        startedAt: this.startedAt.toISOString(),
-        finishedAt: new Date().toISOString(),
-        durationMs: Math.round(performance.now() - this.startedPerf),
-        loops: this.loops().map((loop) => ({
-          name: loop.name,
-          state: loop.state,
-          runs: this.runsStarted.get(loop.name) ?? 0,
-          restarts: loop.restarts,
-          lastReason: loop.lastReason,
-        })),
-        processes: self
-          ? [
-              {
-                role: 'runwarden-supervisor',
-                pid: self.pid,
-                startTimeMs: self.startTimeMs,
-                bootId: self.bootId,
-                machineId: self.machineId,
-                hostname: self.hostname,
-              },
-            ]
-          : [],
-      },
-    });
-    return {
-      sumsPath: written.sumsPath,
-      checkFrom: written.checkFrom,
-      rootDigest: written.manifest.rootDigest,
-    };
+  /** Every loop, with how many runs it started in this period. */
+  private loopsWithRuns(): (LoopStatus & { runs: number })[] {
+    return this.loops().map((loop) => ({ ...loop, runs: this.runsStarted.get(loop.name) ?? 0 }));
   }
 }

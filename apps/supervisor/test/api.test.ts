@@ -49,6 +49,7 @@ describe('the HTTP API', () => {
       ['GET', '/runs'],
       ['GET', '/runs/sleeper'],
       ['GET', '/guards'],
+      ['GET', '/commitments'],
       ['GET', '/events'],
       ['GET', '/'],
       ['GET', '/dashboard.js'],
@@ -68,6 +69,14 @@ describe('the HTTP API', () => {
     expect(supervisor!.loops()[0]!.state).toBe('running');
     expect(alive(pid)).toBe(true);
 
+    const commitments = await call(`${api.url}/commitments`, 'GET', token);
+    expect(commitments.status).toBe(200);
+    expect(await commitments.json()).toMatchObject({
+      ok: true,
+      open: 0,
+      attention: 0,
+      commitments: [],
+    });
     const runs = await call(`${api.url}/runs`, 'GET', token);
     expect(runs.status).toBe(200);
     expect(await runs.json()).toMatchObject({

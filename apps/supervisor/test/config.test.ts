@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +68,25 @@ describe('loadConfig', () => {
     );
   });
 
+  it('names a bad action-claims expiry', () => {
+    expect(messageOf('bad-claims-expiry')).toBe(
+      "test/fixtures/config/bad-claims-expiry.yaml:6: loops.builder.actionClaims.expiry: 'soon' is not a duration (use e.g. 150s, 15m, 2h, or milliseconds)",
+    );
+  });
+
+  it('refuses a FIFO or a directory as the config, without blocking', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'supervisor-config-'));
+    try {
+      execFileSync('mkfifo', [join(dir, 'fifo.yaml')]);
+      expect(() => loadConfig(join(dir, 'fifo.yaml'))).toThrow(
+        `${join(dir, 'fifo.yaml')}: is not a regular file (a FIFO)`,
+      );
+      expect(() => loadConfig(dir)).toThrow(`${dir}: is not a regular file (a directory)`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('names a missing file', () => {
     expect(() => loadConfig('nowhere.yaml')).toThrow(
       'nowhere.yaml: no such config file (give one with --config FILE)',
@@ -93,6 +113,7 @@ describe('parseConfig', () => {
       logs: WATCHDOG_DEFAULTS.logs,
       output: 'file',
     });
+    expect(builder!.actionClaims).toBeUndefined();
     expect(builder!.restart).toEqual({
       policy: 'on-failure',
       backoff: WATCHDOG_DEFAULTS.backoff,
@@ -114,6 +135,25 @@ describe('parseConfig', () => {
     expect(() => rulesOf('[hang, crash]')).toThrow(
       '/srv/runwarden.yaml:4: loops.builder.run.resumeOn: must be always, none, or a list of hang, signal, exit-0, failure',
     );
+  });
+
+  it('takes actionClaims: off unless enabled; the repository defaults to the cwd, expiry and cap to the store', () => {
+    const claimsOf = (value: string) =>
+      parseConfig(
+        `loops:\n  builder:\n    command: agent\n    cwd: work\n    actionClaims: ${value}\n`,
+        '/srv/agents/runwarden.yaml',
+      ).loops[0]!.actionClaims;
+    expect(claimsOf('{ enabled: false, expiry: 1h }')).toBeUndefined();
+    expect(claimsOf('{ enabled: true }')).toEqual({
+      repository: '/srv/agents/work',
+      expiryMs: 6 * 60 * 60 * 1000,
+      capPerTopic: 5,
+    });
+    expect(claimsOf('{ enabled: true, repository: ../repo, expiry: 90m, cap: 2 }')).toEqual({
+      repository: '/srv/repo',
+      expiryMs: 5_400_000,
+      capPerTopic: 2,
+    });
   });
 
   it('takes the durations and sizes of the CLI', () => {

@@ -46,7 +46,11 @@ afterEach(async () => {
     killAll([running.pid]);
   }
   running = undefined;
-  killAll([...agentPids(stateDir, 'builder'), ...agentPids(stateDir, 'reviewer')]);
+  killAll([
+    ...agentPids(stateDir, 'builder'),
+    ...agentPids(stateDir, 'reviewer'),
+    ...agentPids(stateDir, 'talker'),
+  ]);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -54,15 +58,21 @@ const loop = (name: string, turnMs: number) => `  ${name}:
     command: ["${process.execPath}", "${agent}", "--turns", "100000", "--turn-ms", "${turnMs}"]
     run: { missionTimeout: 2h, idleTimeout: 1m, killGrace: 500ms, backoff: { initial: 100ms, max: 100ms } }`;
 
+/** A loop that says it restarts the server and never does: an attention item 1 s later. */
+const talker = `  talker:
+    command: ["sh", "-c", "echo 'Restarting the server now.'; exec '${process.execPath}' '${agent}' --turns 100000 --turn-ms 500"]
+    run: { missionTimeout: 2h, idleTimeout: 1m, killGrace: 500ms }
+    actionClaims: { enabled: true, expiry: 1s }`;
+
 describe('the dashboard in a real headless Chromium', () => {
   it.skipIf(!haveChromium)(
     haveChromium
-      ? 'shows both loops running, a new event without a reload, a guard turning divergent (and every guard when the supervisor is SIGSTOPped), and stops a loop with its button'
+      ? 'shows the loops running, an unkept action claim as an attention row, a new event without a reload, a guard turning divergent (and every guard when the supervisor is SIGSTOPped), and stops a loop with its button'
       : `is skipped: no chromium at ${CHROMIUM} (set RUNWARDEN_TEST_REQUIRE_CHROMIUM=1 to fail instead)`,
     async () => {
       writeConfig(
         dir,
-        `done: { file: work/plan.md, line: "## DONE", every: 500ms }\nloops:\n${loop('builder', 300)}\n${loop('reviewer', 400)}\n`,
+        `done: { file: work/plan.md, line: "## DONE", every: 500ms }\nloops:\n${loop('builder', 300)}\n${loop('reviewer', 400)}\n${talker}\n`,
       );
       running = startSupervisor(dir);
       const apiFile = join(stateDir, 'supervisor', 'api.json');
@@ -119,6 +129,23 @@ describe('the dashboard in a real headless Chromium', () => {
             ?.textContent?.endsWith('ago'),
         undefined,
         { timeout: 10_000 },
+      );
+
+      // The talker's claim, not kept: one commitment row, expired, and the summary says it needs attention.
+      await page.waitForFunction(
+        () => document.querySelector('#commitments-body tr')?.className === 'commitment-expired',
+        undefined,
+        { timeout: 20_000 },
+      );
+      expect(await page.locator('#commitments-body tr').count()).toBe(1);
+      const commitment = page.locator('#commitments-body tr');
+      expect(await commitment.locator('td:nth-child(1)').textContent()).toBe('talker');
+      expect(await commitment.locator('td:nth-child(3)').textContent()).toBe('restart');
+      expect(await commitment.locator('td:nth-child(6)').textContent()).toBe(
+        'Restarting the server now.',
+      );
+      expect(await page.locator('#commitments-summary').textContent()).toBe(
+        '1 attention item(s): said and not done by the deadline; 0 open',
       );
 
       // A new event, live: the builder's agent is killed, its watchdog resumes it; the page is not reloaded.

@@ -1,11 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import type { Commitment } from '@runwarden/coordination-state';
 import { EXIT_CODES } from '@runwarden/watchdog';
 import { Hono } from 'hono';
 import type { EventFeed } from '../event-feed.js';
 import type { GuardRow } from '../guards.js';
 import type { LoopStatus } from '../loop.js';
 import { tokenRules } from './auth.js';
+import { registerCommitmentRoutes } from './commitments-route.js';
 import { registerDashboard } from './dashboard-route.js';
 import { registerEventRoutes } from './events-route.js';
 import { registerGuardRoutes } from './guards-route.js';
@@ -26,6 +28,8 @@ export interface SupervisorControl {
   health(): { ok: boolean; detail: string; lastTickAgoMs: number };
   /** Every guard row, read from the running machinery (`GET /guards`). */
   guards(): Promise<GuardRow[]>;
+  /** The action-claim commitments of the loops (`GET /commitments`). */
+  commitments(): Promise<Commitment[]>;
   /** Every journal event of every loop and of the supervisor (`GET /events`). */
   readonly feed: EventFeed;
   /** The supervisor itself, for `GET /runs` and the page. */
@@ -67,7 +71,8 @@ const json = (reason: keyof typeof EXIT_CODES, data: Record<string, unknown>) =>
  * - `GET /healthz`: 200 while the supervisor ticks and holds its lock, else 503;
  * - `GET /runs`, `GET /runs/:loop`: the `status --json` data;
  * - `POST /runs/:loop/stop`, `POST /runs/:loop/restart`, `POST /stop`;
- * - `GET /guards` (the guard posture), `GET /events` (SSE), `GET /` (the dashboard).
+ * - `GET /guards` (the guard posture), `GET /commitments` (the action claims
+ *   followed up), `GET /events` (SSE), `GET /` (the dashboard).
  *
  * Token rules ({@link tokenRules}): bound to loopback, a `GET` may omit the
  * token; every `POST`, and every request on a non-loopback bind, needs
@@ -116,6 +121,7 @@ export function buildApp(options: Omit<ApiOptions, 'port'>): Hono {
     return context.json(json('OK', { stopping: true }), 202);
   });
   registerGuardRoutes(app, () => control.guards());
+  registerCommitmentRoutes(app, () => control.commitments());
   registerEventRoutes(app, control.feed);
   registerDashboard(app, token);
   return app;

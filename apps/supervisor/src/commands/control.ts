@@ -4,7 +4,7 @@ import { SupervisorError } from '../errors.js';
 import type { LoopStatus } from '../loop.js';
 import { loopNames, stopOffline } from '../offline.js';
 import { printJson, say } from '../output.js';
-import { statePaths } from '../state.js';
+import { statePaths } from '../state-paths.js';
 
 /** Flags of `stop` and `restart`. */
 export interface ControlFlags {
@@ -13,11 +13,11 @@ export interface ControlFlags {
 }
 
 function unknownLoop(name: string, known: string[]): SupervisorError {
-  return new SupervisorError(
-    'ERR_UNKNOWN_LOOP',
-    'USAGE',
-    `No loop named ${name} (loops: ${known.join(', ') || 'none'}).`,
-  );
+  return new SupervisorError({
+    code: 'ERR_UNKNOWN_LOOP',
+    reason: 'USAGE',
+    message: `No loop named ${name} (loops: ${known.join(', ') || 'none'}).`,
+  });
 }
 
 /**
@@ -42,7 +42,11 @@ export async function stopCommand(loop: string | undefined, flags: ControlFlags)
       loop ? `/runs/${encodeURIComponent(loop)}/stop` : '/stop',
     );
     if (status >= 400)
-      throw new SupervisorError('ERR_API', 'INTERNAL', String(body.message ?? `HTTP ${status}`));
+      throw new SupervisorError({
+        code: 'ERR_API',
+        reason: 'INTERNAL',
+        message: String(body.message ?? `HTTP ${status}`),
+      });
     if (flags.json) printJson('OK', { supervisor: { pid: client.pid, url: client.url }, ...body });
     else
       say(
@@ -79,20 +83,22 @@ export async function restartCommand(loop: string, flags: ControlFlags): Promise
   if (!names.includes(loop)) throw unknownLoop(loop, names);
   const client = connect(paths);
   if (!client)
-    throw new SupervisorError(
-      'ERR_NO_SUPERVISOR',
-      'INVALID_STATE',
-      `No supervisor runs on ${paths.stateDir}.`,
-      {
-        hint: 'Start it: runwarden-supervisor start --detach',
-      },
-    );
+    throw new SupervisorError({
+      code: 'ERR_NO_SUPERVISOR',
+      reason: 'INVALID_STATE',
+      message: `No supervisor runs on ${paths.stateDir}.`,
+      hint: 'Start it: runwarden-supervisor start --detach',
+    });
   const { status, body } = await client.request(
     'POST',
     `/runs/${encodeURIComponent(loop)}/restart`,
   );
   if (status >= 400)
-    throw new SupervisorError('ERR_API', 'INTERNAL', String(body.message ?? `HTTP ${status}`));
+    throw new SupervisorError({
+      code: 'ERR_API',
+      reason: 'INTERNAL',
+      message: String(body.message ?? `HTTP ${status}`),
+    });
   if (flags.json) printJson('OK', { supervisor: { pid: client.pid, url: client.url }, ...body });
   else say(`restarted loop ${loop} (${(body.loop as LoopStatus).state})`);
   return 0;

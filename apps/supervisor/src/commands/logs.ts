@@ -1,13 +1,16 @@
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FileTail, readJournal } from '@runwarden/watchdog';
 import { connect } from '../api/client.js';
 import { loadConfig } from '../config.js';
+import { SUPERVISOR_DEFAULTS } from '../defaults.js';
 import { SupervisorError } from '../errors.js';
+import { readLoopState } from '../loop-state.js';
 import { loopNames } from '../offline.js';
 import { colors, printJson } from '../output.js';
-import { readLoopState, type StatePaths, statePaths } from '../state.js';
+import { readStateTail } from '../state-files.js';
+import { type StatePaths, statePaths } from '../state-paths.js';
 
 /** Flags of `logs`. */
 export interface LogsFlags {
@@ -17,25 +20,12 @@ export interface LogsFlags {
   json?: boolean;
 }
 
-const FOLLOW_POLL_MS = 200;
-const TAIL_BYTES = 256 * 1024;
-
-/** The last `count` lines of a file (its last 256 KiB at most). */
+/** The last `count` lines of a file (its last `logsTailBytes` at most), read by the safe-fs rule. */
 function lastLines(path: string, count: number): string[] {
-  if (count <= 0 || !existsSync(path)) return [];
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const length = Math.min(size, TAIL_BYTES);
-    const buffer = Buffer.alloc(length);
-    readSync(fd, buffer, 0, length, size - length);
-    const lines = buffer.toString('utf8').split('\n');
-    if (length < size) lines.shift();
-    if (lines.at(-1) === '') lines.pop();
-    return lines.slice(-count);
-  } finally {
-    closeSync(fd);
-  }
+  if (count <= 0) return [];
+  const lines = (readStateTail(path, SUPERVISOR_DEFAULTS.logsTailBytes) ?? '').split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines.slice(-count);
 }
 
 /** The loop's current run: `loop.json`'s, else its latest run directory. */
@@ -67,24 +57,28 @@ function runEnded(paths: StatePaths, loop: string, runId: string): boolean {
  * @throws {SupervisorError} `USAGE` for an unknown loop or bad flags.
  */
 export async function logsCommand(loop: string, flags: LogsFlags): Promise<number> {
-  const count = Number(flags.lines ?? '20');
+  const count = Number(flags.lines ?? SUPERVISOR_DEFAULTS.logsLines);
   if (!Number.isInteger(count) || count < 0)
-    throw new SupervisorError(
-      'ERR_CONFIG',
-      'USAGE',
-      `--lines: '${flags.lines}' is not a non-negative integer`,
-    );
+    throw new SupervisorError({
+      code: 'ERR_CONFIG',
+      reason: 'USAGE',
+      message: `--lines: '${flags.lines}' is not a non-negative integer`,
+    });
   if (flags.json && flags.follow)
-    throw new SupervisorError('ERR_CONFIG', 'USAGE', '--json: cannot be combined with --follow');
+    throw new SupervisorError({
+      code: 'ERR_CONFIG',
+      reason: 'USAGE',
+      message: '--json: cannot be combined with --follow',
+    });
   const config = loadConfig(flags.config);
   const paths = statePaths(config.stateDir);
   const names = loopNames(config, paths);
   if (!names.includes(loop))
-    throw new SupervisorError(
-      'ERR_UNKNOWN_LOOP',
-      'USAGE',
-      `No loop named ${loop} (loops: ${names.join(', ')}).`,
-    );
+    throw new SupervisorError({
+      code: 'ERR_UNKNOWN_LOOP',
+      reason: 'USAGE',
+      message: `No loop named ${loop} (loops: ${names.join(', ')}).`,
+    });
   let runId = currentRun(paths, loop);
   const streams = ['stdout', 'stderr'] as const;
   const out = (stream: 'stdout' | 'stderr') =>
@@ -122,7 +116,7 @@ export async function logsCommand(loop: string, flags: LogsFlags): Promise<numbe
   let tails = runId ? follow(runId, false) : [];
   try {
     while (!interrupted) {
-      await delay(FOLLOW_POLL_MS);
+      await delay(SUPERVISOR_DEFAULTS.logsFollowPollMs);
       for (const tail of tails) tail.read((chunk) => out(tail.stream).write(chunk));
       const latest = currentRun(paths, loop);
       if (latest && latest !== runId) {

@@ -1,12 +1,15 @@
 import { spawn } from 'node:child_process';
-import { closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { EXIT_CODES } from '@runwarden/watchdog';
+import { readApiFile, readApiToken } from '../api/client.js';
 import { loadConfig } from '../config.js';
+import { SUPERVISOR_DEFAULTS } from '../defaults.js';
 import { SupervisorError } from '../errors.js';
 import { colors, formatDuration, printJson, say, table } from '../output.js';
-import { ensurePrivateDir, statePaths } from '../state.js';
+import { ensurePrivateDir, openStateAppend, readStateTail } from '../state-files.js';
+import { type StatePaths, statePaths } from '../state-paths.js';
 import { Supervisor, type SupervisorOutcome } from '../supervisor.js';
 
 /** Flags of `start`. */
@@ -15,8 +18,6 @@ export interface StartFlags {
   detach?: boolean;
   json?: boolean;
 }
-
-const DETACH_WAIT_MS = 30_000;
 
 function where(path: string): string {
   const rel = relative(process.cwd(), path);
@@ -69,7 +70,7 @@ export async function startCommand(flags: StartFlags): Promise<number> {
   if (!flags.json) {
     const count = supervisor.loops().length;
     say(
-      `supervising ${count} loop(s) from ${where(supervisor.paths.stateDir)}; API ${readApiUrl(supervisor.paths.apiFile)} (pid ${process.pid})`,
+      `supervising ${count} loop(s) from ${where(supervisor.paths.stateDir)}; API ${readApiFile(supervisor.paths)?.url ?? '?'} (pid ${process.pid})`,
     );
     say(`dashboard: ${dashboardUrl(supervisor.paths)}`);
   }
@@ -83,22 +84,8 @@ export async function startCommand(flags: StartFlags): Promise<number> {
  * The dashboard's URL with the token, to open once (as Jupyter prints its
  * `?token=` URL): the page then keeps the token in an HttpOnly cookie.
  */
-function dashboardUrl(paths: { apiFile: string; tokenFile: string }): string {
-  let token = '';
-  try {
-    token = readFileSync(paths.tokenFile, 'utf8').trim();
-  } catch {
-    // no token yet
-  }
-  return `${readApiUrl(paths.apiFile)}/?token=${encodeURIComponent(token)}`;
-}
-
-function readApiUrl(apiFile: string): string {
-  try {
-    return JSON.parse(readFileSync(apiFile, 'utf8')).url;
-  } catch {
-    return '?';
-  }
+function dashboardUrl(paths: StatePaths): string {
+  return `${readApiFile(paths)?.url ?? '?'}/?token=${encodeURIComponent(readApiToken(paths) ?? '')}`;
 }
 
 async function detach(flags: StartFlags): Promise<number> {
@@ -107,12 +94,10 @@ async function detach(flags: StartFlags): Promise<number> {
   const paths = statePaths(config.stateDir);
   ensurePrivateDir(paths.stateDir);
   ensurePrivateDir(paths.stateDir, paths.supervisorDir);
-  const log = openSync(
-    paths.logFile,
-    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
-    0o600,
-  );
-  const child = spawn(process.execPath, [process.argv[1]!, 'start', '--config', configFile], {
+  const log = openStateAppend(paths.logFile);
+  // The V8 flags this process was started with (the bin's shebang) go to the daemon too.
+  const argv = [...process.execArgv, process.argv[1]!, 'start', '--config', configFile];
+  const child = spawn(process.execPath, argv, {
     detached: true,
     stdio: ['ignore', log, log],
     env: process.env,
@@ -123,46 +108,44 @@ async function detach(flags: StartFlags): Promise<number> {
     exited = code;
   });
   const started = performance.now();
-  while (performance.now() - started < DETACH_WAIT_MS) {
+  while (performance.now() - started < SUPERVISOR_DEFAULTS.detachWaitMs) {
     if (exited !== undefined) {
-      const tail = readFileSync(paths.logFile, 'utf8').trim().split('\n').slice(-3).join('\n');
-      throw new SupervisorError(
-        'ERR_STATE',
-        exited === EXIT_CODES.LOCK_HELD ? 'LOCK_HELD' : 'INTERNAL',
-        `The supervisor exited ${exited} at start: ${tail}`,
-      );
+      const tail = (readStateTail(paths.logFile, SUPERVISOR_DEFAULTS.logsTailBytes) ?? '')
+        .trim()
+        .split('\n')
+        .slice(-3)
+        .join('\n');
+      throw new SupervisorError({
+        code: 'ERR_STATE',
+        reason: exited === EXIT_CODES.LOCK_HELD ? 'LOCK_HELD' : 'INTERNAL',
+        message: `The supervisor exited ${exited} at start: ${tail}`,
+      });
     }
-    if (existsSync(paths.apiFile)) {
-      try {
-        const api = JSON.parse(readFileSync(paths.apiFile, 'utf8'));
-        if (api.pid === child.pid) {
-          child.unref();
-          if (flags.json)
-            printJson('OK', {
-              pid: child.pid,
-              url: api.url,
-              dashboard: dashboardUrl(paths),
-              log: paths.logFile,
-              stateDir: paths.stateDir,
-            });
-          else {
-            say(
-              `started in the background: pid ${child.pid}, API ${api.url}, log ${where(paths.logFile)}`,
-            );
-            say(`dashboard: ${dashboardUrl(paths)}`);
-          }
-          return 0;
-        }
-      } catch {
-        // being written
+    const api = readApiFile(paths);
+    if (api && api.pid === child.pid) {
+      child.unref();
+      if (flags.json)
+        printJson('OK', {
+          pid: child.pid,
+          url: api.url,
+          dashboard: dashboardUrl(paths),
+          log: paths.logFile,
+          stateDir: paths.stateDir,
+        });
+      else {
+        say(
+          `started in the background: pid ${child.pid}, API ${api.url}, log ${where(paths.logFile)}`,
+        );
+        say(`dashboard: ${dashboardUrl(paths)}`);
       }
+      return 0;
     }
-    await delay(50);
+    await delay(SUPERVISOR_DEFAULTS.detachPollMs);
   }
   child.unref();
-  throw new SupervisorError(
-    'ERR_STATE',
-    'INTERNAL',
-    `The supervisor (pid ${child.pid}) did not start its API within ${DETACH_WAIT_MS / 1000} s; see ${paths.logFile}.`,
-  );
+  throw new SupervisorError({
+    code: 'ERR_STATE',
+    reason: 'INTERNAL',
+    message: `The supervisor (pid ${child.pid}) did not start its API within ${SUPERVISOR_DEFAULTS.detachWaitMs / 1000} s; see ${paths.logFile}.`,
+  });
 }

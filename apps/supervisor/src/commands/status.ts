@@ -1,5 +1,7 @@
+import { type Commitment, CoordinationError, FileStore } from '@runwarden/coordination-state';
 import { getProcessInfoSync } from '@runwarden/process-identity';
 import { type ApiClient, connect } from '../api/client.js';
+import { commitmentsView } from '../api/commitments-route.js';
 import { loadConfig, type SupervisorConfig } from '../config.js';
 import { SUPERVISOR_DEFAULTS } from '../defaults.js';
 import { SupervisorError } from '../errors.js';
@@ -7,7 +9,7 @@ import { type GuardRow, unanswered } from '../guards.js';
 import type { LoopStatus } from '../loop.js';
 import { loopNames, offlineStatus } from '../offline.js';
 import { colors, formatDuration, printJson, table } from '../output.js';
-import { type StatePaths, statePaths } from '../state.js';
+import { type StatePaths, statePaths } from '../state-paths.js';
 
 /** Flags of `status`. */
 export interface StatusFlags {
@@ -22,6 +24,37 @@ interface Seen {
   supervisor: { pid: number; url: string; answering: boolean; processState?: string } | null;
   loops: Loops;
   guards: GuardRow[];
+  commitments: Commitment[];
+}
+
+/** The commitments of a `GET /commitments` answer; a store the supervisor cannot read is this command's `ERR_STATE` (exit 7). */
+function commitmentsOf(answer: { status: number; body: Record<string, unknown> }): Commitment[] {
+  if (answer.status === 200) return (answer.body.commitments as Commitment[] | undefined) ?? [];
+  if (answer.status === 404) return []; // a supervisor from before GET /commitments
+  throw new SupervisorError({
+    code: 'ERR_STATE',
+    reason: 'INVALID_STATE',
+    message: String(answer.body.message ?? `GET /commitments: HTTP ${answer.status}`),
+  });
+}
+
+/** The commitments from the store itself (no supervisor answers); an unusable file is `ERR_STATE` (exit 7), named. */
+async function storedCommitments(paths: StatePaths): Promise<Commitment[]> {
+  const store = new FileStore({ directory: paths.coordination });
+  try {
+    return await store.listCommitments();
+  } catch (error) {
+    if (!CoordinationError.isInstance(error)) throw error;
+    throw new SupervisorError({
+      code: 'ERR_STATE',
+      reason: 'INVALID_STATE',
+      message: error.message,
+      cause: error,
+      ...(error.hint ? { hint: error.hint } : {}),
+    });
+  } finally {
+    await store.close();
+  }
 }
 
 /**
@@ -40,6 +73,7 @@ async function look(
     return {
       supervisor: null,
       loops: fromFiles(),
+      commitments: await storedCommitments(paths),
       guards: unanswered(
         config,
         'no supervisor',
@@ -47,14 +81,16 @@ async function look(
       ),
     };
   try {
-    const [runs, posture] = await Promise.all([
+    const [runs, posture, promised] = await Promise.all([
       client.request('GET', '/runs', SUPERVISOR_DEFAULTS.answerWithinMs),
       client.request('GET', '/guards', SUPERVISOR_DEFAULTS.answerWithinMs),
+      client.request('GET', '/commitments', SUPERVISOR_DEFAULTS.answerWithinMs),
     ]);
     return {
       supervisor: { pid: client.pid, url: client.url, answering: true },
       loops: runs.body.loops as Loops,
       guards: posture.body.guards as GuardRow[],
+      commitments: commitmentsOf(promised),
     };
   } catch (error) {
     if (!SupervisorError.isInstance(error) || error.code !== 'ERR_API') throw error;
@@ -72,6 +108,7 @@ async function look(
       },
       // Its runs are its own, not orphans: the process lives, it just does not answer.
       loops: fromFiles().map(({ orphanPids: _orphans, ...loop }) => loop),
+      commitments: await storedCommitments(paths),
       guards: unanswered(
         config,
         stopped ? 'supervisor stopped' : 'not answering',
@@ -83,8 +120,9 @@ async function look(
 
 /**
  * `status`: every loop's state, pid, run, attempt, resumes, restarts and last
- * reason, and the guard posture (the rows of `GET /guards`): from the running
- * supervisor's API, else from the state files.
+ * reason, the guard posture (the rows of `GET /guards`) and the action-claim
+ * commitments (`GET /commitments`): from the running supervisor's API, else
+ * from the state files.
  *
  * @param flags - `--config`, `--json`.
  * @returns 0.
@@ -93,10 +131,18 @@ async function look(
 export async function statusCommand(flags: StatusFlags): Promise<number> {
   const config = loadConfig(flags.config);
   const paths = statePaths(config.stateDir);
-  const { supervisor, loops, guards } = await look(config, paths, connect(paths));
+  const { supervisor, loops, guards, commitments } = await look(config, paths, connect(paths));
   const divergent = guards.filter((row) => row.state === 'off-runtime-divergent').length;
+  const promised = commitmentsView(commitments);
   if (flags.json) {
-    printJson('OK', { stateDir: paths.stateDir, supervisor, loops, divergent, guards });
+    printJson('OK', {
+      stateDir: paths.stateDir,
+      supervisor,
+      loops,
+      divergent,
+      guards,
+      ...promised,
+    });
     return 0;
   }
   const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -154,5 +200,35 @@ export async function statusCommand(flags: StatusFlags): Promise<number> {
   );
   out(lines[0]!);
   for (const [index, line] of lines.slice(1).entries()) out(paint(guards[index]!, line));
+  if (commitments.length > 0) printCommitments(out, promised);
   return 0;
+}
+
+/** The commitments table: one row each, the attention items (expired) in red. */
+function printCommitments(
+  out: (line: string) => void,
+  promised: ReturnType<typeof commitmentsView>,
+): void {
+  out('');
+  out(
+    promised.attention > 0
+      ? colors.red(
+          `commitments: ${promised.attention} expired with nothing to show it was done, ${promised.open} open`,
+        )
+      : `commitments: ${promised.open} open, none expired`,
+  );
+  const rows = promised.commitments.map((commitment) => [
+    commitment.topic,
+    commitment.state,
+    commitment.verb,
+    String(commitment.restatements + 1),
+    commitment.state === 'open'
+      ? `expires in ${formatDuration(Math.max(0, Date.parse(commitment.expiresAt) - Date.now()))}`
+      : (commitment.evidence?.detail ?? commitment.closeReason ?? ''),
+    commitment.text,
+  ]);
+  const lines = table(['loop', 'state', 'verb', 'said', 'evidence / deadline', 'text'], rows);
+  out(lines[0]!);
+  for (const [index, line] of lines.slice(1).entries())
+    out(promised.commitments[index]!.state === 'expired' ? colors.red(line) : line);
 }

@@ -45,10 +45,22 @@ export function dashboardClient(settings: DashboardSettings): void {
     reason: string;
     lastFiredAt: string | null;
   }
+  interface Commitment {
+    id: string;
+    topic: string;
+    state: string;
+    verb: string;
+    text: string;
+    restatements: number;
+    expiresAt: string;
+    closeReason: string | null;
+    evidence: { detail: string } | null;
+  }
   const byId = (id: string) => document.getElementById(id) as HTMLElement;
   const control = document.body.dataset.control === 'yes';
   let loops: Loop[] = [];
   let guards: Guard[] = [];
+  let commitments: Commitment[] = [];
   let skewMs = 0;
   let answering = false;
   let lastAnswerAtMs = 0;
@@ -185,6 +197,41 @@ export function dashboardClient(settings: DashboardSettings): void {
     summary.className = divergent > 0 ? 'off-runtime-divergent' : 'on';
   };
 
+  /** The action claims followed up: an expired one is an attention item (one per commitment, however often said). */
+  const renderCommitments = () => {
+    const body = byId('commitments-body');
+    byId('commitments').classList.toggle('stale', everAnswered && !answering);
+    for (const commitment of commitments) {
+      upsert(
+        body,
+        commitment.id,
+        'data-commitment',
+        [
+          commitment.topic,
+          commitment.state,
+          commitment.verb,
+          `${commitment.restatements + 1}×`,
+          commitment.state === 'open'
+            ? `expires in ${span(Date.parse(commitment.expiresAt) - now())}`
+            : (commitment.evidence?.detail ?? commitment.closeReason ?? ''),
+          commitment.text,
+        ],
+        `commitment-${commitment.state}`,
+      );
+    }
+    prune(body, 'data-commitment', new Set(commitments.map((commitment) => commitment.id)));
+    const attention = commitments.filter((commitment) => commitment.state === 'expired').length;
+    const open = commitments.filter((commitment) => commitment.state === 'open').length;
+    const summary = byId('commitments-summary');
+    summary.textContent =
+      attention > 0
+        ? `${attention} attention item(s): said and not done by the deadline; ${open} open`
+        : commitments.length > 0
+          ? `${open} open, none expired`
+          : 'no action claims heard (a loop hears them with actionClaims: { enabled: true })';
+    summary.className = attention > 0 ? 'attention' : '';
+  };
+
   const renderConnection = () => {
     const connection = byId('connection');
     connection.textContent = answering
@@ -207,9 +254,14 @@ export function dashboardClient(settings: DashboardSettings): void {
 
   const poll = async () => {
     try {
-      const [runs, posture] = await Promise.all([get('/runs'), get('/guards')]);
+      const [runs, posture, promised] = await Promise.all([
+        get('/runs'),
+        get('/guards'),
+        get('/commitments'),
+      ]);
       loops = runs.loops;
       guards = posture.guards;
+      commitments = promised.commitments;
       if (runs.supervisor) {
         skewMs = Date.parse(runs.supervisor.now) - Date.now();
         byId('about').textContent =
@@ -223,6 +275,7 @@ export function dashboardClient(settings: DashboardSettings): void {
     }
     renderLoops();
     renderGuards();
+    renderCommitments();
     renderConnection();
     setTimeout(poll, settings.pollMs);
   };
@@ -237,16 +290,18 @@ export function dashboardClient(settings: DashboardSettings): void {
     const detail =
       event.type === 'loop-state'
         ? `${String(event.from)} → ${String(event.to)}`
-        : [
-            event.reason,
-            event.source === 'run' && event.pid !== undefined
-              ? `pid ${String(event.pid)}`
-              : undefined,
-            event.message,
-          ]
-            .filter((part) => part !== undefined && part !== null && part !== '')
-            .map(String)
-            .join(' · ');
+        : String(event.type).startsWith('commitment-')
+          ? `${String(event.verb)}: ${String(event.text)}`
+          : [
+              event.reason,
+              event.source === 'run' && event.pid !== undefined
+                ? `pid ${String(event.pid)}`
+                : undefined,
+              event.message,
+            ]
+              .filter((part) => part !== undefined && part !== null && part !== '')
+              .map(String)
+              .join(' · ');
     item.textContent = `${clock(String(event.ts))}  ${String(event.loop ?? 'supervisor')}  ${String(event.type)}${detail ? `  ${detail}` : ''}`;
     events.prepend(item);
     while (events.children.length > settings.eventsShown) events.lastElementChild?.remove();

@@ -44,6 +44,14 @@ export function dashboardHtml(control: boolean): string {
 </table>
 </section>
 <section>
+<h2>Commitments</h2>
+<p id="commitments-summary"></p>
+<table id="commitments">
+<thead><tr><th>loop</th><th>state</th><th>verb</th><th>said</th><th>evidence / deadline</th><th>text</th></tr></thead>
+<tbody id="commitments-body"></tbody>
+</table>
+</section>
+<section>
 <h2>Events</h2>
 <ol id="events" reversed></ol>
 </section>
@@ -83,6 +91,9 @@ tr.state-fatal td:nth-child(2), tr.state-backoff td:nth-child(2) { color: #cf222
 #guards tr.off-runtime-divergent { background: #cf222e22; }
 #guards tr.off-runtime-divergent td:nth-child(5), #posture-summary.off-runtime-divergent { color: #cf222e; font-weight: bold; }
 #posture-summary.on { color: #1a7f37; }
+#commitments tr.commitment-fulfilled td:nth-child(2) { color: #1a7f37; }
+#commitments tr.commitment-expired { background: #cf222e22; }
+#commitments tr.commitment-expired td:nth-child(2), #commitments-summary.attention { color: #cf222e; font-weight: bold; }
 #events { font: 12px/1.4 ui-monospace, monospace; max-height: 24rem; overflow: auto; padding-left: 3rem; }
 #events li.gap { color: #cf222e; }
 button { font: inherit; }

@@ -6,8 +6,15 @@ import { dirname, join } from 'node:path';
 import { type Bench, type Measure, median } from '../harness.js';
 
 const require = createRequire(import.meta.url);
-const supervisorCli = () =>
-  join(dirname(require.resolve('runwarden-supervisor/package.json')), 'dist', 'cli.js');
+/**
+ * The `runwarden-supervisor` bin as installed (package.json's `bin`), run as
+ * its own executable so its shebang's Node.js flags apply: what a user runs.
+ */
+const supervisorBin = () => {
+  const manifest = require.resolve('runwarden-supervisor/package.json');
+  const { bin } = JSON.parse(readFileSync(manifest, 'utf8')) as { bin: Record<string, string> };
+  return join(dirname(manifest), bin['runwarden-supervisor']!);
+};
 /** PM2's CLI script. */
 export const pm2Bin = () => join(dirname(require.resolve('pm2/package.json')), 'bin', 'pm2');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -65,17 +72,13 @@ const journalOf = (stateDir: string): JournalLine[] => {
     .map((line) => JSON.parse(line) as JournalLine);
 };
 
-/** Writes `runwarden.yaml` in `dir` and starts `runwarden-supervisor start` on it (output ignored). */
+/** Writes `runwarden.yaml` in `dir` and starts the installed `runwarden-supervisor start` on it (output ignored). */
 export function startSupervisor(dir: string, yaml: string): ChildProcess {
   writeFileSync(join(dir, 'runwarden.yaml'), yaml);
-  return spawn(
-    process.execPath,
-    [supervisorCli(), 'start', '--config', join(dir, 'runwarden.yaml')],
-    {
-      cwd: dir,
-      stdio: 'ignore',
-    },
-  );
+  return spawn(supervisorBin(), ['start', '--config', join(dir, 'runwarden.yaml')], {
+    cwd: dir,
+    stdio: 'ignore',
+  });
 }
 
 /** SIGTERMs a supervisor and waits for its exit. */
@@ -272,7 +275,7 @@ export const supervisorBench: Bench = async ({ quick, workDir }) => {
       peer: { name: 'pm2-7-daemon', value: peer.rssMb },
       unit: 'MB',
       target: '<=1',
-      notes: `${window}; peak RSS of the one supervisor process vs the PM2 God daemon`,
+      notes: `${window}; peak RSS of the one supervisor process (the installed bin, its shebang flags) vs the PM2 God daemon`,
     },
     {
       id: 'supervisor/idle-rss-budget',
