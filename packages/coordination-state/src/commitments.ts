@@ -163,7 +163,7 @@ export interface CommitmentFilter {
 }
 
 function invalidOption(message: string): CoordinationError {
-  return new CoordinationError('ERR_INVALID_OPTION', message);
+  return new CoordinationError({ code: 'ERR_INVALID_OPTION', message });
 }
 
 function text(value: unknown, what: string, maxChars: number): string {

@@ -189,11 +189,13 @@ export class FileCommitments implements CommitmentBackend {
       );
     } catch (error) {
       if (LockHeldError.isInstance(error) && error.code === 'ERR_LOCK_HELD') {
-        throw new CoordinationError(
-          'ERR_STORE_BUSY',
-          `Another writer held the commitments of ${this.directory} for more than ${this.options.lockWaitMs} ms: ${error.message}`,
-          { path: this.directory, cause: error, hint: error.hint },
-        );
+        throw new CoordinationError({
+          code: 'ERR_STORE_BUSY',
+          message: `Another writer held the commitments of ${this.directory} for more than ${this.options.lockWaitMs} ms: ${error.message}`,
+          path: this.directory,
+          cause: error,
+          hint: error.hint,
+        });
       }
       throw error;
     }
@@ -214,13 +216,11 @@ export class FileCommitments implements CommitmentBackend {
 }
 
 function unusable(path: string, detail: string, cause?: unknown): CoordinationError {
-  return new CoordinationError(
-    'ERR_INVALID_STATE',
-    `Commitments file ${path} is unusable: ${detail}. It was left exactly as it was.`,
-    {
-      path,
-      cause,
-      hint: `Inspect ${path}; move it aside (or restore it from a backup) to record commitments for its topic again.`,
-    },
-  );
+  return new CoordinationError({
+    code: 'ERR_INVALID_STATE',
+    message: `Commitments file ${path} is unusable: ${detail}. It was left exactly as it was.`,
+    path,
+    cause,
+    hint: `Inspect ${path}; move it aside (or restore it from a backup) to record commitments for its topic again.`,
+  });
 }

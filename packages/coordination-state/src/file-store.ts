@@ -130,10 +130,10 @@ export class FileStore extends CommitmentOperations implements CoordinationStore
     this.historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
     this.verifyOwner = options.verifyOwner ?? verifyIdentity;
     if (!Number.isInteger(this.historyLimit) || this.historyLimit <= 0) {
-      throw new CoordinationError(
-        'ERR_INVALID_OPTION',
-        `Invalid history limit ${JSON.stringify(options.historyLimit)}: use a positive whole number.`,
-      );
+      throw new CoordinationError({
+        code: 'ERR_INVALID_OPTION',
+        message: `Invalid history limit ${JSON.stringify(options.historyLimit)}: use a positive whole number.`,
+      });
     }
   }
 
@@ -150,13 +150,11 @@ export class FileStore extends CommitmentOperations implements CoordinationStore
     for (const name of relativePath.split('/')) {
       const bytes = Buffer.byteLength(name);
       if (bytes > MAX_RECORD_NAME_BYTES) {
-        throw new CoordinationError(
-          'ERR_INVALID_TARGET',
-          `Target ${JSON.stringify(short(parsed.key))} cannot be stored in the file store: its file name ${short(name)} is ${bytes} bytes, and the file store allows ${MAX_RECORD_NAME_BYTES} bytes (${NAME_MAX_BYTES}, the file system's limit, less ${DERIVED_NAME_BYTES} for the lock and temp files beside it).`,
-          {
-            hint: 'Use a shorter key (non-ASCII characters and reserved ones such as / : ? take 3 bytes each once encoded), or the PostgreSQL store.',
-          },
-        );
+        throw new CoordinationError({
+          code: 'ERR_INVALID_TARGET',
+          message: `Target ${JSON.stringify(short(parsed.key))} cannot be stored in the file store: its file name ${short(name)} is ${bytes} bytes, and the file store allows ${MAX_RECORD_NAME_BYTES} bytes (${NAME_MAX_BYTES}, the file system's limit, less ${DERIVED_NAME_BYTES} for the lock and temp files beside it).`,
+          hint: 'Use a shorter key (non-ASCII characters and reserved ones such as / : ? take 3 bytes each once encoded), or the PostgreSQL store.',
+        });
       }
     }
     return join(this.directory, relativePath);
@@ -312,18 +310,16 @@ export class FileStore extends CommitmentOperations implements CoordinationStore
     } catch (error) {
       if (!StatePathError.isInstance(error)) throw error;
       if (error.problem === 'io') throw storeIo(error.path, 'create', error);
-      throw new CoordinationError(
-        'ERR_INVALID_STATE',
-        `${error.message} The coordination state was left as it is.`,
-        {
-          path: error.path,
-          cause: error,
-          hint:
-            error.problem === 'writable-by-others'
-              ? `Use a coordination directory only this user may write (chmod 0700 ${error.path}).`
-              : 'Point the coordination directory at a real directory (runwarden never follows a symlink into state).',
-        },
-      );
+      throw new CoordinationError({
+        code: 'ERR_INVALID_STATE',
+        message: `${error.message} The coordination state was left as it is.`,
+        path: error.path,
+        cause: error,
+        hint:
+          error.problem === 'writable-by-others'
+            ? `Use a coordination directory only this user may write (chmod 0700 ${error.path}).`
+            : 'Point the coordination directory at a real directory (runwarden never follows a symlink into state).',
+      });
     }
   }
 
@@ -339,11 +335,13 @@ export class FileStore extends CommitmentOperations implements CoordinationStore
     } catch (error) {
       // Held is the caller's to wait on; any other lock failure is the store's.
       if (LockHeldError.isInstance(error) || !LockError.isInstance(error)) throw error;
-      throw new CoordinationError(
-        error.code === 'ERR_LOCK_IO' ? 'ERR_STORE_IO' : 'ERR_INVALID_STATE',
-        `Cannot lock ${path} to change it: ${error.message}`,
-        { path: error.path, cause: error, hint: error.hint },
-      );
+      throw new CoordinationError({
+        code: error.code === 'ERR_LOCK_IO' ? 'ERR_STORE_IO' : 'ERR_INVALID_STATE',
+        message: `Cannot lock ${path} to change it: ${error.message}`,
+        path: error.path,
+        cause: error,
+        hint: error.hint,
+      });
     }
   }
 
@@ -377,11 +375,13 @@ export class FileStore extends CommitmentOperations implements CoordinationStore
         if (!LockHeldError.isInstance(error)) throw error;
         const left = deadline - Date.now();
         if (left <= 0) {
-          throw new CoordinationError(
-            'ERR_STORE_BUSY',
-            `Another writer held ${path} for more than ${this.lockWaitMs} ms: ${error.message}`,
-            { path, cause: error, hint: error.hint },
-          );
+          throw new CoordinationError({
+            code: 'ERR_STORE_BUSY',
+            message: `Another writer held ${path} for more than ${this.lockWaitMs} ms: ${error.message}`,
+            path,
+            cause: error,
+            hint: error.hint,
+          });
         }
         await waitForRemoval(`${path}.lock`, Math.min(left, jitter(delayMs)));
         delayMs = Math.min(MAX_RETRY_MS, delayMs * 2);
@@ -568,18 +568,16 @@ function readPrivateFile(path: string, maxBytes: number): string | null {
 /** A file-system failure of the store, with the path and a way out (CLI exit 7). */
 function storeIo(path: string, doing: string, error: unknown): CoordinationError {
   const errno = StatePathError.isInstance(error) ? error.errno : errnoOf(error);
-  return new CoordinationError(
-    'ERR_STORE_IO',
-    `Cannot ${doing} ${path}: ${errno ?? (error as Error)?.message ?? String(error)}.`,
-    {
-      path,
-      cause: error,
-      hint:
-        errno === 'EACCES' || errno === 'EPERM' || errno === 'EROFS'
-          ? `Make ${dirname(path)} writable by this user (mode 0700), or point --coordination-dir (or --state-dir) elsewhere.`
-          : `Check ${dirname(path)} (space, permissions), or point --coordination-dir (or --state-dir) elsewhere.`,
-    },
-  );
+  return new CoordinationError({
+    code: 'ERR_STORE_IO',
+    message: `Cannot ${doing} ${path}: ${errno ?? (error as Error)?.message ?? String(error)}.`,
+    path,
+    cause: error,
+    hint:
+      errno === 'EACCES' || errno === 'EPERM' || errno === 'EROFS'
+        ? `Make ${dirname(path)} writable by this user (mode 0700), or point --coordination-dir (or --state-dir) elsewhere.`
+        : `Check ${dirname(path)} (space, permissions), or point --coordination-dir (or --state-dir) elsewhere.`,
+  });
 }
 
 /** fsyncs a directory so a rename in it survives a power loss (best effort where refused). */
@@ -640,13 +638,11 @@ function targetOf(relativePath: string, record: CoordinationRecord): string {
 }
 
 function invalid(path: string, detail: string, cause?: unknown): CoordinationError {
-  return new CoordinationError(
-    'ERR_INVALID_STATE',
-    `Coordination state ${path} is unusable: ${detail}. It was left exactly as it was.`,
-    {
-      path,
-      cause,
-      hint: `Inspect ${path}; move it aside (or restore it from a backup) to let runs claim this target again.`,
-    },
-  );
+  return new CoordinationError({
+    code: 'ERR_INVALID_STATE',
+    message: `Coordination state ${path} is unusable: ${detail}. It was left exactly as it was.`,
+    path,
+    cause,
+    hint: `Inspect ${path}; move it aside (or restore it from a backup) to let runs claim this target again.`,
+  });
 }

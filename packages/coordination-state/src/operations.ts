@@ -118,7 +118,10 @@ export const DEFAULT_LEASE_MS = 300_000;
  */
 export function normalizeRunId(runId: unknown): string {
   if (typeof runId !== 'string' || runId.trim().length === 0) {
-    throw new CoordinationError('ERR_INVALID_RUN_ID', 'A non-empty run id is required.');
+    throw new CoordinationError({
+      code: 'ERR_INVALID_RUN_ID',
+      message: 'A non-empty run id is required.',
+    });
   }
   return runId.trim();
 }
@@ -138,10 +141,10 @@ export function normalizeLeaseMs(leaseMs: unknown): number {
     leaseMs <= 0 ||
     leaseMs > MAX_LEASE_MS
   ) {
-    throw new CoordinationError(
-      'ERR_INVALID_OPTION',
-      `Invalid lease ${JSON.stringify(leaseMs)}: use a positive whole number of milliseconds up to 30 days.`,
-    );
+    throw new CoordinationError({
+      code: 'ERR_INVALID_OPTION',
+      message: `Invalid lease ${JSON.stringify(leaseMs)}: use a positive whole number of milliseconds up to 30 days.`,
+    });
   }
   return leaseMs;
 }
@@ -552,10 +555,10 @@ export function boundRecord(
   limit: number = DEFAULT_HISTORY_LIMIT,
 ): { record: CoordinationRecord; history: HistoryEntry[]; exitSignals: ExitSignal[] } {
   if (!Number.isInteger(limit) || limit <= 0) {
-    throw new CoordinationError(
-      'ERR_INVALID_OPTION',
-      `Invalid history limit ${JSON.stringify(limit)}: use a positive whole number.`,
-    );
+    throw new CoordinationError({
+      code: 'ERR_INVALID_OPTION',
+      message: `Invalid history limit ${JSON.stringify(limit)}: use a positive whole number.`,
+    });
   }
   const history = record.history.length > limit ? record.history.slice(0, -limit) : [];
   const exitSignals = record.exitSignals.length > limit ? record.exitSignals.slice(0, -limit) : [];

@@ -19,10 +19,10 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
  */
 export function quoteSchema(schema: string): string {
   if (!IDENTIFIER.test(schema)) {
-    throw new CoordinationError(
-      'ERR_INVALID_OPTION',
-      `Invalid PostgreSQL schema name ${JSON.stringify(schema)}: use lower-case letters, digits and _ (at most 63).`,
-    );
+    throw new CoordinationError({
+      code: 'ERR_INVALID_OPTION',
+      message: `Invalid PostgreSQL schema name ${JSON.stringify(schema)}: use lower-case letters, digits and _ (at most 63).`,
+    });
   }
   return `"${schema}"`;
 }

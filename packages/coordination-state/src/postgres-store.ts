@@ -160,18 +160,18 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
     this.verifyOwner = options.verifyOwner ?? verifyIdentity;
     this.ownsPool = options.pool === undefined;
     if (!Number.isInteger(this.historyLimit) || this.historyLimit <= 0) {
-      throw new CoordinationError(
-        'ERR_INVALID_OPTION',
-        `Invalid history limit ${JSON.stringify(options.historyLimit)}: use a positive whole number.`,
-      );
+      throw new CoordinationError({
+        code: 'ERR_INVALID_OPTION',
+        message: `Invalid history limit ${JSON.stringify(options.historyLimit)}: use a positive whole number.`,
+      });
     }
     const url = options.connectionString ?? process.env[DATABASE_URL_ENV];
     if (!options.pool && !url) {
-      throw new CoordinationError(
-        'ERR_INVALID_OPTION',
-        `No PostgreSQL connection: pass a connection URL or set ${DATABASE_URL_ENV}.`,
-        { hint: `e.g. ${DATABASE_URL_ENV}=postgres://user@host:5432/db` },
-      );
+      throw new CoordinationError({
+        code: 'ERR_INVALID_OPTION',
+        message: `No PostgreSQL connection: pass a connection URL or set ${DATABASE_URL_ENV}.`,
+        hint: `e.g. ${DATABASE_URL_ENV}=postgres://user@host:5432/db`,
+      });
     }
     this.where = options.pool ? 'the given pool' : describeUrl(url!);
     const tag = createHash('sha256').update(this.schema).digest('hex').slice(0, 16);
@@ -276,11 +276,11 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
       const have = new Set(done.rows.map((row) => Number(row.version)));
       const newest = Math.max(0, ...have);
       if (newest > POSTGRES_SCHEMA_VERSION) {
-        throw new CoordinationError(
-          'ERR_INVALID_STATE',
-          `PostgreSQL schema ${this.schema} at ${this.where} is at version ${newest}, newer than this runwarden knows (${POSTGRES_SCHEMA_VERSION}). It was left as it is.`,
-          { hint: 'Upgrade runwarden on this machine.' },
-        );
+        throw new CoordinationError({
+          code: 'ERR_INVALID_STATE',
+          message: `PostgreSQL schema ${this.schema} at ${this.where} is at version ${newest}, newer than this runwarden knows (${POSTGRES_SCHEMA_VERSION}). It was left as it is.`,
+          hint: 'Upgrade runwarden on this machine.',
+        });
       }
       const applied: number[] = [];
       for (const migration of postgresMigrations(this.schema)) {
@@ -312,14 +312,12 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
       const detail = !SUPPORTED_SCHEMA_VERSIONS.includes(version as 1 | 2)
         ? `its schemaVersion ${JSON.stringify(version)} is not one of ${SUPPORTED_SCHEMA_VERSIONS.join(', ')}`
         : `${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}`;
-      throw new CoordinationError(
-        'ERR_INVALID_STATE',
-        `Coordination row ${this.schema}.coordination_targets[${key}] is unusable: ${detail}. It was left exactly as it was.`,
-        {
-          path: `${this.schema}.coordination_targets/${key}`,
-          hint: 'Inspect the row; delete it (or restore it from a backup) to let runs claim this target again.',
-        },
-      );
+      throw new CoordinationError({
+        code: 'ERR_INVALID_STATE',
+        message: `Coordination row ${this.schema}.coordination_targets[${key}] is unusable: ${detail}. It was left exactly as it was.`,
+        path: `${this.schema}.coordination_targets/${key}`,
+        hint: 'Inspect the row; delete it (or restore it from a backup) to let runs claim this target again.',
+      });
     }
     return parsed.data;
   }

@@ -287,12 +287,13 @@ async function hashShared(
     (worker, index) =>
       new Promise<void>((resolve, reject) => {
         const fail = (cause: unknown) => {
-          failure ??= new EvidenceError(
-            'ERR_EVIDENCE_WORKER',
-            files[0]!.path,
-            `A hashing worker failed: ${(cause as Error)?.message ?? String(cause)}`,
-            { cause, hint: 'This is a bug in @runwarden/evidence-hasher; please report it.' },
-          );
+          failure ??= new EvidenceError({
+            code: 'ERR_EVIDENCE_WORKER',
+            path: files[0]!.path,
+            message: `A hashing worker failed: ${(cause as Error)?.message ?? String(cause)}`,
+            cause,
+            hint: 'This is a bug in @runwarden/evidence-hasher; please report it.',
+          });
           reject(failure);
         };
         let finished = false;

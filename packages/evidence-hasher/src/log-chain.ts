@@ -127,18 +127,19 @@ export function createLogChain(logPath: string, options: LogChainOptions = {}): 
   const chunkBytes = options.chunkBytes ?? LOG_CHAIN_CHUNK_BYTES;
   const sync = options.fsync ?? true;
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes <= 0)
-    throw new EvidenceError(
-      'ERR_EVIDENCE_LOG_CHAIN',
-      sidecarPath,
-      `chunkBytes must be a positive integer, not ${chunkBytes}.`,
-    );
+    throw new EvidenceError({
+      code: 'ERR_EVIDENCE_LOG_CHAIN',
+      path: sidecarPath,
+      message: `chunkBytes must be a positive integer, not ${chunkBytes}.`,
+    });
   const fail = (action: string, error: unknown): never => {
-    throw new EvidenceError(
-      'ERR_EVIDENCE_LOG_CHAIN',
-      sidecarPath,
-      `Cannot ${action} the log chain ${sidecarPath}: ${(error as Error).message}`,
-      { cause: error, hint: 'Check the space and permissions of the run directory.' },
-    );
+    throw new EvidenceError({
+      code: 'ERR_EVIDENCE_LOG_CHAIN',
+      path: sidecarPath,
+      message: `Cannot ${action} the log chain ${sidecarPath}: ${(error as Error).message}`,
+      cause: error,
+      hint: 'Check the space and permissions of the run directory.',
+    });
   };
   let fd: number;
   try {
@@ -226,14 +227,12 @@ export function createLogChain(logPath: string, options: LogChainOptions = {}): 
     },
     update(chunk) {
       if (summary)
-        throw new EvidenceError(
-          'ERR_EVIDENCE_LOG_CHAIN',
-          sidecarPath,
-          `The log chain ${sidecarPath} is closed.`,
-          {
-            hint: 'Feed every write before close().',
-          },
-        );
+        throw new EvidenceError({
+          code: 'ERR_EVIDENCE_LOG_CHAIN',
+          path: sidecarPath,
+          message: `The log chain ${sidecarPath} is closed.`,
+          hint: 'Feed every write before close().',
+        });
       feed(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
     },
     close() {

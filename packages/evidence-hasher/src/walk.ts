@@ -106,22 +106,21 @@ function resolveRoot(root: string): string {
     resolved = realpathSync(root);
     stat = lstatSync(resolved);
   } catch (error) {
-    throw new EvidenceError(
-      'ERR_EVIDENCE_ROOT',
-      root,
-      `Cannot read evidence root ${root}: ${(error as Error).message}`,
-      { cause: error, hint: 'Pass an existing directory.' },
-    );
+    throw new EvidenceError({
+      code: 'ERR_EVIDENCE_ROOT',
+      path: root,
+      message: `Cannot read evidence root ${root}: ${(error as Error).message}`,
+      cause: error,
+      hint: 'Pass an existing directory.',
+    });
   }
   if (!stat.isDirectory()) {
-    throw new EvidenceError(
-      'ERR_EVIDENCE_ROOT',
-      root,
-      `Evidence root ${root} is not a directory.`,
-      {
-        hint: 'Pass the directory that holds the artifacts.',
-      },
-    );
+    throw new EvidenceError({
+      code: 'ERR_EVIDENCE_ROOT',
+      path: root,
+      message: `Evidence root ${root} is not a directory.`,
+      hint: 'Pass the directory that holds the artifacts.',
+    });
   }
   return resolved;
 }
@@ -152,12 +151,13 @@ function walk(
       names = readdirSync(absoluteDir, { encoding: 'buffer' });
     } catch (error) {
       if (!self) {
-        throw new EvidenceError(
-          'ERR_EVIDENCE_ROOT',
-          absoluteDir,
-          `Cannot list evidence root ${absoluteDir}: ${(error as Error).message}`,
-          { cause: error, hint: 'Hash a directory this user can read.' },
-        );
+        throw new EvidenceError({
+          code: 'ERR_EVIDENCE_ROOT',
+          path: absoluteDir,
+          message: `Cannot list evidence root ${absoluteDir}: ${(error as Error).message}`,
+          cause: error,
+          hint: 'Hash a directory this user can read.',
+        });
       }
       self.status = 'unreadable';
       return;

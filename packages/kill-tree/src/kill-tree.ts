@@ -12,10 +12,10 @@ import { defaultWindowsSystem, killWindowsTree } from './windows-kill.js';
 function checkDuration(name: string, value: number | undefined, fallback: number): number {
   const resolved = value ?? fallback;
   if (!Number.isFinite(resolved) || resolved < 0) {
-    throw new KillTreeError(
-      'ERR_INVALID_OPTION',
-      `${name} must be a non-negative number of ms, not ${String(value)}.`,
-    );
+    throw new KillTreeError({
+      code: 'ERR_INVALID_OPTION',
+      message: `${name} must be a non-negative number of ms, not ${String(value)}.`,
+    });
   }
   return resolved;
 }
@@ -23,18 +23,20 @@ function checkDuration(name: string, value: number | undefined, fallback: number
 /** Refuses an identity that is not the process it names any more (exit 6 upstream) or cannot be checked. */
 function assertIdentity(target: ProcessIdentity, verdict: IdentityVerdict): void {
   if (verdict.status === 'reused' || verdict.status === 'foreign-host') {
-    throw new KillTreeError(
-      'ERR_IDENTITY_MISMATCH',
-      `Refusing to signal pid ${target.pid}: it is no longer the recorded process (${verdict.reason}).`,
-      { verdict, hint: 'The process you meant has ended; nothing was signalled.' },
-    );
+    throw new KillTreeError({
+      code: 'ERR_IDENTITY_MISMATCH',
+      message: `Refusing to signal pid ${target.pid}: it is no longer the recorded process (${verdict.reason}).`,
+      verdict,
+      hint: 'The process you meant has ended; nothing was signalled.',
+    });
   }
   if (verdict.status === 'unknown') {
-    throw new KillTreeError(
-      'ERR_IDENTITY_UNKNOWN',
-      `Cannot verify pid ${target.pid} (${verdict.reason}); refusing to signal it.`,
-      { verdict, hint: 'Run as the same user as the process, or as root.' },
-    );
+    throw new KillTreeError({
+      code: 'ERR_IDENTITY_UNKNOWN',
+      message: `Cannot verify pid ${target.pid} (${verdict.reason}); refusing to signal it.`,
+      verdict,
+      hint: 'Run as the same user as the process, or as root.',
+    });
   }
 }
 
@@ -80,10 +82,10 @@ export async function killTree(
 ): Promise<KillTreeResult> {
   const platform = process.platform;
   if (platform !== 'linux' && platform !== 'darwin' && platform !== 'win32') {
-    throw new KillTreeError(
-      'ERR_UNSUPPORTED_PLATFORM',
-      `killTree has no process reader for ${platform}.`,
-    );
+    throw new KillTreeError({
+      code: 'ERR_UNSUPPORTED_PLATFORM',
+      message: `killTree has no process reader for ${platform}.`,
+    });
   }
   const resolved = {
     signal: options.signal ?? 'SIGTERM',
@@ -98,19 +100,28 @@ export async function killTree(
   let token = options.token;
   if (typeof target === 'object' && !('pid' in target)) {
     if (typeof target.token !== 'string' || target.token.length === 0) {
-      throw new KillTreeError('ERR_INVALID_TARGET', 'A token target needs a non-empty token.');
+      throw new KillTreeError({
+        code: 'ERR_INVALID_TARGET',
+        message: 'A token target needs a non-empty token.',
+      });
     }
     token = target.token;
   } else if (typeof target === 'number') {
     if (!Number.isInteger(target) || target <= 0) {
-      throw new KillTreeError('ERR_INVALID_TARGET', `Invalid pid: ${String(target)}`);
+      throw new KillTreeError({
+        code: 'ERR_INVALID_TARGET',
+        message: `Invalid pid: ${String(target)}`,
+      });
     }
     const info = getProcessInfoSync(target, { cmdline: false });
     if (info && info.state !== 'Z' && info.state !== 'X')
       root = { pid: target, startTicks: info.startTicks };
   } else {
     if (!Number.isInteger(target.pid) || target.pid <= 0) {
-      throw new KillTreeError('ERR_INVALID_TARGET', `Invalid pid: ${String(target.pid)}`);
+      throw new KillTreeError({
+        code: 'ERR_INVALID_TARGET',
+        message: `Invalid pid: ${String(target.pid)}`,
+      });
     }
     // Windows cannot read another process's environment: judge it without the env token.
     const checked =
@@ -125,20 +136,21 @@ export async function killTree(
 
   if (platform === 'win32') {
     if (root === undefined && typeof target === 'object' && !('pid' in target)) {
-      throw new KillTreeError(
-        'ERR_UNSUPPORTED_PLATFORM',
-        'A token target needs to read process environments, which Windows does not allow.',
-        { hint: 'Kill by pid or by a captured identity on Windows.' },
-      );
+      throw new KillTreeError({
+        code: 'ERR_UNSUPPORTED_PLATFORM',
+        message: 'A token target needs to read process environments, which Windows does not allow.',
+        hint: 'Kill by pid or by a captured identity on Windows.',
+      });
     }
     return killWindowsTree(root, resolved, defaultWindowsSystem());
   }
   if (platform === 'darwin' && root === undefined && token !== undefined) {
-    throw new KillTreeError(
-      'ERR_UNSUPPORTED_PLATFORM',
-      'A token target needs /proc/<pid>/environ (Linux); macOS does not show other environments.',
-      { hint: 'Kill by pid or by a captured identity on macOS.' },
-    );
+    throw new KillTreeError({
+      code: 'ERR_UNSUPPORTED_PLATFORM',
+      message:
+        'A token target needs /proc/<pid>/environ (Linux); macOS does not show other environments.',
+      hint: 'Kill by pid or by a captured identity on macOS.',
+    });
   }
   const processGroups = new Map<number, number | undefined>(
     (options.processGroups ?? []).map((group) =>

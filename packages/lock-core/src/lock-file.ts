@@ -52,15 +52,13 @@ export function ioError(path: string, doing: string, error: unknown): unknown {
     ? error.errno
     : (error as NodeJS.ErrnoException)?.code;
   if (!code) return error;
-  return new LockError(
-    'ERR_LOCK_IO',
+  return new LockError({
+    code: 'ERR_LOCK_IO',
     path,
-    `Cannot ${doing} for ${path}: ${code} (${(error as Error).message}).`,
-    {
-      cause: error,
-      hint: `Make ${dirname(path)} writable by this user (mode 0700), with free space, or point the state directory elsewhere.`,
-    },
-  );
+    message: `Cannot ${doing} for ${path}: ${code} (${(error as Error).message}).`,
+    cause: error,
+    hint: `Make ${dirname(path)} writable by this user (mode 0700), with free space, or point the state directory elsewhere.`,
+  });
 }
 
 /**
@@ -81,7 +79,10 @@ export function ensurePrivateDir(dir: string, lockPath: string): void {
   } catch (error) {
     if (!StatePathError.isInstance(error)) throw error;
     if (error.problem === 'io') throw ioError(lockPath, `create the directory ${dir}`, error);
-    throw new LockError('ERR_LOCK_UNSAFE_PATH', lockPath, error.message, {
+    throw new LockError({
+      code: 'ERR_LOCK_UNSAFE_PATH',
+      path: lockPath,
+      message: error.message,
       cause: error,
       hint:
         error.problem === 'writable-by-others'
@@ -113,12 +114,13 @@ function digest(...parts: (string | number)[]): string {
 }
 
 function unsafePath(path: string, cause?: unknown): LockError {
-  return new LockError(
-    'ERR_LOCK_UNSAFE_PATH',
+  return new LockError({
+    code: 'ERR_LOCK_UNSAFE_PATH',
     path,
-    `${path} is a symlink; runwarden never follows a symlink into state.`,
-    { hint: 'Remove the symlink; the lock must be a regular file.', cause },
-  );
+    message: `${path} is a symlink; runwarden never follows a symlink into state.`,
+    hint: 'Remove the symlink; the lock must be a regular file.',
+    cause,
+  });
 }
 
 /** True when every byte is a NUL or JSON whitespace: what a crash before the data reached the disk leaves. */
@@ -218,14 +220,12 @@ export function readLockFile(path: string): ReadLock | null {
 }
 
 function corrupt(path: string, detail: string, cause?: unknown): LockCorruptError {
-  return new LockCorruptError(
+  return new LockCorruptError({
     path,
-    `Lock file ${path} is not a valid lock: ${detail}. It was left exactly as it was.`,
-    {
-      cause,
-      hint: `Check that no run uses it, then clear it with \`runwarden kill --force\` (it is moved aside, not deleted), or remove ${path} by hand.`,
-    },
-  );
+    message: `Lock file ${path} is not a valid lock: ${detail}. It was left exactly as it was.`,
+    cause,
+    hint: `Check that no run uses it, then clear it with \`runwarden kill --force\` (it is moved aside, not deleted), or remove ${path} by hand.`,
+  });
 }
 
 /** A file this process created and still has open. */

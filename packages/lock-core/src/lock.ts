@@ -311,25 +311,25 @@ function heldError(
 ): LockHeldError {
   const orphans =
     orphanPids.length > 0 ? `; its run's processes are still alive: ${orphanPids.join(', ')}` : '';
-  return new LockHeldError(
-    resolved.path,
-    judgement.reason,
-    content.kind === 'record' ? content.record : undefined,
-    `Lock ${resolved.path} is held by ${describeHolder(content)} (${judgement.reason}${orphans}).`,
-    judgement.reason === 'orphaned-run'
-      ? 'End the orphaned processes (runwarden kill --force) before starting another run.'
-      : 'Wait for it to finish, or stop it with `runwarden kill`.',
-  );
+  return new LockHeldError({
+    path: resolved.path,
+    reason: judgement.reason,
+    holder: content.kind === 'record' ? content.record : undefined,
+    message: `Lock ${resolved.path} is held by ${describeHolder(content)} (${judgement.reason}${orphans}).`,
+    hint:
+      judgement.reason === 'orphaned-run'
+        ? 'End the orphaned processes (runwarden kill --force) before starting another run.'
+        : 'Wait for it to finish, or stop it with `runwarden kill`.',
+  });
 }
 
 function takeoverBusy(path: string, reason: string, claimant?: ClaimRecord): LockHeldError {
-  return new LockHeldError(
+  return new LockHeldError({
     path,
-    'takeover-in-progress',
-    undefined,
-    `Lock ${path} is stale (${reason}) and another process is taking it over${claimant ? ` (pid ${claimant.pid})` : ''}.`,
-    'Retry in a moment.',
-  );
+    reason: 'takeover-in-progress',
+    message: `Lock ${path} is stale (${reason}) and another process is taking it over${claimant ? ` (pid ${claimant.pid})` : ''}.`,
+    hint: 'Retry in a moment.',
+  });
 }
 
 function buildRecord(
@@ -522,7 +522,9 @@ class Handle implements LockHandle {
     this.timer = undefined;
     if (!this.controller.signal.aborted) {
       this.controller.abort(
-        new LockCompromisedError(this.path, message, {
+        new LockCompromisedError({
+          path: this.path,
+          message,
           reason,
           cause,
           hint: 'Stop writing what the lock guards; release the handle.',
@@ -886,13 +888,12 @@ function tryOnce(resolved: Resolved, holder: ProcessIdentity, readFirst = false)
     if (!('retry' in result)) return result;
   }
   return {
-    held: new LockHeldError(
-      resolved.path,
-      'contended',
-      undefined,
-      `Lock ${resolved.path} changed hands too often to take.`,
-      'Retry.',
-    ),
+    held: new LockHeldError({
+      path: resolved.path,
+      reason: 'contended',
+      message: `Lock ${resolved.path} changed hands too often to take.`,
+      hint: 'Retry.',
+    }),
   };
 }
 

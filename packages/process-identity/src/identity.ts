@@ -264,13 +264,16 @@ export function captureIdentity(
   options: CaptureIdentityOptions = {},
 ): ProcessIdentity | null {
   if (!SUPPORTED.has(process.platform)) {
-    throw new ProcessIdentityError(
-      'ERR_UNSUPPORTED_PLATFORM',
-      `captureIdentity has no process reader for ${process.platform}.`,
-    );
+    throw new ProcessIdentityError({
+      code: 'ERR_UNSUPPORTED_PLATFORM',
+      message: `captureIdentity has no process reader for ${process.platform}.`,
+    });
   }
   if (!Number.isInteger(pid) || pid <= 0) {
-    throw new ProcessIdentityError('ERR_INVALID_PID', `Invalid pid: ${String(pid)}`);
+    throw new ProcessIdentityError({
+      code: 'ERR_INVALID_PID',
+      message: `Invalid pid: ${String(pid)}`,
+    });
   }
   const host = getHostFacts();
   let identity: ProcessIdentity;

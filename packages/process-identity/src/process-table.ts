@@ -25,16 +25,19 @@ export type TablePlatform = 'linux' | 'darwin' | 'win32';
 
 function platformOf(platform: NodeJS.Platform): TablePlatform {
   if (platform === 'linux' || platform === 'darwin' || platform === 'win32') return platform;
-  throw new ProcessIdentityError(
-    'ERR_UNSUPPORTED_PLATFORM',
-    `runwarden has no process-table reader for ${platform}.`,
-    { hint: 'Linux (/proc), macOS (ps) and Windows (PowerShell CIM) are supported.' },
-  );
+  throw new ProcessIdentityError({
+    code: 'ERR_UNSUPPORTED_PLATFORM',
+    message: `runwarden has no process-table reader for ${platform}.`,
+    hint: 'Linux (/proc), macOS (ps) and Windows (PowerShell CIM) are supported.',
+  });
 }
 
 function assertPid(pid: number): void {
   if (!Number.isInteger(pid) || pid <= 0) {
-    throw new ProcessIdentityError('ERR_INVALID_PID', `Invalid pid: ${String(pid)}`);
+    throw new ProcessIdentityError({
+      code: 'ERR_INVALID_PID',
+      message: `Invalid pid: ${String(pid)}`,
+    });
   }
 }
 

@@ -1127,7 +1127,8 @@ class Supervisor {
     let result: KillTreeResult | null = null;
     const root = attempt.identity ?? attempt.pid;
     try {
-      if (root === undefined) throw new KillTreeError('ERR_INVALID_TARGET', 'no root');
+      if (root === undefined)
+        throw new KillTreeError({ code: 'ERR_INVALID_TARGET', message: 'no root' });
       result = await killTree(root, {
         graceMs: this.killGraceMs,
         token: attempt.token,
