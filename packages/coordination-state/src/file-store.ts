@@ -12,7 +12,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { LockError, type LockHandle, LockHeldError, tryAcquire } from '@runwarden/lock-core';
+import { acquire, LockError, type LockHandle, LockHeldError } from '@runwarden/lock-core';
 import { captureIdentity, type ProcessIdentity, verifyIdentity } from '@runwarden/process-identity';
 import {
   ensurePrivateDirectory,
@@ -326,7 +326,7 @@ export class FileStore extends CommitmentOperations implements CoordinationStore
   private async tryLock(path: string): Promise<LockHandle> {
     this.holder ??= captureIdentity(process.pid) ?? undefined;
     try {
-      return await tryAcquire(`${path}.lock`, {
+      return await acquire(`${path}.lock`, {
         heartbeatMs: 0,
         runnerToken: LOCK_RUNNER_TOKEN,
         repoMarker: this.directory,

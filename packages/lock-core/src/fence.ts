@@ -4,7 +4,7 @@ import { openRegularFile, StatePathError } from '@runwarden/safe-fs';
 import writeFileAtomic from 'write-file-atomic';
 import { LockCorruptError, LockError } from './errors.js';
 import { failpoint } from './failpoint.js';
-import { ioError, syncDirectory } from './lock-file.js';
+import { ioError, syncDirectory } from './lock-io.js';
 
 /**
  * The highest fencing token ever issued: `Number.MAX_SAFE_INTEGER` (2^53 − 1),

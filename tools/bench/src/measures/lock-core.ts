@@ -12,7 +12,7 @@ const require = createRequire(import.meta.url);
 const oursUrl = import.meta.resolve('@runwarden/lock-core');
 const peerPath = require.resolve('proper-lockfile');
 // Loaded at run time, from the workspace's built package, never bundled into the bench.
-const { tryAcquire } = (await import(oursUrl)) as typeof LockCore;
+const { acquire } = (await import(oursUrl)) as typeof LockCore;
 const lockfile = require(peerPath) as typeof ProperLockfile;
 
 /** Wall clock with sub-ms resolution, comparable across processes of this machine. */
@@ -81,7 +81,7 @@ async function uncontended(workDir: string, quick: boolean): Promise<Measure> {
   const target = join(dir, 'peer-target');
   writeFileSync(target, '');
   const oursCycle = async () => {
-    const handle = await tryAcquire(ours);
+    const handle = await acquire(ours);
     await handle.release();
   };
   const peerCycle = async () => {
@@ -111,8 +111,8 @@ async function uncontended(workDir: string, quick: boolean): Promise<Measure> {
 }
 
 const oursHolder = (path: string) => `
-import { tryAcquire } from ${JSON.stringify(oursUrl)};
-await tryAcquire(${JSON.stringify(path)});
+import { acquire } from ${JSON.stringify(oursUrl)};
+await acquire(${JSON.stringify(path)});
 console.log('held');
 setInterval(() => {}, 1 << 30);`;
 

@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { getHostFacts, parseProcStat } from '@runwarden/process-identity';
+import { ownPidNamespace, verifyLegacyHolder } from './holder.js';
+import type { Judgement, LockContent } from './judge.js';
+
+/**
+ * A cheap check that the holder in `content` may be gone: one read of its
+ * /proc stat line (pid, start ticks, zombie). Only for a holder of this boot,
+ * machine and pid namespace; others get no probe (their waiters back off).
+ */
+export function livenessProbe(content: LockContent): (() => boolean) | undefined {
+  if (content.kind === 'record') {
+    const { holder, pidNamespace } = content.record;
+    const host = getHostFacts();
+    const mine = ownPidNamespace();
+    if (holder.machineId !== host.machineId || holder.bootId !== host.bootId) return undefined;
+    if (pidNamespace !== undefined && mine !== undefined && pidNamespace !== mine) return undefined;
+    const { pid, startTicks } = holder;
+    return () => {
+      let stat: ReturnType<typeof parseProcStat>;
+      try {
+        stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return true;
+      }
+      return !stat || stat.state === 'Z' || stat.state === 'X' || stat.startTicks !== startTicks;
+    };
+  }
+  if (content.kind === 'legacy') {
+    const record = content.record;
+    return () => verifyLegacyHolder(record).status !== 'alive';
+  }
+  return undefined;
+}
+
+export function probeFor(content: LockContent, judgement: Judgement): (() => boolean) | undefined {
+  return judgement.reason === 'holder-alive' ? livenessProbe(content) : undefined;
+}
