@@ -4,6 +4,7 @@ import {
   type ProcessIdentity,
   verifyIdentity,
 } from '@runwarden/process-identity';
+import { KILL_TREE_DEFAULTS } from './defaults.js';
 import { KillTreeError } from './errors.js';
 import { defaultPosixSystem, killPosixTree } from './posix-kill.js';
 import type { KillTreeOptions, KillTreeResult, TokenTarget } from './types.js';
@@ -43,26 +44,10 @@ function assertIdentity(target: ProcessIdentity, verdict: IdentityVerdict): void
 /**
  * Ends a whole process tree, gracefully then by force, never signalling a
  * stranger and never leaving an orphan silently, and reports what happened to
- * every process.
- *
- * Linux (one in-process `/proc` scan per look, no `ps` per process unlike
- * `tree-kill`) and macOS (one `ps` per look): before the first signal one
- * snapshot finds the tree (the root, its descendants by parent link, the
- * process groups and sessions it leads, and every process carrying the run
- * token, even after `setsid` or a double fork); the tree is stopped (SIGSTOP)
- * and rescanned until nothing new appears, so a fork loop cannot outrun the
- * kill; then every member gets `signal` at once and SIGCONT. Whatever is left
- * after `graceMs` gets `forceSignal` after its identity is checked again
- * against a fresh snapshot; a process that left the tree by itself without the
- * run token is reported as `escaped` instead. Follows systemd's
- * `KillMode=control-group` with `TimeoutStopSec=` (systemd.kill(5)), with
- * process groups, sessions and the run token in place of a cgroup.
- *
- * Windows: `taskkill /PID <root> /T`, then `taskkill /F` for each member still
- * there after `graceMs` whose creation time still matches, by absolute path
- * with an argument array.
- *
- * An EPERM on one pid does not stop the others: that pid is reported `eperm`.
+ * every process: found in one snapshot, frozen while it is signalled, every
+ * survivor re-verified before the forced signal; on Windows `taskkill /T`,
+ * then `/F` (the README says how, step by step). Follows systemd's `KillMode=control-group` with
+ * `TimeoutStopSec=` (systemd.kill(5)).
  *
  * @param target - a pid, an identity captured when the process was started
  *   (verified first: a reused pid is refused and nothing is signalled), or
@@ -88,12 +73,12 @@ export async function killTree(
     });
   }
   const resolved = {
-    signal: options.signal ?? 'SIGTERM',
-    forceSignal: options.forceSignal ?? 'SIGKILL',
-    graceMs: checkDuration('graceMs', options.graceMs, 5000),
-    forceWaitMs: checkDuration('forceWaitMs', options.forceWaitMs, 2000),
-    pollMs: Math.max(1, checkDuration('pollMs', options.pollMs, 50)),
-    freeze: options.freeze ?? true,
+    signal: options.signal ?? KILL_TREE_DEFAULTS.signal,
+    forceSignal: options.forceSignal ?? KILL_TREE_DEFAULTS.forceSignal,
+    graceMs: checkDuration('graceMs', options.graceMs, KILL_TREE_DEFAULTS.graceMs),
+    forceWaitMs: checkDuration('forceWaitMs', options.forceWaitMs, KILL_TREE_DEFAULTS.forceWaitMs),
+    pollMs: Math.max(1, checkDuration('pollMs', options.pollMs, KILL_TREE_DEFAULTS.pollMs)),
+    freeze: options.freeze ?? KILL_TREE_DEFAULTS.freeze,
   };
 
   let root: { pid: number; startTicks: number } | undefined;
