@@ -1,11 +1,7 @@
 import { execFile } from 'node:child_process';
 import { win32 } from 'node:path';
-import {
-  type CommandSpec,
-  descendantsOf,
-  listProcesses,
-  type ProcessInfo,
-} from '@runwarden/process-identity';
+import { descendantsOf, listProcesses, type ProcessInfo } from '@runwarden/process-identity';
+import type { CommandSpec } from '@runwarden/process-identity/internal';
 import type { KillReason } from './outcome.js';
 import type { KillProcessReport, KillSurvivor, KillTreeOptions, KillTreeResult } from './types.js';
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { getHostFacts, parseProcStat } from '@runwarden/process-identity';
+import { getHostFacts } from '@runwarden/process-identity';
+import { parseProcStat } from '@runwarden/process-identity/internal';
 import { ownPidNamespace, verifyLegacyHolder } from './holder.js';
 import type { Judgement, LockContent } from './judge.js';
 
