@@ -1,16 +1,16 @@
 import type { PoolClient } from 'pg';
-import type {
-  CommitmentBackend,
-  CommitmentChange,
-  CommitmentSelection,
-} from './commitment-store.js';
 import {
   CLOSED_COMMITMENTS_KEPT,
   type Commitment,
   type CommitmentFilter,
   commitmentSchema,
   commitmentStates,
-} from './commitments.js';
+} from './commitment-schema.js';
+import type {
+  CommitmentBackend,
+  CommitmentChange,
+  CommitmentSelection,
+} from './commitment-store.js';
 import { CoordinationError } from './errors.js';
 
 /**

@@ -10,19 +10,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { IdentityVerdict, ProcessIdentity } from '@runwarden/process-identity';
 import { CoordinationError } from './errors.js';
-import {
-  applyClaim,
-  applyExitSignal,
-  applyRefresh,
-  applyRelease,
-  type ClaimInput,
-  type ClaimStatus,
-  emptyRecord,
-  normalizeLeaseMs,
-  normalizeRunId,
-  type OperationResult,
-  type ReleaseStatus,
-} from './operations.js';
+import { type ClaimInput, normalizeLeaseMs, normalizeRunId } from './operation-input.js';
+import type { ClaimStatus, OperationResult, ReleaseStatus } from './operation-result.js';
+import { applyClaim, applyExitSignal, applyRefresh, applyRelease } from './operations.js';
+import { emptyRecord } from './record-rules.js';
 import type { CoordinationRecord } from './schema.js';
 import type { ExitSignalInput } from './store.js';
 import { parseTarget, type Target } from './target.js';

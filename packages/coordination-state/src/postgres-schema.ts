@@ -2,9 +2,6 @@ import { CoordinationError } from './errors.js';
 import { commitmentsMigration } from './postgres-commitments.js';
 import { coordinationFunctions } from './postgres-functions.js';
 
-/** The schema PostgreSQL tables live in unless another is given. */
-export const DEFAULT_POSTGRES_SCHEMA = 'runwarden';
-
 /** The newest migration this version of the package knows. */
 export const POSTGRES_SCHEMA_VERSION = 3;
 

@@ -1,10 +1,10 @@
 import { closeSync, fdatasyncSync, fstatSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { openRegularFile, StatePathError } from '@runwarden/safe-fs';
+import { openRegularFile, StatePathError, syncDirectory } from '@runwarden/safe-fs';
 import writeFileAtomic from 'write-file-atomic';
 import { LockCorruptError, LockError } from './errors.js';
 import { failpoint } from './failpoint.js';
-import { ioError, syncDirectory } from './lock-io.js';
+import { ioError } from './lock-io.js';
 
 /**
  * The highest fencing token ever issued: `Number.MAX_SAFE_INTEGER` (2^53 − 1),

@@ -3,7 +3,6 @@ import {
   closeSync,
   constants,
   fstatSync,
-  fsyncSync,
   linkSync,
   openSync,
   renameSync,
@@ -212,21 +211,4 @@ export function putBack(aside: string, path: string): boolean {
   }
   removeQuietly(aside);
   return restored;
-}
-
-/**
- * fsyncs a directory so a rename or link in it survives a power loss.
- *
- * @param directory - the directory to sync.
- */
-export function syncDirectory(directory: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(directory, constants.O_RDONLY | constants.O_DIRECTORY);
-    fsyncSync(fd);
-  } catch {
-    // best effort: some filesystems refuse fsync on a directory
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ProcessIdentityError } from './errors.js';
 import { getHostFacts, type HostFacts } from './host-facts.js';
 import { readProcFile, readProcText } from './proc-read.js';
-import { parseProcStat, splitNul } from './proc-stat.js';
+import { parseProcStat, readProcStat, splitNul } from './proc-stat.js';
 import { type EnvironRead, getProcessInfoSync, readEnvironVariable } from './process-table.js';
 
 /** The environment variable that marks every process of a run, inherited through `setsid` and double-fork. */
@@ -278,13 +278,7 @@ export function captureIdentity(
   const host = getHostFacts();
   let identity: ProcessIdentity;
   if (process.platform === 'linux') {
-    let line: string;
-    try {
-      line = readProcText(`/proc/${pid}/stat`);
-    } catch {
-      return null;
-    }
-    const stat = parseProcStat(line);
+    const stat = readProcStat(pid);
     if (!stat || stat.state === 'Z' || stat.state === 'X') return null;
     identity = {
       pid,

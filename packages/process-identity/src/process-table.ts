@@ -3,8 +3,8 @@ import { cimCommand, parseCimProcesses } from './cim-table.js';
 import { type CommandSpec, runCommand, runCommandSync } from './command.js';
 import { ProcessIdentityError } from './errors.js';
 import { getHostFacts, type HostFacts } from './host-facts.js';
-import { readProcFile, readProcText } from './proc-read.js';
-import { parseProcStat, splitNul } from './proc-stat.js';
+import { readProcFile } from './proc-read.js';
+import { readProcStat, splitNul } from './proc-stat.js';
 import type { ProcessInfo } from './process-info.js';
 import { parsePsTable, psCommand } from './ps-table.js';
 
@@ -76,13 +76,7 @@ function readProcRow(
   withCmdline: boolean,
   host: HostFacts = getHostFacts(),
 ): ProcessInfo | null {
-  let line: string;
-  try {
-    line = readProcText(`/proc/${pid}/stat`);
-  } catch {
-    return null;
-  }
-  const stat = parseProcStat(line);
+  const stat = readProcStat(pid);
   if (!stat) return null;
   return {
     ...stat,
