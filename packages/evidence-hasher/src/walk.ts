@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { lstatSync, readdirSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
 import { findCollisions } from './collisions.js';
+import { EVIDENCE_DEFAULTS } from './defaults.js';
 import { EvidenceError } from './errors.js';
 import { type HashOutcome, hashWithRetriesSync } from './hash-file.js';
 import {
@@ -42,7 +43,7 @@ export interface CollectOptions {
   exclude?: string[];
   /**
    * Times to re-read a file that changed while it was hashed before marking it `unstable`.
-   * @default 2
+   * @default EVIDENCE_DEFAULTS.retries (2)
    */
   retries?: number;
 }
@@ -290,7 +291,7 @@ function finish(entries: EvidenceEntry[]): EvidenceEntry[] {
 export function collectEntries(root: string, options: CollectOptions = {}): EvidenceEntry[] {
   const resolved = resolveRoot(root);
   const { entries, files } = walk(resolved, normaliseExclude(options.exclude));
-  const retries = options.retries ?? 2;
+  const retries = options.retries ?? EVIDENCE_DEFAULTS.retries;
   for (const file of files)
     applyOutcome(file.entry, hashWithRetriesSync({ ...file.request, retries }));
   return finish(entries);
@@ -311,7 +312,10 @@ export async function collectEntriesAsync(
   options: CollectAsyncOptions = {},
 ): Promise<EvidenceEntry[]> {
   const resolved = resolveRoot(root);
-  const pool = createHashPool({ ...options, retries: options.retries ?? 2 });
+  const pool = createHashPool({
+    ...options,
+    retries: options.retries ?? EVIDENCE_DEFAULTS.retries,
+  });
   const threshold = options.poolThresholdBytes ?? POOL_THRESHOLD_BYTES;
   let walked: ReturnType<typeof walk>;
   try {
