@@ -54,6 +54,16 @@ export interface OperationConflict {
 /** Any result. */
 export type OperationResult<S extends string> = OperationOk<S> | OperationConflict;
 
+/**
+ * A successful result, shaped like dev-loops' (the owner, previous run, exit
+ * signals and fencing token after the operation).
+ *
+ * @param status - what happened.
+ * @param target - the parsed target.
+ * @param runId - the run that asked.
+ * @param record - the record after the operation.
+ * @returns the result.
+ */
 export function ok<S extends string>(
   status: S,
   target: Target,
@@ -74,6 +84,16 @@ export function ok<S extends string>(
   return result;
 }
 
+/**
+ * A refused operation (nothing was written), as dev-loops names it.
+ *
+ * @param error - the conflict code.
+ * @param message - one line for people.
+ * @param target - the parsed target.
+ * @param runId - the run that asked.
+ * @param record - the record as read (`null` when none).
+ * @returns the conflict.
+ */
 export function conflict(
   error: ConflictCode,
   message: string,

@@ -13,6 +13,7 @@ export const LOG_CHAIN_SUFFIX = '.sha256chain';
  */
 export const MAX_LOG_CHAIN_BYTES = 64 * 1024 * 1024;
 
+/** The first word of a sidecar's header line. */
 export const MAGIC = 'runwarden-log-chain';
 
 /** Options for `createLogChain` and `verifyLogChain`. */
@@ -44,7 +45,10 @@ export interface LogChainOptions {
   wholeFileDigest?: boolean;
 }
 
+/** The predecessor of the first link: SHA-256 of the header line. */
 export const genesis = (header: string) => createHash('sha256').update(header).digest();
+/** The next link: SHA-256(previous link ‖ chunk digest). */
 export const nextLink = (previous: Buffer, chunkDigest: Buffer) =>
   createHash('sha256').update(previous).update(chunkDigest).digest();
+/** The sidecar's header line for a chunk size: `runwarden-log-chain 1 sha256 <chunkBytes>`. */
 export const headerLine = (chunkBytes: number) => `${MAGIC} 1 sha256 ${chunkBytes}`;

@@ -12,7 +12,7 @@ export {
   LockHeldError,
   type LockHeldErrorOptions,
 } from './errors.js';
-export { type ExplainInput, explain } from './explain.js';
+export { type ExplainInput, explain, type InspectionCore } from './explain.js';
 export type { LockHandle, ReleaseResult, Takeover } from './handle.js';
 export { inspect, type LockInspection } from './inspect.js';
 export {

@@ -1,34 +1,16 @@
-import type { IdentityVerdict } from '@runwarden/process-identity';
 import { LockCorruptError } from './errors.js';
-import { explain } from './explain.js';
+import { explain, type InspectionCore } from './explain.js';
 import { gatherFacts } from './facts.js';
 import { judge } from './judge.js';
 import { type ReadLock, readLockFile } from './lock-file.js';
 import { type LockOptions, type ResolvedLockOptions, resolveOptions } from './options.js';
-import type { LegacyLockRecord, LockRecord } from './schema.js';
 
 /** The result of {@link inspect}. */
-export interface LockInspection {
-  /** `free` (no file), `held`, `stale` (the next acquire takes it over) or `corrupt`. */
-  state: 'free' | 'held' | 'stale' | 'corrupt';
+export interface LockInspection extends InspectionCore {
   /** Absolute path of the lock file. */
   path: string;
-  /** Why: the judgement's reason, `no-lock-file`, or the corrupt detail. */
-  reason: string;
   /** One sentence for people saying why, in every state (see `explain`). */
   explanation: string;
-  /** The runwarden body, when it is one. */
-  holder?: LockRecord;
-  /** The LifeOS `runner_lock.py` body, when it is one. */
-  legacyHolder?: LegacyLockRecord;
-  /** The holder's identity verdict. */
-  holderVerdict?: IdentityVerdict;
-  /** Age in ms of the holder's newest heartbeat (body or file mtime). */
-  heartbeatAgeMs?: number;
-  /** Processes still carrying the holder's run id. */
-  orphanPids?: number[];
-  /** The lock directory's filesystem, when it mattered (foreign or LifeOS holders). */
-  filesystem?: { kind: 'local' | 'network' | 'unknown'; fsType: string };
   /** The corrupt error, when `state` is `corrupt`. */
   error?: LockCorruptError;
 }
