@@ -34,4 +34,16 @@ export const SUPERVISOR_DEFAULTS = Object.freeze({
   lockStaleAfterMs: 60_000,
   /** `/healthz` answers 503 when the supervisor's own ticker was late by this much (3 s). */
   healthStallMs: 3000,
+  /** Events `GET /events` holds for clients that reconnect with `Last-Event-ID`. */
+  eventsHeld: 4096,
+  /** Bytes that may wait for one slow SSE client before it is dropped (it reconnects and resumes; 1 MB). */
+  sseBufferMaxBytes: 1024 * 1024,
+  /** A comment line to each SSE client this often, so proxies keep the stream open (15 s). */
+  sseKeepAliveMs: 15_000,
+  /** The `retry:` an SSE client is told: reconnect after 1 s. */
+  sseRetryMs: 1000,
+  /** How long `status` and the page wait for the API before they call the supervisor unanswering (3 s). */
+  answerWithinMs: 3000,
+  /** How often the page reads `/runs` and `/guards` (1 s). */
+  dashboardPollMs: 1000,
 });

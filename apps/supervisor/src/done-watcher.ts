@@ -1,6 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { runCheckCommand } from '@runwarden/watchdog';
 import type { DoneCondition } from './config.js';
+import type { DoneWatcherFacts } from './guards.js';
 
 /**
  * Whether a file holds a line equal to `line` (both trimmed), as cc-ci's
@@ -28,7 +29,7 @@ export class DoneWatcher {
   private checking = false;
   private fired = false;
   private readonly abort = new AbortController();
-  /** When the condition was last checked (Unix ms), for the guards of the next issue. */
+  /** When the condition was last checked (Unix ms), for `GET /guards`. */
   lastCheckedAtMs: number | undefined;
 
   /**
@@ -39,6 +40,16 @@ export class DoneWatcher {
     private condition: DoneCondition,
     private readonly onDone: () => void,
   ) {}
+
+  /** What the watcher says of itself, for the `done-watcher` guard. */
+  facts(): DoneWatcherFacts {
+    return { lastCheckedAtMs: this.lastCheckedAtMs, checking: this.checking, fired: this.fired };
+  }
+
+  /** The condition watched now. */
+  get watched(): DoneCondition {
+    return this.condition;
+  }
 
   /** Starts watching (checks at once, then every `everyMs`). */
   start(): void {

@@ -1,69 +1,26 @@
-import { join } from 'node:path';
 import { killTree } from '@runwarden/kill-tree';
 import { LockError, type LockHandle, tryAcquire } from '@runwarden/lock-core';
-import type { ProcessIdentity } from '@runwarden/process-identity';
 import {
   type JournalEvent,
   newRunId,
   type ReasonCode,
   type RunResult,
-  type SuperviseOptions,
   superviseRun,
   WatchdogError,
 } from '@runwarden/watchdog';
 import type { LoopRecovery } from './adoption.js';
 import type { LoopConfig } from './config.js';
 import { SUPERVISOR_DEFAULTS } from './defaults.js';
+import type { GuardRow } from './guards.js';
+import { judgeLoopGuards, type LiveRun, LoopWitness } from './loop-guards.js';
+import type { LoopContext, LoopStatus } from './loop-status.js';
 import { decideRestart, type RestartLedger } from './restart-policy.js';
 import { runPredicate, writeRunEvidence } from './run-evidence.js';
-import {
-  ensurePrivateDir,
-  type LoopState,
-  readLoopState,
-  type StatePaths,
-  writeLoopState,
-} from './state.js';
-import type { SupervisorJournal } from './supervisor-journal.js';
+import { runOptions } from './run-options.js';
+import { ensurePrivateDir, type LoopState, readLoopState, writeLoopState } from './state.js';
 import { claimTarget, type TargetLease } from './target-lease.js';
 
-/** One loop as `status --json` and `GET /runs` show it. */
-export interface LoopStatus {
-  name: string;
-  state: LoopState;
-  /** The live attempt's pid; `null` between attempts and runs. */
-  pid: number | null;
-  runId: string | null;
-  /** The run's attempt (1-based; 0 before the first). */
-  attempt: number;
-  /** Resumes the run's watchdog did so far. */
-  resumesUsed: number;
-  /** Of those, the resumes that counted against `maxResumes`. */
-  budgetSpent: number;
-  /** Restarts by the supervisor within the give-up window. */
-  restarts: number;
-  lastReason: ReasonCode | null;
-  lastMessage: string | null;
-  /** When a progress source last moved, as the run's journal says (ISO 8601). */
-  lastProgressAt: string | null;
-  /** When the current run started (ISO 8601). */
-  runStartedAt: string | null;
-  /** When the next run starts, in state `backoff` (ISO 8601). */
-  nextStartAt: string | null;
-  /** The process that supervises the loop. */
-  owner: { pid: number; hostname: string; startTimeMs: number } | null;
-}
-
-/** What every loop of one supervisor shares. */
-export interface LoopContext {
-  paths: StatePaths;
-  journal: SupervisorJournal;
-  /** The supervisor's own identity (evidence, target owner, status). */
-  self: ProcessIdentity | null;
-  /** Called with every event of every run (the API's event feed). @default none */
-  onRunEvent?: (loop: string, event: JournalEvent) => void;
-  /** Injected randomness for the restart jitter. @default Math.random */
-  random?: () => number;
-}
+export type { LoopContext, LoopStatus } from './loop-status.js';
 
 interface RunEnd {
   reason: ReasonCode;
@@ -99,6 +56,10 @@ export class LoopRunner {
   private lastReason: ReasonCode | null = null;
   private lastMessage: string | null = null;
   private nextStartAt: string | null = null;
+  /** What the running machinery says of the loop's guards. */
+  private readonly witness = new LoopWitness();
+  /** The current run's lock and lease, while it holds them. */
+  private live: LiveRun | undefined;
 
   /**
    * @param config - the loop's config.
@@ -139,6 +100,9 @@ export class LoopRunner {
   /** The loop as `status --json` shows it. */
   status(): LoopStatus {
     const { self } = this.context;
+    const pulse = this.witness.pulse;
+    const iso = (ms: number | null | undefined) =>
+      ms === null || ms === undefined ? null : new Date(ms).toISOString();
     return {
       name: this.config.name,
       state: this.stateValue,
@@ -156,7 +120,28 @@ export class LoopRunner {
       owner: self
         ? { pid: self.pid, hostname: self.hostname, startTimeMs: self.startTimeMs }
         : null,
+      lastOutputAt: iso(pulse?.lastOutputAtMs),
+      missionDeadlineAt: iso(pulse?.missionDeadlineAtMs),
     };
+  }
+
+  /**
+   * The loop's guard rows, read from its running machinery ({@link judgeLoopGuards}).
+   *
+   * @returns one row per guard of the loop.
+   */
+  guards(): Promise<GuardRow[]> {
+    return judgeLoopGuards({
+      config: this.pending ?? this.config,
+      running: this.config,
+      state: this.stateValue,
+      lastReason: this.lastReason,
+      lastMessage: this.lastMessage,
+      restarts: this.ledger.restarts.length,
+      witness: this.witness,
+      live: this.live,
+      lockPath: this.context.paths.loopLock(this.config.name),
+    });
   }
 
   /**
@@ -272,6 +257,7 @@ export class LoopRunner {
         this.setState('stopped');
         return;
       }
+      this.witness.fired('restart-policy');
       if (decision.action === 'fatal') {
         this.context.journal.append('handoff', this.config.name, {
           why: decision.why,
@@ -381,6 +367,7 @@ export class LoopRunner {
             runId,
             onLost: (message) => {
               lostTarget = message;
+              this.witness.fired('target-lease');
               controller.abort();
             },
           });
@@ -389,6 +376,7 @@ export class LoopRunner {
           return end;
         }
       }
+      this.live = { runId, lock, ...(lease ? { lease } : {}) };
       journal.append('run-started', config.name, {
         runId,
         runDir,
@@ -396,7 +384,16 @@ export class LoopRunner {
       });
       this.persist();
       result = await superviseRun(
-        this.superviseOptions(config, runId, runDir, lock, controller, adopting),
+        runOptions({
+          config,
+          runId,
+          runDir,
+          lock,
+          signal: controller.signal,
+          adopting,
+          onEvent: (event) => this.onRunEvent(event),
+          onPulse: (pulse) => this.witness.onPulse(pulse),
+        }),
       );
       const reason = result.reason === 'INTERRUPTED' && lostTarget ? 'LOCK_HELD' : result.reason;
       end = ended(reason, lostTarget ?? result.message);
@@ -408,6 +405,8 @@ export class LoopRunner {
       end = ended(reason, (error as Error).message);
     } finally {
       this.controller = undefined;
+      this.live = undefined;
+      this.witness.runEnded();
       await lease?.end(end?.reason ?? 'INTERRUPTED', end?.message);
       if (result) {
         const evidence = await writeRunEvidence(
@@ -442,41 +441,8 @@ export class LoopRunner {
     return end;
   }
 
-  private superviseOptions(
-    config: LoopConfig,
-    runId: string,
-    runDir: string,
-    lock: LockHandle,
-    controller: AbortController,
-    adopting: Extract<LoopRecovery, { kind: 'adopt' }> | undefined,
-  ): SuperviseOptions {
-    const mission = config.run.missionTimeoutMs ?? 0;
-    return {
-      ...config.run,
-      runId,
-      runDir,
-      lock,
-      signal: controller.signal,
-      // An adopted run keeps its mission clock: what is left of it.
-      ...(adopting && mission > 0
-        ? { missionTimeoutMs: Math.max(1, mission - (Date.now() - adopting.startedAtMs)) }
-        : {}),
-      ...(adopting
-        ? {
-            adopt: {
-              pid: adopting.pid,
-              startTicks: adopting.startTicks,
-              outputFile: join(runDir, 'stdout.log'),
-              stderrFile: join(runDir, 'stderr.log'),
-              continueFrom: adopting.continueFrom,
-            },
-          }
-        : {}),
-      onEvent: (event) => this.onRunEvent(event),
-    };
-  }
-
   private onRunEvent(event: JournalEvent): void {
+    this.witness.onRunEvent(event);
     this.run.attempt = Math.max(this.run.attempt, event.attempt);
     switch (event.type) {
       case 'spawned':

@@ -69,6 +69,8 @@ export function offlineStatus(paths: StatePaths, name: string): OfflineLoopStatu
     runStartedAt: summary?.startedAt ?? null,
     nextStartAt: null,
     owner: null,
+    lastOutputAt: null,
+    missionDeadlineAt: null,
     orphanPids: orphans,
   };
 }

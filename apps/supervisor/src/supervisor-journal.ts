@@ -10,6 +10,7 @@ export const supervisorEventTypes = [
   'supervisor-started',
   'supervisor-stopping',
   'supervisor-stopped',
+  'supervisor-stalled',
   'loop-state',
   'run-started',
   'run-ended',

@@ -11,7 +11,10 @@ import { type LoopConfig, loadConfig, type SupervisorConfig } from './config.js'
 import { SUPERVISOR_DEFAULTS } from './defaults.js';
 import { DoneWatcher } from './done-watcher.js';
 import { SupervisorError } from './errors.js';
+import { EventFeed } from './event-feed.js';
+import { type GuardRow, judgeDoneWatcher } from './guards.js';
 import { LoopRunner, type LoopStatus } from './loop.js';
+import { lockLoss } from './loop-guards.js';
 import { ensurePrivateDir, type StatePaths, statePaths, writePrivateFile } from './state.js';
 import { type SupervisorEvent, SupervisorJournal } from './supervisor-journal.js';
 
@@ -53,6 +56,9 @@ export class Supervisor implements SupervisorControl {
   private readonly startedAt = new Date();
   private readonly startedPerf = performance.now();
   private readonly sessionId = newRunId();
+  /** Every journal event of every loop and of the supervisor, for `GET /events`. */
+  readonly feed = new EventFeed(this.sessionId);
+  private doneFiredAt: string | null = null;
   private doneWatcher: DoneWatcher | undefined;
   private api: RunningApi | undefined;
   private ticker: NodeJS.Timeout | undefined;
@@ -139,6 +145,8 @@ export class Supervisor implements SupervisorControl {
   }
 
   private onEvent(event: SupervisorEvent): void {
+    this.feed.publish('supervisor', event.loop, event);
+    if (event.type === 'done') this.doneFiredAt = event.ts;
     if (event.type === 'run-started' && event.loop)
       this.runsStarted.set(event.loop, (this.runsStarted.get(event.loop) ?? 0) + 1);
     if (event.type === 'handoff')
@@ -152,6 +160,7 @@ export class Supervisor implements SupervisorControl {
       paths: this.paths,
       journal: this.journal,
       self: this.self,
+      onRunEvent: (loop, event) => this.feed.publish('run', loop, event),
     });
   }
 
@@ -178,7 +187,12 @@ export class Supervisor implements SupervisorControl {
       fencingToken: this.lock.fencingToken,
     });
     this.ticker = setInterval(() => {
-      this.lastTick = performance.now();
+      const now = performance.now();
+      // Late by more than the stall limit: the process was stopped (SIGSTOP) or its event loop stalled.
+      const lateMs = now - this.lastTick - 1000;
+      if (lateMs > SUPERVISOR_DEFAULTS.healthStallMs)
+        this.journal.append('supervisor-stalled', null, { stalledMs: Math.round(lateMs) });
+      this.lastTick = now;
     }, 1000);
     this.lock.signal.addEventListener(
       'abort',
@@ -252,11 +266,44 @@ export class Supervisor implements SupervisorControl {
     void this.shutdown('INTERRUPTED', 'stopped by request (POST /stop)');
   }
 
+  /**
+   * {@inheritDoc SupervisorControl.guards}
+   *
+   * Every timer already due runs first: a watchdog merely delayed by a busy
+   * event loop ticks before it is judged, and only one that is really stopped
+   * or wedged stays silent.
+   */
+  async guards(): Promise<GuardRow[]> {
+    await new Promise((settle) => setTimeout(settle, 1));
+    const rows = (
+      await Promise.all([...this.runners.values()].map((runner) => runner.guards()))
+    ).flat();
+    rows.push(
+      judgeDoneWatcher({
+        done: this.config.done,
+        watcher: this.doneWatcher?.facts(),
+        lastFiredAt: this.doneFiredAt,
+      }),
+    );
+    return rows;
+  }
+
+  /** {@inheritDoc SupervisorControl.about} */
+  about(): { pid: number; stateDir: string; config: string; startedAt: string; now: string } {
+    return {
+      pid: process.pid,
+      stateDir: this.paths.stateDir,
+      config: this.config.file,
+      startedAt: this.startedAt.toISOString(),
+      now: new Date().toISOString(),
+    };
+  }
+
   /** {@inheritDoc SupervisorControl.health} */
   health(): { ok: boolean; detail: string; lastTickAgoMs: number } {
     const lastTickAgoMs = Math.round(performance.now() - this.lastTick);
-    if (this.lock.signal.aborted)
-      return { ok: false, detail: 'SUPERVISOR.lock was lost', lastTickAgoMs };
+    const loss = lockLoss(this.paths.supervisorLock, this.lock);
+    if (loss) return { ok: false, detail: `SUPERVISOR.lock was lost: ${loss.why}`, lastTickAgoMs };
     if (lastTickAgoMs > SUPERVISOR_DEFAULTS.healthStallMs + 1000)
       return { ok: false, detail: `the event loop stalled for ${lastTickAgoMs} ms`, lastTickAgoMs };
     if (this.finishing) return { ok: false, detail: 'stopping', lastTickAgoMs };

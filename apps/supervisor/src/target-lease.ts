@@ -6,6 +6,12 @@ import { SUPERVISOR_DEFAULTS } from './defaults.js';
 export interface TargetLease {
   /** Ends the claim: an exit signal unless the run ended `OK`, then the release. Never throws. */
   end(reason: string, message: string | undefined): Promise<void>;
+  /**
+   * Reads the store for real: whether this run still owns the target.
+   *
+   * @returns `ok` and one sentence (the owner, or who took it). Never throws.
+   */
+  check(): Promise<{ ok: boolean; message: string }>;
 }
 
 /**
@@ -48,8 +54,24 @@ export async function claimTarget(options: {
     Math.max(1000, Math.floor(leaseMs / 3)),
   );
   timer.unref();
+  let ended = false;
   return {
+    async check() {
+      if (ended) return { ok: false, message: 'the claim has ended' };
+      try {
+        const owned = await store.assertOwnership(options.target, {
+          runId: options.runId,
+          requireExisting: true,
+        });
+        return owned.ok
+          ? { ok: true, message: `run ${options.runId} owns ${options.target}` }
+          : { ok: false, message: owned.message };
+      } catch (error) {
+        return { ok: false, message: `${options.target}: ${(error as Error).message}` };
+      }
+    },
     async end(reason, message) {
+      ended = true;
       clearInterval(timer);
       try {
         if (reason !== 'OK')

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +48,11 @@ describe('the HTTP API', () => {
       ['GET', '/healthz'],
       ['GET', '/runs'],
       ['GET', '/runs/sleeper'],
+      ['GET', '/guards'],
+      ['GET', '/events'],
+      ['GET', '/'],
+      ['GET', '/dashboard.js'],
+      ['GET', '/dashboard.css'],
       ['POST', '/runs/sleeper/stop'],
       ['POST', '/runs/sleeper/restart'],
       ['POST', '/stop'],
@@ -118,4 +123,61 @@ describe('the HTTP API', () => {
     expect(after.runId).not.toBe(before.runId);
     expect(alive(before.pid!)).toBe(false);
   });
+
+  it('the dashboard takes ?token= once, then an HttpOnly SameSite=Strict cookie; a wrong token or a foreign Origin changes nothing', async () => {
+    const { api, token } = await startOn('0.0.0.0:0');
+    const port = new URL(api.url).port;
+    const wrong = await fetch(`${api.url}/?token=nope`, { redirect: 'manual' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('set-cookie')).toBeNull();
+    const login = await fetch(`${api.url}/?token=${encodeURIComponent(token)}`, {
+      redirect: 'manual',
+    });
+    expect(login.status).toBe(303);
+    expect(login.headers.get('location')).toBe('/');
+    const cookie = login.headers.get('set-cookie')!;
+    expect(cookie).toBe(`runwarden-supervisor-${port}=${token}; Path=/; HttpOnly; SameSite=Strict`);
+    const jar = { cookie: cookie.split(';')[0]! };
+    const page = await fetch(`${api.url}/`, { headers: jar });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const html = await page.text();
+    expect(html).toContain('<body data-control="yes">');
+    expect((await fetch(`${api.url}/guards`, { headers: jar })).status).toBe(200);
+    const script = await fetch(`${api.url}/dashboard.js`, { headers: jar });
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await script.text()).toContain('new EventSource');
+
+    const pid = supervisor!.loops()[0]!.pid!;
+    const foreign = await fetch(`${api.url}/runs/sleeper/stop`, {
+      method: 'POST',
+      headers: { ...jar, origin: 'http://evil.example' },
+    });
+    expect(foreign.status).toBe(403);
+    expect(supervisor!.loops()[0]!.state).toBe('running');
+    expect(alive(pid)).toBe(true);
+    const own = await fetch(`${api.url}/runs/sleeper/stop`, {
+      method: 'POST',
+      headers: { ...jar, origin: `http://${new URL(api.url).host}` },
+    });
+    expect(own.status).toBe(200);
+    expect(alive(pid)).toBe(false);
+  });
+
+  it('GET /healthz is 503 as soon as SUPERVISOR.lock is lost, and the supervisor then stops (exit 5)', async () => {
+    const { api, paths } = await startOn('127.0.0.1:0');
+    expect((await call(`${api.url}/healthz`, 'GET')).status).toBe(200);
+    unlinkSync(paths.supervisorLock);
+    const health = await call(`${api.url}/healthz`, 'GET');
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({
+      ok: false,
+      healthy: false,
+      detail: `SUPERVISOR.lock was lost: ${paths.supervisorLock} was removed`,
+    });
+    // lock-core's heartbeat (a third of the 60 s stale window) finds it too; the supervisor stops.
+    const outcome = await supervisor!.finished;
+    expect(outcome).toMatchObject({ reason: 'LOCK_HELD', exitCode: 5 });
+    expect(outcome.loops[0]!.state).toBe('stopped');
+  }, 40_000);
 });

@@ -102,6 +102,13 @@ export {
   readCheckpoint,
 } from './progress.js';
 export {
+  judgePulse,
+  PULSE_STALL_INTERVALS,
+  type PulseVerdict,
+  pulseFrom,
+  type WatchdogPulse,
+} from './pulse.js';
+export {
   AGENT_QUOTA_PATTERN,
   findQuotaMessage,
   type ParseResetOptions,

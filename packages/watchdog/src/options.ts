@@ -230,6 +230,13 @@ export interface SuperviseOptions {
   signal?: AbortSignal;
   /** Called with every journal event, after it is written; what it throws is ignored. */
   onEvent?: (event: JournalEvent) => void;
+  /**
+   * Called on every tick of the watchdog's ticker while an attempt is live
+   * (`watching`), and once when that ticker stops (`between`): a heartbeat
+   * the watchdog really emits (see `judgePulse`). What it throws is ignored.
+   * @default none
+   */
+  onPulse?: (pulse: import('./pulse.js').WatchdogPulse) => void;
   /** Where the child's stdout is passed through besides the log. @default not passed through */
   stdout?: Writable;
   /** Where the child's stderr is passed through besides the log. @default not passed through */
@@ -394,6 +401,7 @@ export const superviseOptionsSchema = z.object({
   killGraceMs: ms('killGraceMs').optional(),
   signal: z.instanceof(AbortSignal, { error: 'must be an AbortSignal' }).optional(),
   onEvent: fn.optional(),
+  onPulse: fn.optional(),
   stdout: writable.optional(),
   stderr: writable.optional(),
   labels: z.record(z.string(), z.string()).optional(),

@@ -21,6 +21,7 @@ import { Journal, type JournalEvent, type JournalEventType } from './journal.js'
 import { type AttemptTimes, judgeLiveness, type LivenessLimits } from './liveness.js';
 import { type CommandSpec, type SuperviseOptions, validateOptions } from './options.js';
 import { type Checkpoint, ProgressWatcher } from './progress.js';
+import { pulseFrom, type WatchdogPulse } from './pulse.js';
 import { AGENT_QUOTA_PATTERN, findQuotaMessage, parseResetTime } from './quota.js';
 import { EXIT_CODES, type ReasonCode } from './reasons.js';
 import {
@@ -940,8 +941,33 @@ class Supervisor {
     return Math.max(10, Math.min(1000, idle > 0 ? Math.floor(idle / 4) : 1000));
   }
 
+  /** Tells `onPulse` that this run's watchdog ticks (`watching`) or that its ticker stopped (`between`). */
+  private pulse(phase: WatchdogPulse['phase'], intervalMs: number, times: AttemptTimes): void {
+    if (!this.options.onPulse) return;
+    try {
+      this.options.onPulse(
+        pulseFrom({
+          phase,
+          intervalMs,
+          attempt: this.attempt,
+          lastOutputAtPerfMs: times.lastOutputAtMs ?? times.firstOutputAtMs,
+          missionDeadlinePerfMs: this.limits.missionDeadlineMs,
+          watchesOutput: times.watchesOutput,
+          watchesProgress: times.watchesProgress,
+        }),
+      );
+    } catch {
+      // A listener's bug must not end the supervision.
+    }
+  }
+
   /** Runs the shared per-tick checks; returns a verdict that ends the attempt, if any. */
-  private tick(times: AttemptTimes, lastPoll: { at: number }): AttemptEnd | undefined {
+  private tick(
+    times: AttemptTimes,
+    lastPoll: { at: number },
+    intervalMs: number,
+  ): AttemptEnd | undefined {
+    this.pulse('watching', intervalMs, times);
     this.fileOutput?.poll();
     const at = performance.now();
     if (this.watcher.active && at - lastPoll.at >= this.progressPollMs()) {
@@ -988,6 +1014,7 @@ class Supervisor {
         if (settled) return;
         settled = true;
         clearInterval(ticker);
+        this.pulse('between', 0, times);
         this.stop.signal.removeEventListener('abort', onStop);
         this.fileOutput?.drain();
         settle({
@@ -1024,10 +1051,11 @@ class Supervisor {
           ...(this.attempt > 1 ? { checkpoint: this.watcher.lastCheckpoint() } : {}),
         });
       }
+      const intervalMs = this.tickMs();
       const ticker = setInterval(() => {
-        const end = this.tick(times, lastPoll);
+        const end = this.tick(times, lastPoll, intervalMs);
         if (end) settleWith(end);
-      }, this.tickMs());
+      }, intervalMs);
       if (this.stop.signal.aborted) onStop();
     });
   }
@@ -1061,6 +1089,7 @@ class Supervisor {
         if (settled) return;
         settled = true;
         clearInterval(ticker);
+        this.pulse('between', 0, times);
         this.stop.signal.removeEventListener('abort', onStop);
         readOutput();
         for (const tail of tails) tail.close();
@@ -1077,21 +1106,19 @@ class Supervisor {
       };
       const onStop = () => settleWith({ kind: 'stop' });
       this.stop.signal.addEventListener('abort', onStop, { once: true });
-      const ticker = setInterval(
-        () => {
-          const at = performance.now();
-          if (at - lastIdentityCheck >= pollMs - 1) {
-            lastIdentityCheck = at;
-            const verdict = verifyIdentity(identity);
-            if (verdict.status === 'dead' || verdict.status === 'reused')
-              return settleWith({ kind: 'exit', code: null, signal: null });
-          }
-          readOutput();
-          const end = this.tick(times, lastPoll);
-          if (end) settleWith(end);
-        },
-        Math.min(pollMs, this.tickMs()),
-      );
+      const intervalMs = Math.min(pollMs, this.tickMs());
+      const ticker = setInterval(() => {
+        const at = performance.now();
+        if (at - lastIdentityCheck >= pollMs - 1) {
+          lastIdentityCheck = at;
+          const verdict = verifyIdentity(identity);
+          if (verdict.status === 'dead' || verdict.status === 'reused')
+            return settleWith({ kind: 'exit', code: null, signal: null });
+        }
+        readOutput();
+        const end = this.tick(times, lastPoll, intervalMs);
+        if (end) settleWith(end);
+      }, intervalMs);
       if (this.stop.signal.aborted) onStop();
     });
   }

@@ -116,10 +116,13 @@ describe('findRunProcesses', () => {
   });
 
   it('leaves out zombies and the caller', async () => {
-    // `true` exits and stays a zombie: its parent became `sleep`, which never reaps it.
-    const attempt = await startAttempt('/bin/true & echo ready; exec /bin/sleep 30');
+    // The forked child exits at once and stays a zombie: its parent sleeps and never reaps it.
+    const attempt = await startAttempt(
+      `exec python3 -c 'import os, time
+if os.fork() == 0: os._exit(0)
+print("ready", flush=True); time.sleep(30)'`,
+    );
     const zombie = await waitForMember(attempt.pid!, 'Z');
-    await until(() => commOf(attempt.pid!) === 'sleep');
     expect(findRunProcesses({ runId })).toEqual([
       { pid: attempt.pid!, startTicks: startTicksOf(attempt.pid!), via: 'run-token' },
     ]);
@@ -159,7 +162,7 @@ describe('recordedProcesses', () => {
   });
 });
 
-async function until<T>(probe: () => T, timeoutMs = 5000): Promise<T> {
+async function until<T>(probe: () => T, timeoutMs = 10_000): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = probe();

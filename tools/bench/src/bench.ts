@@ -18,6 +18,7 @@ import { killTreeBench } from './measures/kill-tree.js';
 import { lockCoreBench } from './measures/lock-core.js';
 import { processIdentityBench } from './measures/process-identity.js';
 import { supervisorBench } from './measures/supervisor.js';
+import { supervisorApiBench } from './measures/supervisor-api.js';
 import { watchdogBench } from './measures/watchdog.js';
 
 const benches: Record<string, Bench> = {
@@ -29,6 +30,7 @@ const benches: Record<string, Bench> = {
   watchdog: watchdogBench,
   'evidence-hasher': evidenceHasherBench,
   supervisor: supervisorBench,
+  'supervisor-api': supervisorApiBench,
   'action-claims': actionClaimsBench,
 };
 

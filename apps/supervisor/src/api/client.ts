@@ -12,12 +12,14 @@ export interface ApiClient {
    *
    * @param method - `GET` or `POST`.
    * @param path - e.g. `/runs`.
+   * @param timeoutMs - how long the answer may take. @default 60000 (a loop's stop waits for its tree)
    * @returns the status and the JSON body.
-   * @throws {SupervisorError} `ERR_API` when the supervisor cannot be reached.
+   * @throws {SupervisorError} `ERR_API` when the supervisor cannot be reached or does not answer in time.
    */
   request(
     method: 'GET' | 'POST',
     path: string,
+    timeoutMs?: number,
   ): Promise<{ status: number; body: Record<string, unknown> }>;
 }
 
@@ -47,12 +49,12 @@ export function connect(paths: StatePaths): ApiClient | undefined {
   return {
     url: api.url,
     pid: api.pid,
-    async request(method, path) {
+    async request(method, path, timeoutMs = REQUEST_TIMEOUT_MS) {
       try {
         const response = await fetch(`${api.url}${path}`, {
           method,
           headers: { authorization: `Bearer ${token}` },
-          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+          signal: AbortSignal.timeout(timeoutMs),
         });
         return {
           status: response.status,

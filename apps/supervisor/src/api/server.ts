@@ -1,9 +1,16 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { EXIT_CODES } from '@runwarden/watchdog';
 import { Hono } from 'hono';
+import type { EventFeed } from '../event-feed.js';
+import type { GuardRow } from '../guards.js';
 import type { LoopStatus } from '../loop.js';
+import { tokenRules } from './auth.js';
+import { registerDashboard } from './dashboard-route.js';
+import { registerEventRoutes } from './events-route.js';
+import { registerGuardRoutes } from './guards-route.js';
+
+export { bearerMatches, isLoopbackHost } from './auth.js';
 
 /** What the API asks of the running supervisor. */
 export interface SupervisorControl {
@@ -17,6 +24,12 @@ export interface SupervisorControl {
   stop(): void;
   /** Whether the supervisor's own loop is ticking and it still holds `SUPERVISOR.lock`. */
   health(): { ok: boolean; detail: string; lastTickAgoMs: number };
+  /** Every guard row, read from the running machinery (`GET /guards`). */
+  guards(): Promise<GuardRow[]>;
+  /** Every journal event of every loop and of the supervisor (`GET /events`). */
+  readonly feed: EventFeed;
+  /** The supervisor itself, for `GET /runs` and the page. */
+  about(): { pid: number; stateDir: string; config: string; startedAt: string; now: string };
 }
 
 /** Options for {@link startApi}. */
@@ -40,21 +53,6 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-/** Whether a host name or address is loopback: `localhost`, `127.0.0.0/8`, `::1`. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
-}
-
-/** Constant-time check of an `Authorization: Bearer <token>` header. */
-export function bearerMatches(header: string | undefined, token: string): boolean {
-  const match = /^Bearer\s+(\S+)$/i.exec(header?.trim() ?? '');
-  if (!match) return false;
-  const given = Buffer.from(match[1]!);
-  const wanted = Buffer.from(token);
-  return given.length === wanted.length && timingSafeEqual(given, wanted);
-}
-
 const json = (reason: keyof typeof EXIT_CODES, data: Record<string, unknown>) => ({
   ok: reason === 'OK',
   reason,
@@ -68,37 +66,22 @@ const json = (reason: keyof typeof EXIT_CODES, data: Record<string, unknown>) =>
  *
  * - `GET /healthz`: 200 while the supervisor ticks and holds its lock, else 503;
  * - `GET /runs`, `GET /runs/:loop`: the `status --json` data;
- * - `POST /runs/:loop/stop`, `POST /runs/:loop/restart`, `POST /stop`.
+ * - `POST /runs/:loop/stop`, `POST /runs/:loop/restart`, `POST /stop`;
+ * - `GET /guards` (the guard posture), `GET /events` (SSE), `GET /` (the dashboard).
  *
- * Token rules: bound to loopback, a `GET` may omit the token; every `POST`, and
- * every request on a non-loopback bind, needs `Authorization: Bearer <token>`,
- * else 401 and nothing changes. On a loopback bind the `Host` header must be
- * loopback too (a DNS-rebinding page cannot read the API).
+ * Token rules ({@link tokenRules}): bound to loopback, a `GET` may omit the
+ * token; every `POST`, and every request on a non-loopback bind, needs
+ * `Authorization: Bearer <token>` (or the dashboard's cookie), else 401 and
+ * nothing changes. On a loopback bind the `Host` header must be loopback too
+ * (a DNS-rebinding page cannot read the API).
  *
  * @param options - bind address, token, and the supervisor.
- * @returns the app, for routes added beside these (`/guards`, `/events`, `/`).
+ * @returns the app, for routes added beside these.
  */
 export function buildApp(options: Omit<ApiOptions, 'port'>): Hono {
   const { control, token } = options;
-  const loopbackBind = isLoopbackHost(options.host);
   const app = new Hono();
-  app.use('*', async (context, next) => {
-    const host = context.req.header('host') ?? '';
-    if (loopbackBind && !isLoopbackHost(host.replace(/:\d+$/, ''))) {
-      return context.json(json('USAGE', { message: `Host ${host} is not loopback.` }), 403);
-    }
-    const safe = context.req.method === 'GET' || context.req.method === 'HEAD';
-    if ((!loopbackBind || !safe) && !bearerMatches(context.req.header('authorization'), token)) {
-      context.header('WWW-Authenticate', 'Bearer realm="runwarden-supervisor"');
-      return context.json(
-        json('USAGE', {
-          message: 'A bearer token is required (Authorization: Bearer <supervisor/api.token>).',
-        }),
-        401,
-      );
-    }
-    await next();
-  });
+  app.use('*', tokenRules({ host: options.host, token }));
   app.get('/healthz', (context) => {
     const health = control.health();
     return context.json(
@@ -106,7 +89,9 @@ export function buildApp(options: Omit<ApiOptions, 'port'>): Hono {
       health.ok ? 200 : 503,
     );
   });
-  app.get('/runs', (context) => context.json(json('OK', { loops: control.loops() })));
+  app.get('/runs', (context) =>
+    context.json(json('OK', { supervisor: control.about(), loops: control.loops() })),
+  );
   const unknown = (name: string) => json('USAGE', { message: `No loop named ${name}.` });
   app.get('/runs/:loop', (context) => {
     const loop = control.loops().find((item) => item.name === context.req.param('loop'));
@@ -130,6 +115,9 @@ export function buildApp(options: Omit<ApiOptions, 'port'>): Hono {
     setImmediate(() => control.stop());
     return context.json(json('OK', { stopping: true }), 202);
   });
+  registerGuardRoutes(app, () => control.guards());
+  registerEventRoutes(app, control.feed);
+  registerDashboard(app, token);
   return app;
 }
 

@@ -71,11 +71,26 @@ export async function startCommand(flags: StartFlags): Promise<number> {
     say(
       `supervising ${count} loop(s) from ${where(supervisor.paths.stateDir)}; API ${readApiUrl(supervisor.paths.apiFile)} (pid ${process.pid})`,
     );
+    say(`dashboard: ${dashboardUrl(supervisor.paths)}`);
   }
   const outcome = await supervisor.finished;
   if (flags.json) printJson(outcome.reason, { ...outcome });
   else for (const line of summaryLines(outcome)) say(line);
   return outcome.exitCode;
+}
+
+/**
+ * The dashboard's URL with the token, to open once (as Jupyter prints its
+ * `?token=` URL): the page then keeps the token in an HttpOnly cookie.
+ */
+function dashboardUrl(paths: { apiFile: string; tokenFile: string }): string {
+  let token = '';
+  try {
+    token = readFileSync(paths.tokenFile, 'utf8').trim();
+  } catch {
+    // no token yet
+  }
+  return `${readApiUrl(paths.apiFile)}/?token=${encodeURIComponent(token)}`;
 }
 
 function readApiUrl(apiFile: string): string {
@@ -126,13 +141,16 @@ async function detach(flags: StartFlags): Promise<number> {
             printJson('OK', {
               pid: child.pid,
               url: api.url,
+              dashboard: dashboardUrl(paths),
               log: paths.logFile,
               stateDir: paths.stateDir,
             });
-          else
+          else {
             say(
               `started in the background: pid ${child.pid}, API ${api.url}, log ${where(paths.logFile)}`,
             );
+            say(`dashboard: ${dashboardUrl(paths)}`);
+          }
           return 0;
         }
       } catch {

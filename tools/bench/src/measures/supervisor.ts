@@ -8,13 +8,14 @@ import { type Bench, type Measure, median } from '../harness.js';
 const require = createRequire(import.meta.url);
 const supervisorCli = () =>
   join(dirname(require.resolve('runwarden-supervisor/package.json')), 'dist', 'cli.js');
-const pm2Bin = () => join(dirname(require.resolve('pm2/package.json')), 'bin', 'pm2');
+/** PM2's CLI script. */
+export const pm2Bin = () => join(dirname(require.resolve('pm2/package.json')), 'bin', 'pm2');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const LOOPS = 20;
 const TICKS_PER_SECOND = 100;
 
 /** RSS in MB and CPU ticks (user + system) of one process, from /proc. */
-function sample(pid: number): { rssMb: number; ticks: number } {
+export function sample(pid: number): { rssMb: number; ticks: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -36,7 +37,12 @@ async function watch(pid: number, seconds: number): Promise<{ rssMb: number; cpu
   return { rssMb: peak, cpuPercent };
 }
 
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+/** Polls `condition` every 25 ms; rejects after `timeoutMs`. */
+export async function until(
+  condition: () => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!condition()) {
     if (performance.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
@@ -59,7 +65,8 @@ const journalOf = (stateDir: string): JournalLine[] => {
     .map((line) => JSON.parse(line) as JournalLine);
 };
 
-function startSupervisor(dir: string, yaml: string): ChildProcess {
+/** Writes `runwarden.yaml` in `dir` and starts `runwarden-supervisor start` on it (output ignored). */
+export function startSupervisor(dir: string, yaml: string): ChildProcess {
   writeFileSync(join(dir, 'runwarden.yaml'), yaml);
   return spawn(
     process.execPath,
@@ -71,7 +78,8 @@ function startSupervisor(dir: string, yaml: string): ChildProcess {
   );
 }
 
-async function stopSupervisor(child: ChildProcess): Promise<void> {
+/** SIGTERMs a supervisor and waits for its exit. */
+export async function stopSupervisor(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
@@ -101,7 +109,8 @@ async function ourIdle(workDir: string, seconds: number) {
   }
 }
 
-const pm2 = (home: string, args: string[]) =>
+/** Runs the PM2 CLI with `PM2_HOME` set to `home`; resolves with its stdout. */
+export const pm2 = (home: string, args: string[]) =>
   new Promise<string>((resolve, reject) =>
     execFile(
       process.execPath,
@@ -111,9 +120,8 @@ const pm2 = (home: string, args: string[]) =>
     ),
   );
 
-/** Peer: the PM2 7 daemon (PM2_HOME in a temp dir) with the same 20 `sleep` apps; killed afterwards. */
-async function pm2Idle(workDir: string, seconds: number) {
-  const home = mkdtempSync(join(workDir, 'pm2-home-'));
+/** Writes a PM2 ecosystem file of the same 20 `sleep` apps in `home`; returns its path. */
+export function idleEcosystem(home: string): string {
   const ecosystem = join(home, 'ecosystem.config.cjs');
   const apps = Array.from({ length: LOOPS }, (_, index) => ({
     name: `idle-${index}`,
@@ -123,6 +131,13 @@ async function pm2Idle(workDir: string, seconds: number) {
     autorestart: true,
   }));
   writeFileSync(ecosystem, `module.exports = ${JSON.stringify({ apps })};\n`);
+  return ecosystem;
+}
+
+/** Peer: the PM2 7 daemon (PM2_HOME in a temp dir) with the same 20 `sleep` apps; killed afterwards. */
+async function pm2Idle(workDir: string, seconds: number) {
+  const home = mkdtempSync(join(workDir, 'pm2-home-'));
+  const ecosystem = idleEcosystem(home);
   try {
     await pm2(home, ['start', ecosystem]);
     const pid = Number(readFileSync(join(home, 'pm2.pid'), 'utf8'));
