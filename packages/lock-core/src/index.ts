@@ -22,6 +22,7 @@ export {
   type LockContent,
   lastSignOfLifeMs,
 } from './judge.js';
+export { type ReadLock, readLockFile } from './lock-file.js';
 export type { AcquireOptions, BreakLockOptions, LockOptions } from './options.js';
 export { type AcquirePlan, planAcquire } from './plan-acquire.js';
 export {

@@ -9,4 +9,4 @@ export {
   parseFence,
 } from './fence.js';
 export { classifyFilesystem, filesystemOf, type MountEntry, parseMountInfo } from './filesystem.js';
-export { MAX_LOCK_BYTES, type ReadLock, readLockFile } from './lock-file.js';
+export { MAX_LOCK_BYTES } from './lock-file.js';
