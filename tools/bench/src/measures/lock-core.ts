@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type * as LockCore from '@runwarden/lock-core';
+import { type LineReader, spawnLineReader } from '@runwarden/test-utils';
 import type * as ProperLockfile from 'proper-lockfile';
 import { type Bench, type Measure, median, round } from '../harness.js';
 
@@ -27,32 +27,12 @@ const PEER_RETRIES = {
   randomize: true,
 };
 
-interface Child {
-  child: ChildProcess;
-  next(): Promise<string>;
-  say(line: string): void;
-}
+type Child = LineReader;
 
 function node(code: string, children: ChildProcess[]): Child {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  const queue: string[] = [];
-  const waiting: ((line: string) => void)[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    const waiter = waiting.shift();
-    if (waiter) waiter(line);
-    else queue.push(line);
-  });
-  return {
-    child,
-    next: () =>
-      queue.length > 0
-        ? Promise.resolve(queue.shift()!)
-        : new Promise((resolve) => waiting.push(resolve)),
-    say: (line) => child.stdin!.write(`${line}\n`),
-  };
+  const talking = spawnLineReader(process.execPath, ['--input-type=module', '-e', code]);
+  children.push(talking.child);
+  return talking;
 }
 
 async function endAll(children: ChildProcess[]): Promise<void> {
