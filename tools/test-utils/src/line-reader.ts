@@ -5,7 +5,11 @@ import { createInterface } from 'node:readline';
 export interface LineReader {
   /** The process. */
   child: ChildProcess;
-  /** The next line it prints; `<exit>` once it has exited with nothing left to read. */
+  /**
+   * The next line it prints; `<exit>` once it has exited with nothing queued
+   * (Node may emit `exit` before the last lines leave the pipe: a test that
+   * needs every line reads the stream to its end instead).
+   */
   next(): Promise<string>;
   /** Writes one line to its stdin. */
   say(line: string): void;
