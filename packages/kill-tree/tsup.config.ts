@@ -1,4 +1,4 @@
 import { defineConfig } from 'tsup';
 import { baseOptions } from '../../tsup.base';
 
-export default defineConfig(baseOptions);
+export default defineConfig({ ...baseOptions, entry: ['src/index.ts', 'src/internal.ts'] });

@@ -7,4 +7,6 @@ export default defineConfig({
   entry: { bench: 'src/bench.ts' },
   dts: false,
   skipNodeModulesBundle: true,
+  // The shared test helpers are TypeScript sources, never built: bundle them.
+  noExternal: ['@runwarden/test-utils'],
 });

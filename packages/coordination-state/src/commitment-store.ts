@@ -1,16 +1,18 @@
+import type {
+  CloseCommitmentResult,
+  Commitment,
+  CommitmentEvidence,
+  CommitmentFilter,
+  RecordCommitmentInput,
+  RecordCommitmentResult,
+} from './commitment-schema.js';
 import {
-  type CloseCommitmentResult,
   type CloseRequest,
-  type Commitment,
-  type CommitmentEvidence,
-  type CommitmentFilter,
   decideClose,
   decideExpiry,
   decideRecord,
   normalizeCommitmentInput,
   normalizeTopic,
-  type RecordCommitmentInput,
-  type RecordCommitmentResult,
 } from './commitments.js';
 
 /**

@@ -2,7 +2,11 @@ import { describe, expect, it, vi } from 'vitest';
 import { CoordinationError } from './errors.js';
 
 const make = () =>
-  new CoordinationError('ERR_INVALID_STATE', 'Coordination state x is unusable.', { path: '/x' });
+  new CoordinationError({
+    code: 'ERR_INVALID_STATE',
+    message: 'Coordination state x is unusable.',
+    path: '/x',
+  });
 
 describe('error identity', () => {
   it('carries its own class marker, runwarden.coordination-state.error.CoordinationError, and no package-wide one', () => {
@@ -19,9 +23,11 @@ describe('error identity', () => {
     const copy = await import('./errors.js');
     expect(copy.CoordinationError).not.toBe(CoordinationError);
     expect(copy.CoordinationError.isInstance(make())).toBe(true);
-    expect(CoordinationError.isInstance(new copy.CoordinationError('ERR_STORE_BUSY', 'x'))).toBe(
-      true,
-    );
+    expect(
+      CoordinationError.isInstance(
+        new copy.CoordinationError({ code: 'ERR_STORE_BUSY', message: 'x' }),
+      ),
+    ).toBe(true);
   });
 
   it('a lookalike is not one: a plain Error of the same name, or one marked for another class', () => {

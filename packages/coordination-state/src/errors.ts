@@ -27,6 +27,20 @@ export type CoordinationErrorCode =
   | 'ERR_SCHEMA_MISSING'
   | 'ERR_DATABASE';
 
+/** What a {@link CoordinationError} is built from. */
+export interface CoordinationErrorOptions {
+  /** The stable code; see {@link CoordinationErrorCode}. */
+  code: CoordinationErrorCode;
+  /** One line for people. */
+  message: string;
+  /** What to do next, for people. @default none */
+  hint?: string | undefined;
+  /** The state file concerned. @default none */
+  path?: string | undefined;
+  /** The underlying error, kept as `error.cause`. @default none */
+  cause?: unknown;
+}
+
 /**
  * The one error type of `@runwarden/coordination-state`. `ERR_INVALID_STATE`
  * (a corrupt or unknown state file, left as it is) maps to the CLI's exit 7.
@@ -42,21 +56,13 @@ export class CoordinationError extends Error {
   /** The state file concerned, when there is one. */
   readonly path: string | undefined;
 
-  /**
-   * @param code - the stable code.
-   * @param message - one line for people.
-   * @param options - `cause` (kept), `hint` (what to do next) and `path` (the state file).
-   */
-  constructor(
-    code: CoordinationErrorCode,
-    message: string,
-    options: { cause?: unknown; hint?: string; path?: string } = {},
-  ) {
-    super(message, { cause: options.cause });
+  /** @param options - the code, message, and optional hint, path and cause. */
+  constructor({ code, message, hint, path, cause }: CoordinationErrorOptions) {
+    super(message, { cause });
     mark(this, marker); // used in isInstance
     this.code = code;
-    this.hint = options.hint;
-    this.path = options.path;
+    this.hint = hint;
+    this.path = path;
   }
 
   /**

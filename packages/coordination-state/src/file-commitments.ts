@@ -1,23 +1,31 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LockHeldError, withLock } from '@runwarden/lock-core';
+import {
+  COMMITMENTS_SCHEMA_VERSION,
+  type Commitment,
+  type CommitmentFilter,
+  type TopicCommitments,
+  topicCommitmentsSchema,
+} from './commitment-schema.js';
 import type {
   CommitmentBackend,
   CommitmentChange,
   CommitmentSelection,
 } from './commitment-store.js';
-import {
-  byCreation,
-  COMMITMENTS_SCHEMA_VERSION,
-  type Commitment,
-  type CommitmentFilter,
-  commitmentsToPrune,
-  matchesFilter,
-  type TopicCommitments,
-  topicCommitmentsSchema,
-} from './commitments.js';
+import { byCreation, commitmentsToPrune, matchesFilter } from './commitments.js';
 import { CoordinationError } from './errors.js';
+import { LOCK_RUNNER_TOKEN, unusableState } from './state-files.js';
 import { decodeKey, encodeKey } from './target.js';
+
+/** A commitments file that is corrupt or of an unknown version (CLI exit 7), left as it is. */
+function unusable(path: string, detail: string, cause?: unknown) {
+  return unusableState(path, detail, {
+    cause,
+    noun: 'Commitments file',
+    purpose: 'to record commitments for its topic again',
+  });
+}
 
 /** The folder of the commitments, inside a FileStore's directory. */
 export const COMMITMENTS_DIRECTORY = 'commitments';
@@ -43,8 +51,6 @@ export interface FileCommitmentsOptions {
   /** The store's file primitives. */
   io: StateFileIo;
 }
-
-const LOCK_RUNNER_TOKEN = 'runwarden-coordination';
 
 /**
  * Where the FileStore keeps its commitments: one JSON file per topic,
@@ -188,12 +194,14 @@ export class FileCommitments implements CommitmentBackend {
         },
       );
     } catch (error) {
-      if (LockHeldError.isInstance(error) && error.code === 'ERR_LOCK_HELD') {
-        throw new CoordinationError(
-          'ERR_STORE_BUSY',
-          `Another writer held the commitments of ${this.directory} for more than ${this.options.lockWaitMs} ms: ${error.message}`,
-          { path: this.directory, cause: error, hint: error.hint },
-        );
+      if (LockHeldError.isInstance(error)) {
+        throw new CoordinationError({
+          code: 'ERR_STORE_BUSY',
+          message: `Another writer held the commitments of ${this.directory} for more than ${this.options.lockWaitMs} ms: ${error.message}`,
+          path: this.directory,
+          cause: error,
+          hint: error.hint,
+        });
       }
       throw error;
     }
@@ -211,16 +219,4 @@ export class FileCommitments implements CommitmentBackend {
   async get(id: string): Promise<Commitment | null> {
     return this.select(this.readAll(), { id })[0] ?? null;
   }
-}
-
-function unusable(path: string, detail: string, cause?: unknown): CoordinationError {
-  return new CoordinationError(
-    'ERR_INVALID_STATE',
-    `Commitments file ${path} is unusable: ${detail}. It was left exactly as it was.`,
-    {
-      path,
-      cause,
-      hint: `Inspect ${path}; move it aside (or restore it from a backup) to record commitments for its topic again.`,
-    },
-  );
 }

@@ -1,4 +1,3 @@
-export type { CommitmentStore } from './commitment-store.js';
 export {
   CLOSED_COMMITMENTS_KEPT,
   type CloseCommitmentResult,
@@ -16,56 +15,34 @@ export {
   type RecordCommitmentResult,
   type TopicCommitments,
   topicCommitmentsSchema,
-} from './commitments.js';
-export { CoordinationError, type CoordinationErrorCode } from './errors.js';
-export { COMMITMENTS_DIRECTORY } from './file-commitments.js';
+} from './commitment-schema.js';
+export type { CommitmentStore } from './commitment-store.js';
+export { COORDINATION_DEFAULTS } from './defaults.js';
 export {
-  DERIVED_NAME_BYTES,
-  FileStore,
-  type FileStoreOptions,
-  MAX_ARCHIVE_BYTES,
-  MAX_RECORD_BYTES,
-  MAX_RECORD_NAME_BYTES,
-  NAME_MAX_BYTES,
-} from './file-store.js';
-export {
-  applyClaim,
-  applyExitSignal,
-  applyRefresh,
-  applyRelease,
-  assertOwnershipOn,
-  boundRecord,
-  type ClaimFacts,
-  type ClaimInput,
-  type ClaimStatus,
-  type ConflictCode,
-  DEFAULT_HISTORY_LIMIT,
-  DEFAULT_LEASE_MS,
-  emptyRecord,
-  highestToken,
-  leaseExpired,
-  MAX_LEASE_MS,
-  normalizeLeaseMs,
-  normalizeRunId,
-  type OperationConflict,
-  type OperationOk,
-  type OperationResult,
-  type OwnershipStatus,
-  type ReleaseStatus,
-} from './operations.js';
-export { commitmentsMigration } from './postgres-commitments.js';
-export {
-  DEFAULT_POSTGRES_SCHEMA,
-  POSTGRES_SCHEMA_VERSION,
-  postgresMigrations,
-  quoteSchema,
-} from './postgres-schema.js';
+  CoordinationError,
+  type CoordinationErrorCode,
+  type CoordinationErrorOptions,
+} from './errors.js';
+export { FileStore, type FileStoreOptions } from './file-store.js';
+export { type ClaimInput, MAX_LEASE_MS } from './operation-input.js';
+export type {
+  ClaimStatus,
+  ConflictCode,
+  OperationConflict,
+  OperationOk,
+  OperationResult,
+  OwnershipStatus,
+  ReleaseStatus,
+} from './operation-result.js';
+export type { PostgresConnectionOptions } from './postgres-connection.js';
+export { POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
 export {
   DATABASE_URL_ENV,
   type MigrationResult,
   PostgresStore,
   type PostgresStoreOptions,
 } from './postgres-store.js';
+export { leaseExpired } from './record-rules.js';
 export {
   type ActiveRun,
   type ArchivedEntry,

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  applyClaim,
-  applyExitSignal,
-  applyRelease,
-  assertOwnershipOn,
-  boundRecord,
-  emptyRecord,
-  highestToken,
-  normalizeLeaseMs,
-} from './operations.js';
+import { normalizeLeaseMs } from './operation-input.js';
+import { applyClaim, applyExitSignal, applyRelease, assertOwnershipOn } from './operations.js';
+import { boundRecord, emptyRecord, highestToken } from './record-rules.js';
 import { parseTarget } from './target.js';
 
 const target = parseTarget('acme/widgets#12');

@@ -1,16 +1,16 @@
 import type { PoolClient } from 'pg';
-import type {
-  CommitmentBackend,
-  CommitmentChange,
-  CommitmentSelection,
-} from './commitment-store.js';
 import {
   CLOSED_COMMITMENTS_KEPT,
   type Commitment,
   type CommitmentFilter,
   commitmentSchema,
   commitmentStates,
-} from './commitments.js';
+} from './commitment-schema.js';
+import type {
+  CommitmentBackend,
+  CommitmentChange,
+  CommitmentSelection,
+} from './commitment-store.js';
 import { CoordinationError } from './errors.js';
 
 /**
@@ -68,14 +68,12 @@ export class PostgresCommitments implements CommitmentBackend {
     const parsed = commitmentSchema.safeParse(row.record);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new CoordinationError(
-        'ERR_INVALID_STATE',
-        `Commitment row ${this.options.schema}.commitments[${row.id}] is unusable: ${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}. It was left exactly as it was.`,
-        {
-          path: `${this.options.schema}.commitments/${row.id}`,
-          hint: 'Inspect the row; delete it (or restore it from a backup).',
-        },
-      );
+      throw new CoordinationError({
+        code: 'ERR_INVALID_STATE',
+        message: `Commitment row ${this.options.schema}.commitments[${row.id}] is unusable: ${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}. It was left exactly as it was.`,
+        path: `${this.options.schema}.commitments/${row.id}`,
+        hint: 'Inspect the row; delete it (or restore it from a backup).',
+      });
     }
     return parsed.data;
   }

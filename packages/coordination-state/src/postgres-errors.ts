@@ -39,44 +39,48 @@ export function translatePostgresError(
         code === '57P03')) ||
     /timeout exceeded when trying to connect|Connection terminated/i.test(message);
   if (unreachable) {
-    return new CoordinationError(
-      'ERR_DATABASE_UNREACHABLE',
-      `PostgreSQL at ${place.where} is unreachable: ${message}.`,
-      {
-        cause: error,
-        hint: `Check that the server runs and the URL (--database-url or ${DATABASE_URL_ENV}) is right.`,
-      },
-    );
+    return new CoordinationError({
+      code: 'ERR_DATABASE_UNREACHABLE',
+      message: `PostgreSQL at ${place.where} is unreachable: ${message}.`,
+      cause: error,
+      hint: `Check that the server runs and the URL (--database-url or ${DATABASE_URL_ENV}) is right.`,
+    });
   }
   if (code === '42P01' || code === '3F000') {
-    return new CoordinationError(
-      'ERR_SCHEMA_MISSING',
-      `PostgreSQL at ${place.where} has no runwarden coordination tables in schema ${place.schema}.`,
-      { cause: error, hint: 'Create them once with `runwarden db migrate --database-url URL`.' },
-    );
+    return new CoordinationError({
+      code: 'ERR_SCHEMA_MISSING',
+      message: `PostgreSQL at ${place.where} has no runwarden coordination tables in schema ${place.schema}.`,
+      cause: error,
+      hint: 'Create them once with `runwarden db migrate --database-url URL`.',
+    });
   }
   if (code === '42883' && /coordination_/.test(message)) {
-    return new CoordinationError(
-      'ERR_SCHEMA_MISSING',
-      `PostgreSQL at ${place.where} has an older runwarden coordination schema in ${place.schema} (no coordination functions; this runwarden needs version ${POSTGRES_SCHEMA_VERSION}).`,
-      { cause: error, hint: 'Upgrade it once with `runwarden db migrate --database-url URL`.' },
-    );
+    return new CoordinationError({
+      code: 'ERR_SCHEMA_MISSING',
+      message: `PostgreSQL at ${place.where} has an older runwarden coordination schema in ${place.schema} (no coordination functions; this runwarden needs version ${POSTGRES_SCHEMA_VERSION}).`,
+      cause: error,
+      hint: 'Upgrade it once with `runwarden db migrate --database-url URL`.',
+    });
   }
   if (code === '55P03') {
-    return new CoordinationError(
-      'ERR_STORE_BUSY',
-      `Another writer held the target's row at ${place.where} for longer than the lock timeout.`,
-      { cause: error, hint: 'Retry; a writer that holds a row this long is stuck.' },
-    );
+    return new CoordinationError({
+      code: 'ERR_STORE_BUSY',
+      message: `Another writer held the target's row at ${place.where} for longer than the lock timeout.`,
+      cause: error,
+      hint: 'Retry; a writer that holds a row this long is stuck.',
+    });
   }
   if (code === '28P01' || code === '28000') {
-    return new CoordinationError(
-      'ERR_DATABASE_UNREACHABLE',
-      `PostgreSQL at ${place.where} refused the login: ${message}.`,
-      { cause: error, hint: 'Check the user and password in the connection URL.' },
-    );
+    return new CoordinationError({
+      code: 'ERR_DATABASE_UNREACHABLE',
+      message: `PostgreSQL at ${place.where} refused the login: ${message}.`,
+      cause: error,
+      hint: 'Check the user and password in the connection URL.',
+    });
   }
-  return new CoordinationError('ERR_DATABASE', `PostgreSQL at ${place.where}: ${message}`, {
+  return new CoordinationError({
+    code: 'ERR_DATABASE',
+    message: `PostgreSQL at ${place.where}: ${message}`,
     cause: error,
   });
 }

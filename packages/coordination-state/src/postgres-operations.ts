@@ -10,19 +10,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { IdentityVerdict, ProcessIdentity } from '@runwarden/process-identity';
 import { CoordinationError } from './errors.js';
-import {
-  applyClaim,
-  applyExitSignal,
-  applyRefresh,
-  applyRelease,
-  type ClaimInput,
-  type ClaimStatus,
-  emptyRecord,
-  normalizeLeaseMs,
-  normalizeRunId,
-  type OperationResult,
-  type ReleaseStatus,
-} from './operations.js';
+import { type ClaimInput, normalizeLeaseMs, normalizeRunId } from './operation-input.js';
+import type { ClaimStatus, OperationResult, ReleaseStatus } from './operation-result.js';
+import { applyClaim, applyExitSignal, applyRefresh, applyRelease } from './operations.js';
+import { emptyRecord } from './record-rules.js';
 import type { CoordinationRecord } from './schema.js';
 import type { ExitSignalInput } from './store.js';
 import { parseTarget, type Target } from './target.js';
@@ -99,14 +90,12 @@ function before(context: OperationContext, key: string, row: OperationRow) {
   const record = context.parse(key, { record: row.o_record, fencing_token: row.o_token ?? '0' });
   if (row.o_outcome === 'unusable') {
     // The server's check follows the schema's; should only it refuse, say so.
-    throw new CoordinationError(
-      'ERR_INVALID_STATE',
-      `Coordination row ${context.schema}.coordination_targets[${key}] is unusable: the server's coordination_usable() refused it. It was left exactly as it was.`,
-      {
-        path: `${context.schema}.coordination_targets/${key}`,
-        hint: 'Inspect the row; delete it (or restore it from a backup) to let runs claim this target again.',
-      },
-    );
+    throw new CoordinationError({
+      code: 'ERR_INVALID_STATE',
+      message: `Coordination row ${context.schema}.coordination_targets[${key}] is unusable: the server's coordination_usable() refused it. It was left exactly as it was.`,
+      path: `${context.schema}.coordination_targets/${key}`,
+      hint: 'Inspect the row; delete it (or restore it from a backup) to let runs claim this target again.',
+    });
   }
   return record;
 }
@@ -120,13 +109,11 @@ function agreed<S extends string>(
 ): OperationResult<S> {
   const answer = result.ok ? result.status : result.error;
   if (answer !== row.o_outcome) {
-    throw new CoordinationError(
-      'ERR_DATABASE',
-      `PostgreSQL at ${context.where} answered ${row.o_outcome} for ${key} where this runwarden decides ${answer}: the coordination functions of schema ${context.schema} come from another version.`,
-      {
-        hint: 'Run the same runwarden version on every machine of the fleet, then `runwarden db migrate`.',
-      },
-    );
+    throw new CoordinationError({
+      code: 'ERR_DATABASE',
+      message: `PostgreSQL at ${context.where} answered ${row.o_outcome} for ${key} where this runwarden decides ${answer}: the coordination functions of schema ${context.schema} come from another version.`,
+      hint: 'Run the same runwarden version on every machine of the fleet, then `runwarden db migrate`.',
+    });
   }
   return result;
 }

@@ -2,9 +2,6 @@ import { CoordinationError } from './errors.js';
 import { commitmentsMigration } from './postgres-commitments.js';
 import { coordinationFunctions } from './postgres-functions.js';
 
-/** The schema PostgreSQL tables live in unless another is given. */
-export const DEFAULT_POSTGRES_SCHEMA = 'runwarden';
-
 /** The newest migration this version of the package knows. */
 export const POSTGRES_SCHEMA_VERSION = 3;
 
@@ -19,10 +16,10 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
  */
 export function quoteSchema(schema: string): string {
   if (!IDENTIFIER.test(schema)) {
-    throw new CoordinationError(
-      'ERR_INVALID_OPTION',
-      `Invalid PostgreSQL schema name ${JSON.stringify(schema)}: use lower-case letters, digits and _ (at most 63).`,
-    );
+    throw new CoordinationError({
+      code: 'ERR_INVALID_OPTION',
+      message: `Invalid PostgreSQL schema name ${JSON.stringify(schema)}: use lower-case letters, digits and _ (at most 63).`,
+    });
   }
   return `"${schema}"`;
 }

@@ -1,20 +1,20 @@
 import { createHash } from 'node:crypto';
 import { verifyIdentity } from '@runwarden/process-identity';
-import type { Pool, PoolClient, QueryResult } from 'pg';
 import { CommitmentOperations } from './commitment-store.js';
+import { COORDINATION_DEFAULTS } from './defaults.js';
 import { CoordinationError } from './errors.js';
-import {
-  assertOwnershipOn,
-  type ClaimInput,
-  type ClaimStatus,
-  DEFAULT_HISTORY_LIMIT,
-  normalizeRunId,
-  type OperationResult,
-  type OwnershipStatus,
-  type ReleaseStatus,
-} from './operations.js';
+import { type ClaimInput, normalizeRunId } from './operation-input.js';
+import type {
+  ClaimStatus,
+  OperationResult,
+  OwnershipStatus,
+  ReleaseStatus,
+} from './operation-result.js';
+import { assertOwnershipOn } from './operations.js';
 import { PostgresCommitments } from './postgres-commitments.js';
-import { DATABASE_URL_ENV, describeUrl, translatePostgresError } from './postgres-errors.js';
+import { PostgresConnection, type PostgresConnectionOptions } from './postgres-connection.js';
+import { DATABASE_URL_ENV, describeUrl } from './postgres-errors.js';
+import { type MigrationResult, migrateSchema } from './postgres-migrate.js';
 import {
   claimOnServer,
   exitSignalOnServer,
@@ -26,18 +26,14 @@ import {
   type ServerOperation,
 } from './postgres-operations.js';
 import {
-  DEFAULT_POSTGRES_SCHEMA,
-  POSTGRES_SCHEMA_VERSION,
-  postgresMigrations,
-  quoteSchema,
-} from './postgres-schema.js';
-import {
-  type ArchivedEntry,
-  type CoordinationRecord,
-  coordinationRecordSchema,
-  type HistoryEntry,
-  SUPPORTED_SCHEMA_VERSIONS,
-} from './schema.js';
+  type RowSource,
+  rowToRecord,
+  selectArchived,
+  selectTargets,
+  type TargetRow,
+} from './postgres-rows.js';
+import { quoteSchema } from './postgres-schema.js';
+import type { ArchivedEntry, CoordinationRecord } from './schema.js';
 import type {
   AssertOwnershipInput,
   CoordinationStore,
@@ -48,61 +44,12 @@ import type {
 import { parseTarget } from './target.js';
 
 export { DATABASE_URL_ENV } from './postgres-errors.js';
+export type { MigrationResult } from './postgres-migrate.js';
 
 /** Options for {@link PostgresStore}. */
-export interface PostgresStoreOptions extends StoreOptions {
-  /**
-   * A libpq connection URL (`postgres://user:pass@host:5432/db`, or
-   * `postgres:///db?host=/run/postgresql` for a socket).
-   * @default process.env.RUNWARDEN_DATABASE_URL
-   */
-  connectionString?: string;
-  /** A pool you own (node-postgres `pg.Pool`); `close()` leaves it open. @default a pool of its own */
-  pool?: Pool;
-  /** The schema the tables live in. @default 'runwarden' */
+export interface PostgresStoreOptions extends StoreOptions, PostgresConnectionOptions {
+  /** The schema the tables live in. @default COORDINATION_DEFAULTS.postgresSchema ('runwarden') */
   schema?: string;
-  /**
-   * Connections in the pool: size it for the operations this process runs at
-   * once (each operation holds a connection for one round trip only).
-   * @default 10
-   */
-  maxConnections?: number;
-  /** How long to wait for a connection before `ERR_DATABASE_UNREACHABLE`, in ms. @default 5000 */
-  connectTimeoutMs?: number;
-  /**
-   * How long to wait for another writer of the same target (its row lock,
-   * PostgreSQL's `lock_timeout`) before `ERR_STORE_BUSY`, in ms.
-   * @default 30000
-   */
-  lockWaitMs?: number;
-  /** Longest a statement may run (PostgreSQL's `statement_timeout`), in ms. @default 60000 */
-  statementTimeoutMs?: number;
-  /** How long an idle connection stays in the pool, in ms. @default 10000 */
-  idleTimeoutMs?: number;
-}
-
-/** What {@link PostgresStore.migrate} did. */
-export interface MigrationResult {
-  /** The versions applied by this call (empty when the schema was current). */
-  applied: number[];
-  /** The schema version now in the database. */
-  version: number;
-  /** The schema migrated. */
-  schema: string;
-}
-
-/**
- * Rolls a failed transaction back. A rollback that fails too leaves the
- * connection in an unknown state: its error is returned so the caller
- * releases the connection as broken (the pool then discards it).
- */
-async function rollback(client: PoolClient): Promise<Error | undefined> {
-  try {
-    await client.query('ROLLBACK');
-    return undefined;
-  } catch (rollbackError) {
-    return rollbackError as Error;
-  }
 }
 
 /**
@@ -137,8 +84,8 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
   private readonly options: PostgresStoreOptions;
   private readonly historyLimit: number;
   private readonly verifyOwner: NonNullable<StoreOptions['verifyOwner']>;
-  private poolPromise: Promise<Pool> | undefined;
-  private readonly ownsPool: boolean;
+  private readonly connection: PostgresConnection;
+  private readonly rows: RowSource;
   private readonly where: string;
   /** Names of the prepared statements, unique per schema (a given pool may serve several). */
   private readonly statementNames: Record<ServerOperation | 'owner', string>;
@@ -154,24 +101,23 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
   constructor(options: PostgresStoreOptions = {}) {
     super();
     this.options = options;
-    this.schema = options.schema ?? DEFAULT_POSTGRES_SCHEMA;
+    this.schema = options.schema ?? COORDINATION_DEFAULTS.postgresSchema;
     this.quoted = quoteSchema(this.schema);
-    this.historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+    this.historyLimit = options.historyLimit ?? COORDINATION_DEFAULTS.historyLimit;
     this.verifyOwner = options.verifyOwner ?? verifyIdentity;
-    this.ownsPool = options.pool === undefined;
     if (!Number.isInteger(this.historyLimit) || this.historyLimit <= 0) {
-      throw new CoordinationError(
-        'ERR_INVALID_OPTION',
-        `Invalid history limit ${JSON.stringify(options.historyLimit)}: use a positive whole number.`,
-      );
+      throw new CoordinationError({
+        code: 'ERR_INVALID_OPTION',
+        message: `Invalid history limit ${JSON.stringify(options.historyLimit)}: use a positive whole number.`,
+      });
     }
     const url = options.connectionString ?? process.env[DATABASE_URL_ENV];
     if (!options.pool && !url) {
-      throw new CoordinationError(
-        'ERR_INVALID_OPTION',
-        `No PostgreSQL connection: pass a connection URL or set ${DATABASE_URL_ENV}.`,
-        { hint: `e.g. ${DATABASE_URL_ENV}=postgres://user@host:5432/db` },
-      );
+      throw new CoordinationError({
+        code: 'ERR_INVALID_OPTION',
+        message: `No PostgreSQL connection: pass a connection URL or set ${DATABASE_URL_ENV}.`,
+        hint: `e.g. ${DATABASE_URL_ENV}=postgres://user@host:5432/db`,
+      });
     }
     this.where = options.pool ? 'the given pool' : describeUrl(url!);
     const tag = createHash('sha256').update(this.schema).digest('hex').slice(0, 16);
@@ -188,7 +134,13 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
       release: operationStatement(this.quoted, 'release'),
       exitSignal: operationStatement(this.quoted, 'exitSignal'),
     };
-    if (options.pool) this.poolPromise = Promise.resolve(options.pool);
+    this.connection = new PostgresConnection(options, { where: this.where, schema: this.schema });
+    this.rows = {
+      pool: () => this.connection.pool(),
+      schema: this.schema,
+      quoted: this.quoted,
+      translate: (error) => this.connection.translate(error),
+    };
     this.context = {
       schema: this.schema,
       where: this.where,
@@ -196,58 +148,8 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
       verifyOwner: this.verifyOwner,
       now: options.now,
       call: (operation, values) => this.call(operation, values),
-      parse: (key, row) => this.toRecord(key, row, []),
+      parse: (key, row) => rowToRecord(this.schema, key, row, []),
     };
-  }
-
-  private pool(): Promise<Pool> {
-    this.poolPromise ??= import('pg').then((module) => {
-      const pg = module.default ?? module;
-      const pool = new pg.Pool({
-        connectionString: this.options.connectionString ?? process.env[DATABASE_URL_ENV],
-        max: this.options.maxConnections ?? 10,
-        connectionTimeoutMillis: this.options.connectTimeoutMs ?? 5000,
-        idleTimeoutMillis: this.options.idleTimeoutMs ?? 10_000,
-        lock_timeout: this.options.lockWaitMs ?? 30_000,
-        statement_timeout: this.options.statementTimeoutMs ?? 60_000,
-        idle_in_transaction_session_timeout: 60_000,
-        application_name: 'runwarden',
-      });
-      // An idle connection that the server drops must not crash the process:
-      // the next checkout gets a fresh one.
-      pool.on('error', () => undefined);
-      return pool;
-    });
-    return this.poolPromise;
-  }
-
-  private async connect(): Promise<PoolClient> {
-    const pool = await this.pool();
-    try {
-      return await pool.connect();
-    } catch (error) {
-      throw this.translate(error);
-    }
-  }
-
-  private translate(error: unknown): unknown {
-    return translatePostgresError(error, { where: this.where, schema: this.schema });
-  }
-
-  private async transaction<R>(work: (client: PoolClient) => Promise<R>): Promise<R> {
-    const client = await this.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      broken = await rollback(client);
-      throw this.translate(error);
-    } finally {
-      client.release(broken);
-    }
   }
 
   /**
@@ -258,75 +160,14 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
    * @throws {CoordinationError} `ERR_DATABASE_UNREACHABLE`, or `ERR_INVALID_STATE` when the database holds a newer schema than this package knows.
    */
   async migrate(): Promise<MigrationResult> {
-    const s = this.quoted;
-    return this.transaction(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-        `runwarden.coordination.${this.schema}`,
-      ]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${s}.coordination_migrations (
-          version integer PRIMARY KEY,
-          applied_at timestamptz NOT NULL DEFAULT clock_timestamp()
-        )`,
-      );
-      const done = await client.query<{ version: number }>(
-        `SELECT version FROM ${s}.coordination_migrations`,
-      );
-      const have = new Set(done.rows.map((row) => Number(row.version)));
-      const newest = Math.max(0, ...have);
-      if (newest > POSTGRES_SCHEMA_VERSION) {
-        throw new CoordinationError(
-          'ERR_INVALID_STATE',
-          `PostgreSQL schema ${this.schema} at ${this.where} is at version ${newest}, newer than this runwarden knows (${POSTGRES_SCHEMA_VERSION}). It was left as it is.`,
-          { hint: 'Upgrade runwarden on this machine.' },
-        );
-      }
-      const applied: number[] = [];
-      for (const migration of postgresMigrations(this.schema)) {
-        if (have.has(migration.version)) continue;
-        for (const statement of migration.statements) await client.query(statement);
-        await client.query(`INSERT INTO ${s}.coordination_migrations (version) VALUES ($1)`, [
-          migration.version,
-        ]);
-        applied.push(migration.version);
-      }
-      return { applied, version: Math.max(newest, ...applied), schema: this.schema };
-    });
-  }
-
-  private toRecord(
-    key: string,
-    row: { record: unknown; fencing_token: string },
-    history: unknown[],
-  ) {
-    const candidate = {
-      ...(row.record as object),
-      history,
-      lastFencingToken: Number(row.fencing_token),
-    };
-    const version = (candidate as { schemaVersion?: unknown }).schemaVersion;
-    const parsed = coordinationRecordSchema.safeParse(candidate);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const detail = !SUPPORTED_SCHEMA_VERSIONS.includes(version as 1 | 2)
-        ? `its schemaVersion ${JSON.stringify(version)} is not one of ${SUPPORTED_SCHEMA_VERSIONS.join(', ')}`
-        : `${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}`;
-      throw new CoordinationError(
-        'ERR_INVALID_STATE',
-        `Coordination row ${this.schema}.coordination_targets[${key}] is unusable: ${detail}. It was left exactly as it was.`,
-        {
-          path: `${this.schema}.coordination_targets/${key}`,
-          hint: 'Inspect the row; delete it (or restore it from a backup) to let runs claim this target again.',
-        },
-      );
-    }
-    return parsed.data;
+    return this.connection.transaction((client) =>
+      migrateSchema(client, { schema: this.schema, quoted: this.quoted, where: this.where }),
+    );
   }
 
   /** Runs one operation's function: one prepared statement, one round trip. */
   private async call(operation: ServerOperation, values: unknown[]): Promise<OperationRow> {
-    const pool = await this.pool();
+    const pool = await this.connection.pool();
     try {
       const result = await pool.query<OperationRow>({
         name: this.statementNames[operation],
@@ -335,7 +176,7 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
       });
       return result.rows[0]!;
     } catch (error) {
-      throw this.translate(error);
+      throw this.connection.translate(error);
     }
   }
 
@@ -356,20 +197,20 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
   ): Promise<OperationResult<OwnershipStatus>> {
     const parsed = parseTarget(target);
     normalizeRunId(input.runId);
-    const pool = await this.pool();
-    let rows: { record: unknown; fencing_token: string }[];
+    const pool = await this.connection.pool();
+    let rows: TargetRow[];
     try {
       rows = (
-        await pool.query<{ record: unknown; fencing_token: string }>({
+        await pool.query<TargetRow>({
           name: this.statementNames.owner,
           text: `SELECT record, fencing_token FROM ${this.quoted}.coordination_targets WHERE target = $1`,
           values: [parsed.key],
         })
       ).rows;
     } catch (error) {
-      throw this.translate(error);
+      throw this.connection.translate(error);
     }
-    const current = rows[0] ? this.toRecord(parsed.key, rows[0], []) : null;
+    const current = rows[0] ? rowToRecord(this.schema, parsed.key, rows[0], []) : null;
     return assertOwnershipOn(current, parsed, input);
   }
 
@@ -387,32 +228,8 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
   }
 
   private async read(key: string, historyLimit: number): Promise<CoordinationRecord | null> {
-    const rows = await this.select(`WHERE t.target = $2`, [historyLimit, key]);
-    return rows[0]?.record ?? null;
-  }
-
-  private async select(where: string, parameters: unknown[]): Promise<ListedTarget[]> {
-    const pool = await this.pool();
-    let result: {
-      rows: { target: string; record: unknown; fencing_token: string; history: unknown[] }[];
-    };
-    try {
-      result = await pool.query(
-        `SELECT t.target, t.record, t.fencing_token,
-                COALESCE((SELECT jsonb_agg(h.entry ORDER BY h.seq)
-                            FROM (SELECT seq, entry FROM ${this.quoted}.coordination_history
-                                   WHERE target = t.target ORDER BY seq DESC LIMIT $1) h), '[]'::jsonb) AS history
-           FROM ${this.quoted}.coordination_targets t ${where}
-          ORDER BY t.target`,
-        parameters,
-      );
-    } catch (error) {
-      throw this.translate(error);
-    }
-    return result.rows.map((row) => ({
-      target: row.target,
-      record: this.toRecord(row.target, row, row.history),
-    }));
+    const found = await selectTargets(this.rows, `WHERE t.target = $2`, [historyLimit, key]);
+    return found[0]?.record ?? null;
   }
 
   /** {@inheritDoc CoordinationStore.get} */
@@ -422,48 +239,17 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
 
   /** {@inheritDoc CoordinationStore.list} */
   async list(): Promise<ListedTarget[]> {
-    return this.select('', [this.historyLimit]);
+    return selectTargets(this.rows, '', [this.historyLimit]);
   }
 
   /** {@inheritDoc CoordinationStore.archived} */
   async archived(target: string): Promise<ArchivedEntry[]> {
-    const key = parseTarget(target).key;
-    const pool = await this.pool();
-    const s = this.quoted;
-    try {
-      // Rows still in the history table beyond the limit are archived too,
-      // from the reader's point of view: get() no longer returns them.
-      const result = await pool.query<{
-        kind: 'history' | 'exitSignal';
-        archived_at: Date;
-        entry: HistoryEntry;
-      }>(
-        `SELECT kind, archived_at, entry FROM (
-           SELECT 0 AS part, id AS ord, kind, archived_at, entry
-             FROM ${s}.coordination_archive WHERE target = $1
-           UNION ALL
-           SELECT 1, h.seq, 'history', t.updated_at, h.entry
-             FROM ${s}.coordination_history h JOIN ${s}.coordination_targets t USING (target)
-            WHERE h.target = $1 AND h.seq <= t.history_seq - $2
-         ) a ORDER BY part, ord`,
-        [key, this.historyLimit],
-      );
-      return result.rows.map((row) => ({
-        kind: row.kind,
-        target: key,
-        archivedAt: new Date(row.archived_at).toISOString(),
-        entry: row.entry,
-      }));
-    } catch (error) {
-      throw this.translate(error);
-    }
+    return selectArchived(this.rows, parseTarget(target).key, this.historyLimit);
   }
 
   /** Ends the pool's connections (unless the pool was given); the store cannot be used afterwards. */
   async close(): Promise<void> {
-    if (!this.ownsPool || !this.poolPromise) return;
-    const pool = await this.poolPromise;
-    await pool.end();
+    await this.connection.close();
   }
 
   private commitmentRows: PostgresCommitments | undefined;
@@ -473,7 +259,7 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
     this.commitmentRows ??= new PostgresCommitments({
       schema: this.schema,
       quoted: this.quoted,
-      transaction: (work) => this.transaction(work),
+      transaction: (work) => this.connection.transaction(work),
       now: this.options.now,
     });
     return this.commitmentRows;

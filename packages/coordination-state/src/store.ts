@@ -1,12 +1,12 @@
 import type { IdentityVerdict, ProcessIdentity } from '@runwarden/process-identity';
 import type { CommitmentStore } from './commitment-store.js';
+import type { ClaimInput } from './operation-input.js';
 import type {
-  ClaimInput,
   ClaimStatus,
   OperationResult,
   OwnershipStatus,
   ReleaseStatus,
-} from './operations.js';
+} from './operation-result.js';
 import type { ArchivedEntry, CoordinationRecord } from './schema.js';
 
 /** Input of {@link CoordinationStore.assertOwnership}. */

@@ -22,32 +22,32 @@ export function parseTarget(input: string): Target {
   if (match) {
     const pr = Number(match[3]);
     if (!Number.isSafeInteger(pr) || pr <= 0) {
-      throw new CoordinationError(
-        'ERR_INVALID_TARGET',
-        `Invalid pull request number in target ${JSON.stringify(input)}: must be a positive integer.`,
-      );
+      throw new CoordinationError({
+        code: 'ERR_INVALID_TARGET',
+        message: `Invalid pull request number in target ${JSON.stringify(input)}: must be a positive integer.`,
+      });
     }
     const owner = match[1]!.toLowerCase();
     const repo = match[2]!.toLowerCase();
     if (owner === '.' || owner === '..' || repo === '.' || repo === '..') {
-      throw new CoordinationError(
-        'ERR_INVALID_TARGET',
-        `Invalid repository slug in target ${JSON.stringify(input)}.`,
-      );
+      throw new CoordinationError({
+        code: 'ERR_INVALID_TARGET',
+        message: `Invalid repository slug in target ${JSON.stringify(input)}.`,
+      });
     }
     return { kind: 'pull-request', key: `${owner}/${repo}#${pr}`, repo: `${owner}/${repo}`, pr };
   }
   if (key.includes('#') && key.includes('/')) {
-    throw new CoordinationError(
-      'ERR_INVALID_TARGET',
-      `Invalid pull request target ${JSON.stringify(input)}: expected owner/repo#<positive number>.`,
-    );
+    throw new CoordinationError({
+      code: 'ERR_INVALID_TARGET',
+      message: `Invalid pull request target ${JSON.stringify(input)}: expected owner/repo#<positive number>.`,
+    });
   }
   if (key.length === 0 || key.length > 200 || /[\u0000-\u001f\u007f]/.test(key)) {
-    throw new CoordinationError(
-      'ERR_INVALID_TARGET',
-      `Invalid target ${JSON.stringify(input)}: use 1 to 200 printable characters, e.g. owner/repo#123 or queue:item-7.`,
-    );
+    throw new CoordinationError({
+      code: 'ERR_INVALID_TARGET',
+      message: `Invalid target ${JSON.stringify(input)}: use 1 to 200 printable characters, e.g. owner/repo#123 or queue:item-7.`,
+    });
   }
   return { kind: 'other', key };
 }

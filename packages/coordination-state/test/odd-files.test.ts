@@ -13,7 +13,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CoordinationError, FileStore, MAX_RECORD_NAME_BYTES } from '../src/index.js';
+import { CoordinationError, FileStore } from '../src/index.js';
+import { MAX_RECORD_NAME_BYTES } from '../src/internal.js';
 
 let dir: string;
 let directory: string;

@@ -8,12 +8,8 @@ import { once } from 'node:events';
 import { captureIdentity, type ProcessIdentity } from '@runwarden/process-identity';
 import pg from 'pg';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  coordinationRecordSchema,
-  POSTGRES_SCHEMA_VERSION,
-  PostgresStore,
-  postgresMigrations,
-} from '../src/index.js';
+import { coordinationRecordSchema, POSTGRES_SCHEMA_VERSION, PostgresStore } from '../src/index.js';
+import { postgresMigrations } from '../src/internal.js';
 import { dropSchema, freshSchemaName, postgresName, postgresUrl } from './stores.js';
 
 const cleanups: (() => Promise<void>)[] = [];

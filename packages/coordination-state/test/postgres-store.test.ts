@@ -2,12 +2,8 @@
 import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  CoordinationError,
-  POSTGRES_SCHEMA_VERSION,
-  PostgresStore,
-  postgresMigrations,
-} from '../src/index.js';
+import { CoordinationError, POSTGRES_SCHEMA_VERSION, PostgresStore } from '../src/index.js';
+import { postgresMigrations } from '../src/internal.js';
 import { dropSchema, freshSchemaName, postgresName, postgresUrl } from './stores.js';
 
 const cleanups: (() => Promise<void>)[] = [];

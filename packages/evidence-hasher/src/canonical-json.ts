@@ -7,7 +7,7 @@ const INTEGER_KEY = /^(?:0|[1-9]\d*)$/;
 const NEEDS_SLOW_PATH = Symbol('needs-slow-path');
 
 function invalid(message: string): EvidenceError {
-  return new EvidenceError('ERR_EVIDENCE_OUTPUT', '', message);
+  return new EvidenceError({ code: 'ERR_EVIDENCE_OUTPUT', path: '', message });
 }
 
 /** A deep copy with every object's keys inserted in sorted order (for `JSON.stringify`). */

@@ -75,37 +75,33 @@ export function parseManifest(text: string, path: string): EvidenceManifest {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new EvidenceError(
-      'ERR_EVIDENCE_MANIFEST',
+    throw new EvidenceError({
+      code: 'ERR_EVIDENCE_MANIFEST',
       path,
-      `${path} is not JSON: ${(error as Error).message}`,
-      {
-        cause: error,
-        hint: 'The file was left as it is; restore it from the run, or hash the tree again.',
-      },
-    );
+      message: `${path} is not JSON: ${(error as Error).message}`,
+      cause: error,
+      hint: 'The file was left as it is; restore it from the run, or hash the tree again.',
+    });
   }
   const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (!MANIFEST_SCHEMA_VERSIONS.includes(version as 1 | 2)) {
-    throw new EvidenceError(
-      'ERR_EVIDENCE_MANIFEST',
+    throw new EvidenceError({
+      code: 'ERR_EVIDENCE_MANIFEST',
       path,
-      `${path} has schemaVersion ${JSON.stringify(version)}; this runwarden reads versions ${MANIFEST_SCHEMA_VERSIONS.join(' and ')}.`,
-      { hint: 'Verify it with the runwarden version that wrote it.' },
-    );
+      message: `${path} has schemaVersion ${JSON.stringify(version)}; this runwarden reads versions ${MANIFEST_SCHEMA_VERSIONS.join(' and ')}.`,
+      hint: 'Verify it with the runwarden version that wrote it.',
+    });
   }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new EvidenceError(
-      'ERR_EVIDENCE_MANIFEST',
+    throw new EvidenceError({
+      code: 'ERR_EVIDENCE_MANIFEST',
       path,
-      `${path} is not a valid manifest: ${issue.path.join('.') || '(top)'}: ${issue.message}`,
-      {
-        cause: parsed.error,
-        hint: 'The file was left as it is; restore it from the run, or hash the tree again.',
-      },
-    );
+      message: `${path} is not a valid manifest: ${issue.path.join('.') || '(top)'}: ${issue.message}`,
+      cause: parsed.error,
+      hint: 'The file was left as it is; restore it from the run, or hash the tree again.',
+    });
   }
   return parsed.data as EvidenceManifest;
 }

@@ -1,7 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import { EvidenceError } from './errors.js';
 
-const make = () => new EvidenceError('ERR_EVIDENCE_ROOT', '/x', 'Evidence root /x is missing.');
+const make = () =>
+  new EvidenceError({
+    code: 'ERR_EVIDENCE_ROOT',
+    path: '/x',
+    message: 'Evidence root /x is missing.',
+  });
 
 describe('error identity', () => {
   it('carries its own class marker, runwarden.evidence-hasher.error.EvidenceError, and no package-wide one', () => {
@@ -18,9 +23,11 @@ describe('error identity', () => {
     const copy = await import('./errors.js');
     expect(copy.EvidenceError).not.toBe(EvidenceError);
     expect(copy.EvidenceError.isInstance(make())).toBe(true);
-    expect(EvidenceError.isInstance(new copy.EvidenceError('ERR_EVIDENCE_OUTPUT', '/x', 'x'))).toBe(
-      true,
-    );
+    expect(
+      EvidenceError.isInstance(
+        new copy.EvidenceError({ code: 'ERR_EVIDENCE_OUTPUT', path: '/x', message: 'x' }),
+      ),
+    ).toBe(true);
   });
 
   it('a lookalike is not one: a plain Error of the same name, or one marked for another class', () => {

@@ -18,6 +18,20 @@ export type EvidenceErrorCode =
   | 'ERR_EVIDENCE_WORKER'
   | 'ERR_EVIDENCE_LOG_CHAIN';
 
+/** What an {@link EvidenceError} is built from. */
+export interface EvidenceErrorOptions {
+  /** The stable code. */
+  code: EvidenceErrorCode;
+  /** The file or directory concerned. */
+  path: string;
+  /** One line for people, naming the file. */
+  message: string;
+  /** What to do next, for people. @default none */
+  hint?: string | undefined;
+  /** The underlying error, kept as `error.cause`. @default none */
+  cause?: unknown;
+}
+
 /** The one error type of `@runwarden/evidence-hasher`. */
 export class EvidenceError extends Error {
   override readonly name = name;
@@ -28,23 +42,13 @@ export class EvidenceError extends Error {
   /** The file or directory concerned. */
   readonly path: string;
 
-  /**
-   * @param code The stable code.
-   * @param path The file or directory concerned.
-   * @param message One line for people, naming the file.
-   * @param options The underlying error (kept as `cause`) and a hint.
-   */
-  constructor(
-    code: EvidenceErrorCode,
-    path: string,
-    message: string,
-    options: { cause?: unknown; hint?: string } = {},
-  ) {
-    super(message, { cause: options.cause });
+  /** @param options - the code, path, message, and optional hint and cause. */
+  constructor({ code, path, message, hint, cause }: EvidenceErrorOptions) {
+    super(message, { cause });
     mark(this, marker); // used in isInstance
     this.code = code;
     this.path = path;
-    this.hint = options.hint;
+    this.hint = hint;
   }
 
   /**

@@ -149,12 +149,13 @@ function prepare(root: string, options: WriteEvidenceOptions): Layout {
     absoluteRoot = realpathSync(root);
     if (!lstatSync(absoluteRoot).isDirectory()) throw new Error('not a directory');
   } catch (error) {
-    throw new EvidenceError(
-      'ERR_EVIDENCE_ROOT',
-      root,
-      `Evidence root ${root} is missing or not a directory.`,
-      { cause: error, hint: 'Pass the directory that holds the artifacts.' },
-    );
+    throw new EvidenceError({
+      code: 'ERR_EVIDENCE_ROOT',
+      path: root,
+      message: `Evidence root ${root} is missing or not a directory.`,
+      cause: error,
+      hint: 'Pass the directory that holds the artifacts.',
+    });
   }
   const requested = resolve(options.outDir ?? join(absoluteRoot, 'evidence'));
   let outDir: string;
@@ -163,15 +164,13 @@ function prepare(root: string, options: WriteEvidenceOptions): Layout {
     ensurePrivateDirectory(requested);
     outDir = realpathSync(requested);
   } catch (error) {
-    throw new EvidenceError(
-      'ERR_EVIDENCE_OUTPUT',
-      requested,
-      `Cannot use ${requested} for evidence: ${(error as Error).message}.`,
-      {
-        cause: error,
-        hint: 'Pass --out a real directory (evidence is never written through a symlink).',
-      },
-    );
+    throw new EvidenceError({
+      code: 'ERR_EVIDENCE_OUTPUT',
+      path: requested,
+      message: `Cannot use ${requested} for evidence: ${(error as Error).message}.`,
+      cause: error,
+      hint: 'Pass --out a real directory (evidence is never written through a symlink).',
+    });
   }
   const exclude = [...(options.exclude ?? [])];
   const inside = relative(absoluteRoot, outDir);
@@ -210,15 +209,13 @@ function write(
     try {
       writeFileAtomic.sync(path, rendered.texts[format], { mode: 0o600 });
     } catch (error) {
-      throw new EvidenceError(
-        'ERR_EVIDENCE_OUTPUT',
+      throw new EvidenceError({
+        code: 'ERR_EVIDENCE_OUTPUT',
         path,
-        `Cannot write ${path}: ${(error as Error).message}`,
-        {
-          cause: error,
-          hint: 'Check the space and permissions of the output directory.',
-        },
-      );
+        message: `Cannot write ${path}: ${(error as Error).message}`,
+        cause: error,
+        hint: 'Check the space and permissions of the output directory.',
+      });
     }
     written.push(path);
   }

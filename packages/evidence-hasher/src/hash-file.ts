@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import { EVIDENCE_DEFAULTS } from './defaults.js';
 
 /**
  * Read buffer size in bytes. Synchronous `read(2)` calls of 128 KiB keep the
@@ -8,7 +9,7 @@ import * as fs from 'node:fs';
  * fast as `openssl dgst -sha256`, while 256 KiB–4 MiB reads spend four times
  * the system time, and a 64 KiB `fs.createReadStream` is slower still.
  */
-export const READ_BUFFER_BYTES = 128 * 1024;
+export const READ_BUFFER_BYTES: number = EVIDENCE_DEFAULTS.readBufferBytes;
 
 /** The result of {@link hashFileSync}. */
 export interface FileDigest {

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
+import { EVIDENCE_DEFAULTS } from './defaults.js';
 import { EvidenceError } from './errors.js';
 import {
   type FileIdentity,
@@ -36,18 +37,18 @@ export interface HashProgress {
 export interface HashFilesOptions {
   /**
    * Threads that hash: the calling thread plus `concurrency - 1` worker threads.
-   * @default `min(os.availableParallelism(), 4)`
+   * @default `min(os.availableParallelism(), EVIDENCE_DEFAULTS.maxThreads)` (at most 4)
    */
   concurrency?: number;
   /**
    * Re-reads of a file that changed while it was hashed, before it is marked `unstable`.
-   * @default 2
+   * @default EVIDENCE_DEFAULTS.retries (2)
    */
   retries?: number;
   /**
    * Below this many bytes in all, or for a single file, no worker is started
    * (a worker costs ~50 ms of CPU to start); the calling thread hashes alone.
-   * @default {@link POOL_THRESHOLD_BYTES} (64 MiB)
+   * @default EVIDENCE_DEFAULTS.poolThresholdBytes (64 MiB)
    */
   poolThresholdBytes?: number;
   /**
@@ -58,8 +59,8 @@ export interface HashFilesOptions {
   onProgress?: (progress: HashProgress) => void;
 }
 
-/** The default of {@link HashFilesOptions.poolThresholdBytes}: 64 MiB. */
-export const POOL_THRESHOLD_BYTES = 64 * 1024 * 1024;
+/** The default of {@link HashFilesOptions.poolThresholdBytes}: 64 MiB (`EVIDENCE_DEFAULTS.poolThresholdBytes`). */
+export const POOL_THRESHOLD_BYTES: number = EVIDENCE_DEFAULTS.poolThresholdBytes;
 
 /** Bytes the calling thread hashes between two yields to its event loop (and two progress reports). */
 const STEP_BYTES = 8 * 1024 * 1024;
@@ -163,14 +164,14 @@ async function hashShare(
  * names, never parameters.
  */
 function workerMain(steps: typeof hashRetrySteps, share: typeof hashShare) {
-  const { parentPort } = process.getBuiltinModule(
+  const { parentPort, workerData } = process.getBuiltinModule(
     'node:worker_threads',
   ) as typeof import('node:worker_threads');
   const modules = {
     fs: process.getBuiltinModule('node:fs') as typeof import('node:fs'),
     crypto: process.getBuiltinModule('node:crypto') as typeof import('node:crypto'),
   };
-  const buffer = Buffer.allocUnsafe(128 * 1024);
+  const buffer = Buffer.allocUnsafe((workerData as { bufferBytes: number }).bufferBytes);
   parentPort!.once('message', async (message: { job: SharedJob; slot: number }) => {
     const errors = await share(message.job, message.slot, (request) =>
       steps(modules, request, buffer),
@@ -192,7 +193,7 @@ function source(): string {
  * @returns A count of at least 1.
  */
 export function defaultConcurrency(): number {
-  return Math.max(1, Math.min(availableParallelism(), 4));
+  return Math.max(1, Math.min(availableParallelism(), EVIDENCE_DEFAULTS.maxThreads));
 }
 
 /**
@@ -226,7 +227,9 @@ export function createHashPool(options: HashFilesOptions = {}): HashPool {
   const workers: Worker[] = [];
   const warm = (limit = Number.POSITIVE_INFINITY) => {
     while (workers.length < Math.min(concurrency - 1, limit))
-      workers.push(new Worker(source(), { eval: true }));
+      workers.push(
+        new Worker(source(), { eval: true, workerData: { bufferBytes: READ_BUFFER_BYTES } }),
+      );
   };
   const close = async () => {
     await Promise.all(workers.splice(0).map((worker) => worker.terminate()));
@@ -265,7 +268,7 @@ async function hashShared(
   const job: SharedJob = {
     paths: files.map((file) => file.path),
     expected: files.map((file) => file.expected),
-    retries: options.retries ?? 2,
+    retries: options.retries ?? EVIDENCE_DEFAULTS.retries,
     order: new Int32Array(shared(4 * count)),
     counters: new Int32Array(shared(8)),
     bytes: new Float64Array(shared(8 * threads)),
@@ -287,12 +290,13 @@ async function hashShared(
     (worker, index) =>
       new Promise<void>((resolve, reject) => {
         const fail = (cause: unknown) => {
-          failure ??= new EvidenceError(
-            'ERR_EVIDENCE_WORKER',
-            files[0]!.path,
-            `A hashing worker failed: ${(cause as Error)?.message ?? String(cause)}`,
-            { cause, hint: 'This is a bug in @runwarden/evidence-hasher; please report it.' },
-          );
+          failure ??= new EvidenceError({
+            code: 'ERR_EVIDENCE_WORKER',
+            path: files[0]!.path,
+            message: `A hashing worker failed: ${(cause as Error)?.message ?? String(cause)}`,
+            cause,
+            hint: 'This is a bug in @runwarden/evidence-hasher; please report it.',
+          });
           reject(failure);
         };
         let finished = false;

@@ -1,30 +1,13 @@
-export { canonicalJson } from './canonical-json.js';
+export type { CollisionKind } from './collisions.js';
+export { ENTRY_STATUSES, type EntryReport, type EntryStatus } from './compare.js';
+export { EVIDENCE_DEFAULTS } from './defaults.js';
 export {
-  type CollisionGroup,
-  type CollisionKind,
-  caseKey,
-  findCollisions,
-  nfcKey,
-} from './collisions.js';
-export {
-  compareEntry,
-  compareTrees,
-  countStatuses,
-  ENTRY_STATUSES,
-  type EntryReport,
-  type EntryStatus,
-} from './compare.js';
-export {
-  crossCheck,
-  type DocumentProblem,
   EVIDENCE_FILES,
   EVIDENCE_FORMATS,
-  type EvidenceDocuments,
   type EvidenceFormat,
   FORMAT_FILES,
-  parseManifest,
 } from './documents.js';
-export { EvidenceError, type EvidenceErrorCode } from './errors.js';
+export { EvidenceError, type EvidenceErrorCode, type EvidenceErrorOptions } from './errors.js';
 export {
   type EvidenceResult,
   type EvidenceTexts,
@@ -36,75 +19,38 @@ export {
   writeEvidenceAsync,
 } from './evidence.js';
 export {
-  buildManifest,
   type EvidenceManifest,
   escapeSumsName,
-  formatSha256Sums,
-  formatSumsLine,
-  legacyRootDigest,
   MANIFEST_SCHEMA_VERSION,
   MANIFEST_SCHEMA_VERSIONS,
-  type ManifestLocation,
-  type ParsedSums,
-  parseSha256Sums,
   rootDigest,
-  rootDigestFor,
-  type SumsLine,
-  serializeManifest,
 } from './formats.js';
+export type { HashFilesOptions, HashProgress } from './hash-pool.js';
 export {
-  type FileDigest,
-  type FileIdentity,
-  type HashOutcome,
-  hashFileSync,
-  READ_BUFFER_BYTES,
-} from './hash-file.js';
-export {
-  defaultConcurrency,
-  type HashFilesOptions,
-  type HashProgress,
-  type HashRequest,
-  hashFiles,
-  POOL_THRESHOLD_BYTES,
-} from './hash-pool.js';
-export {
-  buildStatement,
   type EvidenceSummary,
   type InTotoStatement,
   type ProcessRecord,
   RUN_PREDICATE_TYPE,
   type RunPredicate,
   STATEMENT_TYPE,
-  serializeStatement,
-  summarizeManifest,
 } from './in-toto.js';
+export { createLogChain, type LogChain, type LogChainSummary } from './log-chain.js';
 export {
-  createLogChain,
   LOG_CHAIN_CHUNK_BYTES,
   LOG_CHAIN_SUFFIX,
-  type LogChain,
   type LogChainOptions,
-  type LogChainStatus,
-  type LogChainSummary,
-  type LogChainVerification,
   MAX_LOG_CHAIN_BYTES,
-  verifyLogChain,
-} from './log-chain.js';
-export { formatReviewPacket, markdownCode, type ReviewPacketOptions } from './review-packet.js';
+} from './log-chain-format.js';
 export {
-  type DocumentsSeen,
-  MAX_DOCUMENT_BYTES,
-  readEvidence,
-  type VerifyOptions,
-  type VerifyReport,
-  verifyEvidence,
-} from './verify.js';
+  type LogChainStatus,
+  type LogChainVerification,
+  verifyLogChain,
+} from './log-chain-verify.js';
+export { type VerifyOptions, type VerifyReport, verifyEvidence } from './verify.js';
 export {
   type CollectAsyncOptions,
   type CollectOptions,
   collectEntries,
   collectEntriesAsync,
-  compareUtf8,
   type EvidenceEntry,
-  sortEntries,
 } from './walk.js';

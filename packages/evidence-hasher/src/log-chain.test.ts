@@ -11,7 +11,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogChain, verifyLogChain } from './log-chain.js';
+import { createLogChain } from './log-chain.js';
+import { verifyLogChain } from './log-chain-verify.js';
 
 let dir: string;
 let log: string;

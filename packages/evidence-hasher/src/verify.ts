@@ -53,14 +53,12 @@ function readOptional(path: string): string | undefined {
       'utf8',
     );
   } catch (error) {
-    throw new EvidenceError(
-      'ERR_EVIDENCE_MANIFEST',
+    throw new EvidenceError({
+      code: 'ERR_EVIDENCE_MANIFEST',
       path,
-      `Cannot read ${path}: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
+      message: `Cannot read ${path}: ${(error as Error).message}`,
+      cause: error,
+    });
   }
 }
 
@@ -85,21 +83,22 @@ export function readEvidence(target: string): {
     if (statSync(manifestPath).isDirectory())
       manifestPath = join(manifestPath, EVIDENCE_FILES.manifest);
   } catch (error) {
-    throw new EvidenceError('ERR_EVIDENCE_MANIFEST', manifestPath, `${target} does not exist.`, {
+    throw new EvidenceError({
+      code: 'ERR_EVIDENCE_MANIFEST',
+      path: manifestPath,
+      message: `${target} does not exist.`,
       cause: error,
       hint: 'Pass an evidence directory (holding manifest.json) or a manifest.json.',
     });
   }
   const manifestText = readOptional(manifestPath);
   if (manifestText === undefined)
-    throw new EvidenceError(
-      'ERR_EVIDENCE_MANIFEST',
-      manifestPath,
-      `There is no ${basename(manifestPath)} in ${dirname(manifestPath)}.`,
-      {
-        hint: 'Pass an evidence directory written by `runwarden evidence hash --out DIR`.',
-      },
-    );
+    throw new EvidenceError({
+      code: 'ERR_EVIDENCE_MANIFEST',
+      path: manifestPath,
+      message: `There is no ${basename(manifestPath)} in ${dirname(manifestPath)}.`,
+      hint: 'Pass an evidence directory written by `runwarden evidence hash --out DIR`.',
+    });
   const manifest = parseManifest(manifestText, manifestPath);
   const directory = dirname(manifestPath);
   return {
@@ -133,14 +132,12 @@ export async function verifyEvidence(
   const { manifest, manifestPath } = documents;
   const evidenceDir = dirname(manifestPath);
   if (options.root === undefined && manifest.root === undefined)
-    throw new EvidenceError(
-      'ERR_EVIDENCE_MANIFEST',
-      manifestPath,
-      `${manifestPath} does not say where its root is.`,
-      {
-        hint: 'Pass the tree to check with --root DIR.',
-      },
-    );
+    throw new EvidenceError({
+      code: 'ERR_EVIDENCE_MANIFEST',
+      path: manifestPath,
+      message: `${manifestPath} does not say where its root is.`,
+      hint: 'Pass the tree to check with --root DIR.',
+    });
   const root = resolve(options.root ?? resolve(evidenceDir, manifest.root!));
   const problems = crossCheck(documents);
 

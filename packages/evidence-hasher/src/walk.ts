@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { lstatSync, readdirSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
 import { findCollisions } from './collisions.js';
+import { EVIDENCE_DEFAULTS } from './defaults.js';
 import { EvidenceError } from './errors.js';
 import { type HashOutcome, hashWithRetriesSync } from './hash-file.js';
 import {
@@ -42,7 +43,7 @@ export interface CollectOptions {
   exclude?: string[];
   /**
    * Times to re-read a file that changed while it was hashed before marking it `unstable`.
-   * @default 2
+   * @default EVIDENCE_DEFAULTS.retries (2)
    */
   retries?: number;
 }
@@ -106,22 +107,21 @@ function resolveRoot(root: string): string {
     resolved = realpathSync(root);
     stat = lstatSync(resolved);
   } catch (error) {
-    throw new EvidenceError(
-      'ERR_EVIDENCE_ROOT',
-      root,
-      `Cannot read evidence root ${root}: ${(error as Error).message}`,
-      { cause: error, hint: 'Pass an existing directory.' },
-    );
+    throw new EvidenceError({
+      code: 'ERR_EVIDENCE_ROOT',
+      path: root,
+      message: `Cannot read evidence root ${root}: ${(error as Error).message}`,
+      cause: error,
+      hint: 'Pass an existing directory.',
+    });
   }
   if (!stat.isDirectory()) {
-    throw new EvidenceError(
-      'ERR_EVIDENCE_ROOT',
-      root,
-      `Evidence root ${root} is not a directory.`,
-      {
-        hint: 'Pass the directory that holds the artifacts.',
-      },
-    );
+    throw new EvidenceError({
+      code: 'ERR_EVIDENCE_ROOT',
+      path: root,
+      message: `Evidence root ${root} is not a directory.`,
+      hint: 'Pass the directory that holds the artifacts.',
+    });
   }
   return resolved;
 }
@@ -152,12 +152,13 @@ function walk(
       names = readdirSync(absoluteDir, { encoding: 'buffer' });
     } catch (error) {
       if (!self) {
-        throw new EvidenceError(
-          'ERR_EVIDENCE_ROOT',
-          absoluteDir,
-          `Cannot list evidence root ${absoluteDir}: ${(error as Error).message}`,
-          { cause: error, hint: 'Hash a directory this user can read.' },
-        );
+        throw new EvidenceError({
+          code: 'ERR_EVIDENCE_ROOT',
+          path: absoluteDir,
+          message: `Cannot list evidence root ${absoluteDir}: ${(error as Error).message}`,
+          cause: error,
+          hint: 'Hash a directory this user can read.',
+        });
       }
       self.status = 'unreadable';
       return;
@@ -290,7 +291,7 @@ function finish(entries: EvidenceEntry[]): EvidenceEntry[] {
 export function collectEntries(root: string, options: CollectOptions = {}): EvidenceEntry[] {
   const resolved = resolveRoot(root);
   const { entries, files } = walk(resolved, normaliseExclude(options.exclude));
-  const retries = options.retries ?? 2;
+  const retries = options.retries ?? EVIDENCE_DEFAULTS.retries;
   for (const file of files)
     applyOutcome(file.entry, hashWithRetriesSync({ ...file.request, retries }));
   return finish(entries);
@@ -311,7 +312,10 @@ export async function collectEntriesAsync(
   options: CollectAsyncOptions = {},
 ): Promise<EvidenceEntry[]> {
   const resolved = resolveRoot(root);
-  const pool = createHashPool({ ...options, retries: options.retries ?? 2 });
+  const pool = createHashPool({
+    ...options,
+    retries: options.retries ?? EVIDENCE_DEFAULTS.retries,
+  });
   const threshold = options.poolThresholdBytes ?? POOL_THRESHOLD_BYTES;
   let walked: ReturnType<typeof walk>;
   try {

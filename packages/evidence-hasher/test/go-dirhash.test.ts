@@ -9,14 +9,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  collectEntries,
-  legacyRootDigest,
-  readEvidence,
-  rootDigest,
-  verifyEvidence,
-  writeEvidence,
-} from '../src/index.js';
+import { collectEntries, rootDigest, verifyEvidence, writeEvidence } from '../src/index.js';
+import { legacyRootDigest, readEvidence } from '../src/internal.js';
 
 /** Where Debian's golang-golang-x-mod-dev puts the sources. */
 const DIRHASH_SOURCE = '/usr/share/gocode/src/golang.org/x/mod/sumdb/dirhash/hash.go';

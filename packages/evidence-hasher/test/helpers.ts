@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { type BuiltPackageCopy, copyBuiltPackage } from '@runwarden/test-utils';
+import { type BuiltPackageCopy, copyBuiltPackage, spawnLineReader } from '@runwarden/test-utils';
 import { afterAll } from 'vitest';
 
 /** The built package; tests that run it in another process (as another user) need `pnpm build` first. */
@@ -56,7 +55,7 @@ export function runUnprivileged(script: string): unknown {
  * it has appended for the first time.
  */
 export async function startAppender(path: string): Promise<ChildProcess> {
-  const child = spawn(
+  const appender = spawnLineReader(
     process.execPath,
     [
       '-e',
@@ -67,12 +66,9 @@ export async function startAppender(path: string): Promise<ChildProcess> {
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const lines = createInterface({ input: child.stdout! });
-  await new Promise<void>((resolve, reject) => {
-    lines.once('line', () => resolve());
-    child.once('exit', (code) => reject(new Error(`appender exited early (${code})`)));
-  });
-  return child;
+  const line = await appender.next();
+  if (line === '<exit>') throw new Error(`appender exited early (${appender.child.exitCode})`);
+  return appender.child;
 }
 
 /** Ends a child we started and waits for it. */

@@ -3,7 +3,8 @@ import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { collectEntriesAsync, hashFileSync } from '../src/index.js';
+import { collectEntriesAsync } from '../src/index.js';
+import { hashFileSync } from '../src/internal.js';
 import { tempTree } from './helpers.js';
 
 let root: string;

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { spawnLineReader } from '@runwarden/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyLogChain } from '../src/index.js';
 import { distEntry, tempTree } from './helpers.js';
@@ -19,7 +18,7 @@ describe('a log chain after SIGKILL', () => {
   it('still verifies every complete chunk, and then detects a truncation', async () => {
     const log = join(dir, 'stdout.log');
     // A writer tees 3.5 MiB into the log and its chain, says so, and waits to be killed.
-    const child = spawn(
+    const writer = spawnLineReader(
       process.execPath,
       [
         '--input-type=module',
@@ -37,11 +36,9 @@ describe('a log chain after SIGKILL', () => {
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    const exited = once(child, 'exit');
-    await new Promise<void>((resolve) =>
-      createInterface({ input: child.stdout! }).once('line', () => resolve()),
-    );
-    child.kill('SIGKILL');
+    const exited = once(writer.child, 'exit');
+    expect(await writer.next()).toBe('written');
+    writer.child.kill('SIGKILL');
     await exited;
     expect(verifyLogChain(log)).toMatchObject({
       ok: true,

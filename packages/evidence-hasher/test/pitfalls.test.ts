@@ -163,7 +163,7 @@ describe('evidence written into the root itself', () => {
     const first = writeEvidence(root, { outDir: root });
     expect(first.manifest.entries.map((entry) => entry.path)).toEqual(['a.txt']);
     const second = writeEvidence(root, { outDir: root });
-    expect(readFileSync(second.manifestPath).equals(readFileSync(first.manifestPath))).toBe(true);
+    expect(readFileSync(second.manifestPath)).toEqual(readFileSync(first.manifestPath));
     expect((await verifyEvidence(root)).ok).toBe(true);
     expect(shell('sha256sum -c SHA256SUMS', root)).toBe('a.txt: OK\n');
   });
@@ -289,9 +289,9 @@ describe('empty things and determinism', () => {
     const first = writeEvidence(root);
     const second = await writeEvidenceAsync(twin, { concurrency: 2, poolThresholdBytes: 0 });
     for (const key of ['sumsPath', 'manifestPath', 'statementPath', 'reviewPacketPath'] as const)
-      expect(readFileSync(second[key]).equals(readFileSync(first[key])), key).toBe(true);
+      expect(readFileSync(second[key]), key).toEqual(readFileSync(first[key]));
     const again = writeEvidence(root);
-    expect(readFileSync(again.manifestPath).equals(readFileSync(first.manifestPath))).toBe(true);
+    expect(readFileSync(again.manifestPath)).toEqual(readFileSync(first.manifestPath));
   });
 
   it('reports one flipped bit in one file as modified for exactly that file', async () => {

@@ -1,7 +1,8 @@
 import { mkdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { collectEntries, collectEntriesAsync, hashFiles } from '../src/index.js';
+import { collectEntries, collectEntriesAsync } from '../src/index.js';
+import { hashFiles } from '../src/internal.js';
 import { tempTree } from './helpers.js';
 
 let root: string;

@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { KillTreeError } from './errors.js';
 
-const make = () => new KillTreeError('ERR_IDENTITY_MISMATCH', 'pid 5 is another process now.');
+const make = () =>
+  new KillTreeError({ code: 'ERR_IDENTITY_MISMATCH', message: 'pid 5 is another process now.' });
 
 describe('error identity', () => {
   it('carries its own class marker, runwarden.kill-tree.error.KillTreeError, and no package-wide one', () => {
@@ -18,7 +19,11 @@ describe('error identity', () => {
     const copy = await import('./errors.js');
     expect(copy.KillTreeError).not.toBe(KillTreeError);
     expect(copy.KillTreeError.isInstance(make())).toBe(true);
-    expect(KillTreeError.isInstance(new copy.KillTreeError('ERR_INVALID_OPTION', 'x'))).toBe(true);
+    expect(
+      KillTreeError.isInstance(
+        new copy.KillTreeError({ code: 'ERR_INVALID_OPTION', message: 'x' }),
+      ),
+    ).toBe(true);
   });
 
   it('a lookalike is not one: a plain Error of the same name, or one marked for another class', () => {

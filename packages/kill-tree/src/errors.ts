@@ -16,6 +16,20 @@ export type KillTreeErrorCode =
   | 'ERR_INVALID_OPTION'
   | 'ERR_UNSUPPORTED_PLATFORM';
 
+/** What a {@link KillTreeError} is built from. */
+export interface KillTreeErrorOptions {
+  /** The stable code. */
+  code: KillTreeErrorCode;
+  /** One line for people. */
+  message: string;
+  /** What to do next, for people. @default none */
+  hint?: string | undefined;
+  /** The identity verdict behind a refusal. @default none */
+  verdict?: IdentityVerdict | undefined;
+  /** The underlying error, kept as `error.cause`. @default none */
+  cause?: unknown;
+}
+
 /**
  * The one error type of `@runwarden/kill-tree`. `ERR_IDENTITY_MISMATCH` maps to
  * the CLI's exit 6 (`IDENTITY_MISMATCH`): the pid now belongs to someone else
@@ -30,21 +44,13 @@ export class KillTreeError extends Error {
   /** The identity verdict that made the kill refuse, when there was one. */
   readonly verdict: IdentityVerdict | undefined;
 
-  /**
-   * @param code - the stable code.
-   * @param message - one line for people.
-   * @param options - `cause` (kept), `hint`, and the identity `verdict` behind a refusal.
-   */
-  constructor(
-    code: KillTreeErrorCode,
-    message: string,
-    options: { cause?: unknown; hint?: string; verdict?: IdentityVerdict } = {},
-  ) {
-    super(message, { cause: options.cause });
+  /** @param options - the code, message, and optional hint, verdict and cause. */
+  constructor({ code, message, hint, verdict, cause }: KillTreeErrorOptions) {
+    super(message, { cause });
     mark(this, marker); // used in isInstance
     this.code = code;
-    this.hint = options.hint;
-    this.verdict = options.verdict;
+    this.hint = hint;
+    this.verdict = verdict;
   }
 
   /** True when `error` is a `KillTreeError` from any copy of this package. */

@@ -1,8 +1,9 @@
+export { KILL_TREE_DEFAULTS } from './defaults.js';
 export { describeReason, describeSurvivors } from './describe.js';
-export { KillTreeError, type KillTreeErrorCode } from './errors.js';
+export { KillTreeError, type KillTreeErrorCode, type KillTreeErrorOptions } from './errors.js';
 export { killTree } from './kill-tree.js';
 export type { KillReason, SurvivorReason } from './outcome.js';
-export { type KillLink, linkTree, type TreeAnchors, type TreeOwnership } from './tree-links.js';
+export type { KillLink } from './tree-links.js';
 export type {
   KillMechanism,
   KillProcessReport,
@@ -11,9 +12,3 @@ export type {
   KillTreeResult,
   TokenTarget,
 } from './types.js';
-export {
-  parseTaskkillOutput,
-  type TaskkillLine,
-  taskkillCommand,
-  taskkillPath,
-} from './windows-kill.js';

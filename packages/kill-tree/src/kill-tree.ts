@@ -4,6 +4,7 @@ import {
   type ProcessIdentity,
   verifyIdentity,
 } from '@runwarden/process-identity';
+import { KILL_TREE_DEFAULTS } from './defaults.js';
 import { KillTreeError } from './errors.js';
 import { defaultPosixSystem, killPosixTree } from './posix-kill.js';
 import type { KillTreeOptions, KillTreeResult, TokenTarget } from './types.js';
@@ -12,10 +13,10 @@ import { defaultWindowsSystem, killWindowsTree } from './windows-kill.js';
 function checkDuration(name: string, value: number | undefined, fallback: number): number {
   const resolved = value ?? fallback;
   if (!Number.isFinite(resolved) || resolved < 0) {
-    throw new KillTreeError(
-      'ERR_INVALID_OPTION',
-      `${name} must be a non-negative number of ms, not ${String(value)}.`,
-    );
+    throw new KillTreeError({
+      code: 'ERR_INVALID_OPTION',
+      message: `${name} must be a non-negative number of ms, not ${String(value)}.`,
+    });
   }
   return resolved;
 }
@@ -23,44 +24,30 @@ function checkDuration(name: string, value: number | undefined, fallback: number
 /** Refuses an identity that is not the process it names any more (exit 6 upstream) or cannot be checked. */
 function assertIdentity(target: ProcessIdentity, verdict: IdentityVerdict): void {
   if (verdict.status === 'reused' || verdict.status === 'foreign-host') {
-    throw new KillTreeError(
-      'ERR_IDENTITY_MISMATCH',
-      `Refusing to signal pid ${target.pid}: it is no longer the recorded process (${verdict.reason}).`,
-      { verdict, hint: 'The process you meant has ended; nothing was signalled.' },
-    );
+    throw new KillTreeError({
+      code: 'ERR_IDENTITY_MISMATCH',
+      message: `Refusing to signal pid ${target.pid}: it is no longer the recorded process (${verdict.reason}).`,
+      verdict,
+      hint: 'The process you meant has ended; nothing was signalled.',
+    });
   }
   if (verdict.status === 'unknown') {
-    throw new KillTreeError(
-      'ERR_IDENTITY_UNKNOWN',
-      `Cannot verify pid ${target.pid} (${verdict.reason}); refusing to signal it.`,
-      { verdict, hint: 'Run as the same user as the process, or as root.' },
-    );
+    throw new KillTreeError({
+      code: 'ERR_IDENTITY_UNKNOWN',
+      message: `Cannot verify pid ${target.pid} (${verdict.reason}); refusing to signal it.`,
+      verdict,
+      hint: 'Run as the same user as the process, or as root.',
+    });
   }
 }
 
 /**
  * Ends a whole process tree, gracefully then by force, never signalling a
  * stranger and never leaving an orphan silently, and reports what happened to
- * every process.
- *
- * Linux (one in-process `/proc` scan per look, no `ps` per process unlike
- * `tree-kill`) and macOS (one `ps` per look): before the first signal one
- * snapshot finds the tree (the root, its descendants by parent link, the
- * process groups and sessions it leads, and every process carrying the run
- * token, even after `setsid` or a double fork); the tree is stopped (SIGSTOP)
- * and rescanned until nothing new appears, so a fork loop cannot outrun the
- * kill; then every member gets `signal` at once and SIGCONT. Whatever is left
- * after `graceMs` gets `forceSignal` after its identity is checked again
- * against a fresh snapshot; a process that left the tree by itself without the
- * run token is reported as `escaped` instead. Follows systemd's
- * `KillMode=control-group` with `TimeoutStopSec=` (systemd.kill(5)), with
- * process groups, sessions and the run token in place of a cgroup.
- *
- * Windows: `taskkill /PID <root> /T`, then `taskkill /F` for each member still
- * there after `graceMs` whose creation time still matches, by absolute path
- * with an argument array.
- *
- * An EPERM on one pid does not stop the others: that pid is reported `eperm`.
+ * every process: found in one snapshot, frozen while it is signalled, every
+ * survivor re-verified before the forced signal; on Windows `taskkill /T`,
+ * then `/F` (the README says how, step by step). Follows systemd's `KillMode=control-group` with
+ * `TimeoutStopSec=` (systemd.kill(5)).
  *
  * @param target - a pid, an identity captured when the process was started
  *   (verified first: a reused pid is refused and nothing is signalled), or
@@ -80,37 +67,46 @@ export async function killTree(
 ): Promise<KillTreeResult> {
   const platform = process.platform;
   if (platform !== 'linux' && platform !== 'darwin' && platform !== 'win32') {
-    throw new KillTreeError(
-      'ERR_UNSUPPORTED_PLATFORM',
-      `killTree has no process reader for ${platform}.`,
-    );
+    throw new KillTreeError({
+      code: 'ERR_UNSUPPORTED_PLATFORM',
+      message: `killTree has no process reader for ${platform}.`,
+    });
   }
   const resolved = {
-    signal: options.signal ?? 'SIGTERM',
-    forceSignal: options.forceSignal ?? 'SIGKILL',
-    graceMs: checkDuration('graceMs', options.graceMs, 5000),
-    forceWaitMs: checkDuration('forceWaitMs', options.forceWaitMs, 2000),
-    pollMs: Math.max(1, checkDuration('pollMs', options.pollMs, 50)),
-    freeze: options.freeze ?? true,
+    signal: options.signal ?? KILL_TREE_DEFAULTS.signal,
+    forceSignal: options.forceSignal ?? KILL_TREE_DEFAULTS.forceSignal,
+    graceMs: checkDuration('graceMs', options.graceMs, KILL_TREE_DEFAULTS.graceMs),
+    forceWaitMs: checkDuration('forceWaitMs', options.forceWaitMs, KILL_TREE_DEFAULTS.forceWaitMs),
+    pollMs: Math.max(1, checkDuration('pollMs', options.pollMs, KILL_TREE_DEFAULTS.pollMs)),
+    freeze: options.freeze ?? KILL_TREE_DEFAULTS.freeze,
   };
 
   let root: { pid: number; startTicks: number } | undefined;
   let token = options.token;
   if (typeof target === 'object' && !('pid' in target)) {
     if (typeof target.token !== 'string' || target.token.length === 0) {
-      throw new KillTreeError('ERR_INVALID_TARGET', 'A token target needs a non-empty token.');
+      throw new KillTreeError({
+        code: 'ERR_INVALID_TARGET',
+        message: 'A token target needs a non-empty token.',
+      });
     }
     token = target.token;
   } else if (typeof target === 'number') {
     if (!Number.isInteger(target) || target <= 0) {
-      throw new KillTreeError('ERR_INVALID_TARGET', `Invalid pid: ${String(target)}`);
+      throw new KillTreeError({
+        code: 'ERR_INVALID_TARGET',
+        message: `Invalid pid: ${String(target)}`,
+      });
     }
     const info = getProcessInfoSync(target, { cmdline: false });
     if (info && info.state !== 'Z' && info.state !== 'X')
       root = { pid: target, startTicks: info.startTicks };
   } else {
     if (!Number.isInteger(target.pid) || target.pid <= 0) {
-      throw new KillTreeError('ERR_INVALID_TARGET', `Invalid pid: ${String(target.pid)}`);
+      throw new KillTreeError({
+        code: 'ERR_INVALID_TARGET',
+        message: `Invalid pid: ${String(target.pid)}`,
+      });
     }
     // Windows cannot read another process's environment: judge it without the env token.
     const checked =
@@ -125,20 +121,21 @@ export async function killTree(
 
   if (platform === 'win32') {
     if (root === undefined && typeof target === 'object' && !('pid' in target)) {
-      throw new KillTreeError(
-        'ERR_UNSUPPORTED_PLATFORM',
-        'A token target needs to read process environments, which Windows does not allow.',
-        { hint: 'Kill by pid or by a captured identity on Windows.' },
-      );
+      throw new KillTreeError({
+        code: 'ERR_UNSUPPORTED_PLATFORM',
+        message: 'A token target needs to read process environments, which Windows does not allow.',
+        hint: 'Kill by pid or by a captured identity on Windows.',
+      });
     }
     return killWindowsTree(root, resolved, defaultWindowsSystem());
   }
   if (platform === 'darwin' && root === undefined && token !== undefined) {
-    throw new KillTreeError(
-      'ERR_UNSUPPORTED_PLATFORM',
-      'A token target needs /proc/<pid>/environ (Linux); macOS does not show other environments.',
-      { hint: 'Kill by pid or by a captured identity on macOS.' },
-    );
+    throw new KillTreeError({
+      code: 'ERR_UNSUPPORTED_PLATFORM',
+      message:
+        'A token target needs /proc/<pid>/environ (Linux); macOS does not show other environments.',
+      hint: 'Kill by pid or by a captured identity on macOS.',
+    });
   }
   const processGroups = new Map<number, number | undefined>(
     (options.processGroups ?? []).map((group) =>

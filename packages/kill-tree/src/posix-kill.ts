@@ -8,15 +8,10 @@ import {
   RUN_ID_ENV,
   readEnvironVariable,
 } from '@runwarden/process-identity';
-import { forceDecision, isSurvivorReason, type KillReason } from './outcome.js';
+import { forceDecision, type KillReason } from './outcome.js';
+import { summarizeKill } from './result.js';
 import { type KillLink, linkTree, type TreeOwnership } from './tree-links.js';
-import type {
-  KillMechanism,
-  KillProcessReport,
-  KillSurvivor,
-  KillTreeOptions,
-  KillTreeResult,
-} from './types.js';
+import type { KillMechanism, KillProcessReport, KillTreeOptions, KillTreeResult } from './types.js';
 
 /** What the POSIX engine needs from the machine: a table scan, the token, and signals. */
 export interface PosixSystem {
@@ -307,8 +302,6 @@ export async function killPosixTree(
 
   const final = await observe(false);
   const processes: KillProcessReport[] = [];
-  const survivors: KillSurvivor[] = [];
-  const killed: number[] = [];
   for (const member of members.values()) {
     let reason: KillReason;
     // A zombie our signal made is a process our signal ended: `killed` (or `exited` before the
@@ -330,27 +323,13 @@ export async function killPosixTree(
     if (member.command) report.command = member.command;
     if (state !== undefined) report.state = state;
     processes.push(report);
-    if (isSurvivorReason(reason)) {
-      const survivor: KillSurvivor = { pid: member.pid, reason, comm: member.comm };
-      if (state !== undefined) survivor.state = state;
-      survivors.push(survivor);
-    } else {
-      killed.push(member.pid);
-    }
   }
-  return {
-    ok: survivors.length === 0,
+  return summarizeKill({
     mechanism: system.mechanism,
     rootPid: plan.root?.pid ?? null,
-    killed: killed.sort((a, b) => a - b),
-    survivors,
     processes,
     escalated,
-    durationMs: Math.round(performance.now() - started),
-    phases: {
-      snapshotMs: Math.round(snapshotMs),
-      graceMs: Math.round(gracePhaseMs),
-      forceMs: Math.round(forceMs),
-    },
-  };
+    startedMs: started,
+    phasesMs: { snapshotMs, graceMs: gracePhaseMs, forceMs },
+  });
 }

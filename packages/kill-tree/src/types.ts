@@ -6,23 +6,23 @@ export interface KillTreeOptions {
   /**
    * The graceful signal, sent to every member of the tree at once. On Windows
    * the graceful round is `taskkill /T` without `/F` whatever this says.
-   * @default 'SIGTERM'
+   * @default KILL_TREE_DEFAULTS.signal ('SIGTERM')
    */
   signal?: NodeJS.Signals;
   /**
    * How long the tree may take to exit after the graceful signal, in ms.
-   * @default 5000
+   * @default KILL_TREE_DEFAULTS.graceMs (5000)
    */
   graceMs?: number;
   /**
    * The forced signal for whatever is left after `graceMs` (`taskkill /F` on Windows).
-   * @default 'SIGKILL'
+   * @default KILL_TREE_DEFAULTS.forceSignal ('SIGKILL')
    */
   forceSignal?: NodeJS.Signals;
   /**
    * How long to wait for the forced signal to take effect before reporting
    * survivors, in ms.
-   * @default 2000
+   * @default KILL_TREE_DEFAULTS.forceWaitMs (2000)
    */
   forceWaitMs?: number;
   /**
@@ -30,7 +30,7 @@ export interface KillTreeOptions {
    * ms; the first reads come sooner (5 ms, doubling), so a tree that obeys at
    * once is reported at once. On Windows at least 250 ms (each read starts
    * PowerShell).
-   * @default 50
+   * @default KILL_TREE_DEFAULTS.pollMs (50)
    */
   pollMs?: number;
   /**
@@ -44,7 +44,7 @@ export interface KillTreeOptions {
    * Stop the tree (SIGSTOP) before it is signalled, rescan until nothing new
    * appears, signal, then continue it (SIGCONT), so a fork loop cannot outrun
    * the kill. Not on Windows.
-   * @default true
+   * @default KILL_TREE_DEFAULTS.freeze (true)
    */
   freeze?: boolean;
   /**

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CommandSpec, type ProcessInfo, parseCimProcesses } from '@runwarden/process-identity';
+import type { ProcessInfo } from '@runwarden/process-identity';
+import { type CommandSpec, parseCimProcesses } from '@runwarden/process-identity/internal';
 import { describe, expect, it } from 'vitest';
 import {
   killWindowsTree,

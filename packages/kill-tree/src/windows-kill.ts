@@ -1,13 +1,10 @@
 import { execFile } from 'node:child_process';
 import { win32 } from 'node:path';
-import {
-  type CommandSpec,
-  descendantsOf,
-  listProcesses,
-  type ProcessInfo,
-} from '@runwarden/process-identity';
+import { descendantsOf, listProcesses, type ProcessInfo } from '@runwarden/process-identity';
+import type { CommandSpec } from '@runwarden/process-identity/internal';
 import type { KillReason } from './outcome.js';
-import type { KillProcessReport, KillSurvivor, KillTreeOptions, KillTreeResult } from './types.js';
+import { summarizeKill } from './result.js';
+import type { KillProcessReport, KillTreeOptions, KillTreeResult } from './types.js';
 
 /**
  * `%SystemRoot%\System32\taskkill.exe`, by absolute path so a `taskkill`
@@ -254,8 +251,6 @@ export async function killWindowsTree(
   const forceMs = performance.now() - forceStart;
 
   const processes: KillProcessReport[] = [];
-  const survivors: KillSurvivor[] = [];
-  const killed: number[] = [];
   for (const member of members.values()) {
     let reason: KillReason;
     if (member.gone === 'reused') reason = 'reused';
@@ -268,23 +263,13 @@ export async function killWindowsTree(
       via: member.via,
       signals: member.signals,
     });
-    if (reason === 'eperm' || reason === 'unkillable' || reason === 'unknown')
-      survivors.push({ pid: member.pid, reason, comm: member.comm });
-    else killed.push(member.pid);
   }
-  return {
-    ok: survivors.length === 0,
+  return summarizeKill({
     mechanism: 'taskkill',
     rootPid: members.has(root?.pid ?? -1) ? root!.pid : null,
-    killed: killed.sort((a, b) => a - b),
-    survivors,
     processes,
     escalated,
-    durationMs: Math.round(performance.now() - started),
-    phases: {
-      snapshotMs: Math.round(snapshotMs),
-      graceMs: Math.round(gracePhaseMs),
-      forceMs: Math.round(forceMs),
-    },
-  };
+    startedMs: started,
+    phasesMs: { snapshotMs, graceMs: gracePhaseMs, forceMs },
+  });
 }

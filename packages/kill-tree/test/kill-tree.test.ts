@@ -1,6 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { accessSync, constants, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   captureIdentity,
@@ -9,39 +8,21 @@ import {
   listProcessesSync,
   readEnvironVariable,
 } from '@runwarden/process-identity';
-import { copyBuiltPackage } from '@runwarden/test-utils';
+import {
+  alive,
+  Children,
+  canSetLastPid,
+  copyBuiltPackage,
+  spawnAtPid,
+  until,
+} from '@runwarden/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KillTreeError, killTree } from '../src/index.js';
 import { defaultPosixSystem, killPosixTree } from '../src/posix-kill.js';
 
-const started: ChildProcess[] = [];
+const processes = new Children();
 const strays = new Set<number>();
-
-function start(
-  command: string,
-  args: string[],
-  options: Parameters<typeof spawn>[2] = {},
-): ChildProcess {
-  const child = spawn(command, args, { stdio: 'ignore', ...options });
-  started.push(child);
-  return child;
-}
-
-/** Polls the kernel's state until `probe` gives a value: waits on the event, not on a fixed time. */
-async function until<T>(probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-const alive = (pid: number) => {
-  const info = getProcessInfoSync(pid, { cmdline: false });
-  return info !== null && info.state !== 'Z';
-};
+const start = processes.start.bind(processes);
 const tokenOf = (pid: number) => {
   const read = readEnvironVariable(pid, 'RUNWARDEN_RUN_ID');
   return read.status === 'found' ? read.value : undefined;
@@ -55,8 +36,8 @@ const endedByForce = (result: Awaited<ReturnType<typeof killTree>>, pid: number)
 };
 const newToken = () => `kill-tree-test-${process.pid}-${Date.now()}-${Math.random()}`;
 
-afterEach(() => {
-  for (const child of started.splice(0)) child.kill('SIGKILL');
+afterEach(async () => {
+  await processes.endAll();
   for (const pid of strays) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -411,31 +392,6 @@ describe('killTree on a real tree', () => {
 });
 
 const isRoot = process.getuid?.() === 0;
-const canSetLastPid = (() => {
-  try {
-    accessSync('/proc/sys/kernel/ns_last_pid', constants.W_OK);
-    return isRoot;
-  } catch {
-    return false;
-  }
-})();
-
-/**
- * Spawns `sleep 30` so the kernel gives it exactly `pid`: writes `pid - 1` to
- * /proc/sys/kernel/ns_last_pid just before the fork. Other processes on the
- * machine fork too, so it retries until the pid really is `pid`.
- */
-async function spawnAtPid(pid: number, env: NodeJS.ProcessEnv): Promise<ChildProcess | null> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
-    const child = start('sleep', ['30'], { env });
-    if (child.pid === pid) return child;
-    child.kill('SIGKILL');
-    await once(child, 'exit');
-  }
-  return null;
-}
-
 describe('killTree and a real pid reuse', () => {
   it.skipIf(!canSetLastPid)(
     'refuses a stale identity whose pid the kernel gave to a new process, and signals nothing (skipped: needs root for ns_last_pid)',
@@ -445,7 +401,9 @@ describe('killTree and a real pid reuse', () => {
       const stale = captureIdentity(first.pid!)!;
       first.kill('SIGKILL');
       await once(first, 'exit');
-      const second = await spawnAtPid(stale.pid, { ...process.env, RUNWARDEN_RUN_ID: 'run-b' });
+      const second = await spawnAtPid(stale.pid, () =>
+        start('sleep', ['30'], { env: { ...process.env, RUNWARDEN_RUN_ID: 'run-b' } }),
+      );
       expect(second?.pid).toBe(stale.pid);
       await until(() => tokenOf(stale.pid) === 'run-b');
       const error = await killTree(stale, { graceMs: 100 }).catch((caught: unknown) => caught);

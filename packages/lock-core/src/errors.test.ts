@@ -1,10 +1,17 @@
 import { describe, expect, it, vi } from 'vitest';
 import { LockCompromisedError, LockCorruptError, LockError, LockHeldError } from './errors.js';
 
-const base = () => new LockError('ERR_LOCK_IO', '/x/RUN.lock', 'Cannot create the lock: EACCES.');
-const held = () => new LockHeldError('/x/RUN.lock', 'holder-alive', undefined, 'held');
-const corrupt = () => new LockCorruptError('/x/RUN.lock', 'corrupt');
-const compromised = () => new LockCompromisedError('/x/RUN.lock', 'lost', { reason: 'removed' });
+const base = () =>
+  new LockError({
+    code: 'ERR_LOCK_IO',
+    path: '/x/RUN.lock',
+    message: 'Cannot create the lock: EACCES.',
+  });
+const held = () =>
+  new LockHeldError({ path: '/x/RUN.lock', reason: 'holder-alive', message: 'held' });
+const corrupt = () => new LockCorruptError({ path: '/x/RUN.lock', message: 'corrupt' });
+const compromised = () =>
+  new LockCompromisedError({ path: '/x/RUN.lock', message: 'lost', reason: 'removed' });
 
 describe('error identity', () => {
   it('a base LockError is no subclass (an I/O error is never taken for "held")', () => {
@@ -32,7 +39,9 @@ describe('error identity', () => {
     const copy = await import('./errors.js');
     expect(copy.LockHeldError).not.toBe(LockHeldError);
     expect(copy.LockHeldError.isInstance(held())).toBe(true);
-    expect(LockHeldError.isInstance(new copy.LockHeldError('/x', 'r', undefined, 'm'))).toBe(true);
+    expect(
+      LockHeldError.isInstance(new copy.LockHeldError({ path: '/x', reason: 'r', message: 'm' })),
+    ).toBe(true);
     expect(copy.LockHeldError.isInstance(base())).toBe(false);
   });
 

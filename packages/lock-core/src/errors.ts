@@ -17,6 +17,20 @@ export type LockErrorCode =
   | 'ERR_LOCK_IO'
   | 'ERR_LOCK_FENCE_EXHAUSTED';
 
+/** What every {@link LockError} is built from. */
+export interface LockErrorOptions {
+  /** The stable code. */
+  code: LockErrorCode;
+  /** The lock file (or fence) concerned. */
+  path: string;
+  /** For people: what happened, naming the file. */
+  message: string;
+  /** What to do next, for people. @default none */
+  hint?: string | undefined;
+  /** The underlying error, kept as `error.cause`. @default none */
+  cause?: unknown;
+}
+
 /**
  * The base error of `@runwarden/lock-core`. Check with
  * {@link LockError.isInstance}, not `instanceof`, so two copies of the package
@@ -31,23 +45,13 @@ export class LockError extends Error {
   /** The lock file concerned. */
   readonly path: string;
 
-  /**
-   * @param code - the stable code.
-   * @param path - the lock file (or fence) concerned.
-   * @param message - for people: what happened, naming the file.
-   * @param options - `cause` (kept) and `hint` (what to do next).
-   */
-  constructor(
-    code: LockErrorCode,
-    path: string,
-    message: string,
-    options: { cause?: unknown; hint?: string } = {},
-  ) {
-    super(message, { cause: options.cause });
+  /** @param options - the code, path, message, and optional hint and cause. */
+  constructor({ code, path, message, hint, cause }: LockErrorOptions) {
+    super(message, { cause });
     mark(this, marker); // used in isInstance
     this.code = code;
     this.path = path;
-    this.hint = options.hint;
+    this.hint = hint;
   }
 
   /**
@@ -65,6 +69,14 @@ export class LockError extends Error {
 
 const lockHeldErrorMarker = markerOf('LockHeldError');
 
+/** What a {@link LockHeldError} is built from. */
+export interface LockHeldErrorOptions extends Omit<LockErrorOptions, 'code'> {
+  /** Why the lock counts as held (`holder-alive`, `orphaned-run`, …). */
+  reason: string;
+  /** The current holder's record, when it could be read. @default none */
+  holder?: LockRecord | undefined;
+}
+
 /** Another live holder has the lock (CLI exit 5, `LOCK_HELD`). */
 export class LockHeldError extends LockError {
   override readonly name = 'LockHeldError';
@@ -73,14 +85,9 @@ export class LockHeldError extends LockError {
   /** Why the lock counts as held (`holder-alive`, `orphaned-run`, …). */
   readonly reason: string;
 
-  constructor(
-    path: string,
-    reason: string,
-    holder: LockRecord | undefined,
-    message: string,
-    hint?: string,
-  ) {
-    super('ERR_LOCK_HELD', path, message, { hint });
+  /** @param options - the path, message, reason, and optional holder, hint and cause. */
+  constructor({ reason, holder, ...rest }: LockHeldErrorOptions) {
+    super({ code: 'ERR_LOCK_HELD', ...rest });
     mark(this, lockHeldErrorMarker); // used in isInstance
     this.reason = reason;
     this.holder = holder;
@@ -106,8 +113,9 @@ const lockCorruptErrorMarker = markerOf('LockCorruptError');
  */
 export class LockCorruptError extends LockError {
   override readonly name = 'LockCorruptError';
-  constructor(path: string, message: string, options: { cause?: unknown; hint?: string } = {}) {
-    super('ERR_LOCK_CORRUPT', path, message, options);
+  /** @param options - the path, message, and optional hint and cause. */
+  constructor(options: Omit<LockErrorOptions, 'code'>) {
+    super({ code: 'ERR_LOCK_CORRUPT', ...options });
     mark(this, lockCorruptErrorMarker); // used in isInstance
   }
 
@@ -132,6 +140,12 @@ export type CompromiseReason = 'removed' | 'replaced' | 'late-heartbeat' | 'hear
 
 const lockCompromisedErrorMarker = markerOf('LockCompromisedError');
 
+/** What a {@link LockCompromisedError} is built from. */
+export interface LockCompromisedErrorOptions extends Omit<LockErrorOptions, 'code'> {
+  /** What happened. @default none */
+  reason?: CompromiseReason | undefined;
+}
+
 /**
  * The lock was replaced or removed under its holder, or a heartbeat missed the
  * stale window: the holder must stop writing (proper-lockfile's `onCompromised`,
@@ -142,14 +156,11 @@ export class LockCompromisedError extends LockError {
   /** What happened; `undefined` only for errors built by older callers. */
   readonly reason: CompromiseReason | undefined;
 
-  constructor(
-    path: string,
-    message: string,
-    options: { cause?: unknown; hint?: string; reason?: CompromiseReason } = {},
-  ) {
-    super('ERR_LOCK_COMPROMISED', path, message, options);
+  /** @param options - the path, message, and optional reason, hint and cause. */
+  constructor({ reason, ...rest }: LockCompromisedErrorOptions) {
+    super({ code: 'ERR_LOCK_COMPROMISED', ...rest });
     mark(this, lockCompromisedErrorMarker); // used in isInstance
-    this.reason = options.reason;
+    this.reason = reason;
   }
 
   /**

@@ -1,24 +1,28 @@
 import type { IdentityVerdict } from '@runwarden/process-identity';
 import type { LegacyLockRecord, LockRecord } from './schema.js';
 
-/** What {@link explain} needs of an inspection. */
-export interface ExplainInput {
-  /** The inspection's state. */
+/** What an inspection says about a lock, and all {@link explain} needs of it besides the windows. */
+export interface InspectionCore {
+  /** `free` (no file), `held`, `stale` (the next acquire takes it over) or `corrupt`. */
   state: 'free' | 'held' | 'stale' | 'corrupt';
-  /** The judgement's reason (for `corrupt`, the error message). */
+  /** Why: the judgement's reason, `no-lock-file`, or the corrupt detail. */
   reason: string;
-  /** The runwarden body, when there is one. */
+  /** The runwarden body, when it is one. */
   holder?: LockRecord;
-  /** The LifeOS body, when there is one. */
+  /** The LifeOS `runner_lock.py` body, when it is one. */
   legacyHolder?: LegacyLockRecord;
   /** The holder's identity verdict. */
   holderVerdict?: IdentityVerdict;
-  /** Age of the holder's newest heartbeat, in ms. */
+  /** Age in ms of the holder's newest heartbeat (body or file mtime). */
   heartbeatAgeMs?: number;
-  /** Live processes of a dead holder's run. */
+  /** Processes still carrying the holder's run id. */
   orphanPids?: number[];
-  /** The lock directory's filesystem, when it was looked up. */
+  /** The lock directory's filesystem, when it mattered (foreign or LifeOS holders). */
   filesystem?: { kind: 'local' | 'network' | 'unknown'; fsType: string };
+}
+
+/** What {@link explain} needs: an inspection and the windows the judge used. */
+export interface ExplainInput extends InspectionCore {
   /** The stale window in ms the judge used. */
   staleAfterMs: number;
   /** The grace in ms of an incomplete file. */

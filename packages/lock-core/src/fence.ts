@@ -1,10 +1,10 @@
 import { closeSync, fdatasyncSync, fstatSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { openRegularFile, StatePathError } from '@runwarden/safe-fs';
+import { openRegularFile, StatePathError, syncDirectory } from '@runwarden/safe-fs';
 import writeFileAtomic from 'write-file-atomic';
 import { LockCorruptError, LockError } from './errors.js';
 import { failpoint } from './failpoint.js';
-import { ioError, syncDirectory } from './lock-file.js';
+import { ioError } from './lock-io.js';
 
 /**
  * The highest fencing token ever issued: `Number.MAX_SAFE_INTEGER` (2^53 − 1),
@@ -51,35 +51,32 @@ function fenceOpenError(lockPath: string, error: unknown): unknown {
   if (!StatePathError.isInstance(error)) return error;
   const path = fencePath(lockPath);
   if (error.problem === 'symlink') {
-    return new LockError(
-      'ERR_LOCK_UNSAFE_PATH',
+    return new LockError({
+      code: 'ERR_LOCK_UNSAFE_PATH',
       path,
-      `Fencing counter ${path} is a symlink; runwarden never follows a symlink into state.`,
-      { cause: error, hint: `Remove the symlink ${path}; the counter must be a regular file.` },
-    );
+      message: `Fencing counter ${path} is a symlink; runwarden never follows a symlink into state.`,
+      cause: error,
+      hint: `Remove the symlink ${path}; the counter must be a regular file.`,
+    });
   }
   if (error.problem === 'not-regular-file') {
-    return new LockCorruptError(
+    return new LockCorruptError({
       path,
-      `Fencing counter ${path} is not valid: ${error.message.replace(`${path} is `, 'it is ').replace(/\.$/, '')}. It was left exactly as it was.`,
-      {
-        cause: error,
-        hint: `Move ${path} aside and write {"fencingToken": N} into a regular file there, N at least the highest token any holder of ${lockPath} ever used.`,
-      },
-    );
+      message: `Fencing counter ${path} is not valid: ${error.message.replace(`${path} is `, 'it is ').replace(/\.$/, '')}. It was left exactly as it was.`,
+      cause: error,
+      hint: `Move ${path} aside and write {"fencingToken": N} into a regular file there, N at least the highest token any holder of ${lockPath} ever used.`,
+    });
   }
   return ioError(lockPath, 'open the fencing counter', error);
 }
 
 function corruptFence(lockPath: string, detail: string): LockCorruptError {
   const path = fencePath(lockPath);
-  return new LockCorruptError(
+  return new LockCorruptError({
     path,
-    `Fencing counter ${path} is not valid: ${detail}. It was left exactly as it was.`,
-    {
-      hint: `Write {"fencingToken": N} into it, N at least the highest token any holder of ${lockPath} ever used, or remove it if nothing checks tokens.`,
-    },
-  );
+    message: `Fencing counter ${path} is not valid: ${detail}. It was left exactly as it was.`,
+    hint: `Write {"fencingToken": N} into it, N at least the highest token any holder of ${lockPath} ever used, or remove it if nothing checks tokens.`,
+  });
 }
 
 /**
@@ -151,14 +148,12 @@ export function nextToken(fence: FenceState | null, bootId: string, staleToken: 
 export function assertTokenInRange(lockPath: string, token: number): void {
   if (Number.isSafeInteger(token) && token <= MAX_FENCING_TOKEN) return;
   const path = fencePath(lockPath);
-  throw new LockError(
-    'ERR_LOCK_FENCE_EXHAUSTED',
+  throw new LockError({
+    code: 'ERR_LOCK_FENCE_EXHAUSTED',
     path,
-    `Fencing counter ${path} is spent: the next token would pass ${MAX_FENCING_TOKEN} (Number.MAX_SAFE_INTEGER), and a token is never issued twice.`,
-    {
-      hint: `Re-key whatever checks the tokens of ${lockPath}, then remove ${path} (the next token starts again from 1).`,
-    },
-  );
+    message: `Fencing counter ${path} is spent: the next token would pass ${MAX_FENCING_TOKEN} (Number.MAX_SAFE_INTEGER), and a token is never issued twice.`,
+    hint: `Re-key whatever checks the tokens of ${lockPath}, then remove ${path} (the next token starts again from 1).`,
+  });
 }
 
 /** An open fence file. */

@@ -1,21 +1,20 @@
+export { acquire, tryAcquire, withLock } from './acquire.js';
+export { type BreakLockResult, breakLock } from './break-lock.js';
+export { LOCK_DEFAULTS } from './defaults.js';
 export {
   type CompromiseReason,
   LockCompromisedError,
+  type LockCompromisedErrorOptions,
   LockCorruptError,
   LockError,
   type LockErrorCode,
+  type LockErrorOptions,
   LockHeldError,
+  type LockHeldErrorOptions,
 } from './errors.js';
-export { type ExplainInput, explain } from './explain.js';
-export {
-  FENCE_RESERVATION,
-  type FenceState,
-  fencePath,
-  MAX_FENCING_TOKEN,
-  nextToken,
-  parseFence,
-} from './fence.js';
-export { classifyFilesystem, filesystemOf, type MountEntry, parseMountInfo } from './filesystem.js';
+export { type ExplainInput, explain, type InspectionCore } from './explain.js';
+export type { LockHandle, ReleaseResult, Takeover } from './handle.js';
+export { inspect, type LockInspection } from './inspect.js';
 export {
   type JudgeFacts,
   type Judgement,
@@ -23,21 +22,9 @@ export {
   type LockContent,
   lastSignOfLifeMs,
 } from './judge.js';
-export {
-  type AcquireOptions,
-  acquire,
-  type BreakLockResult,
-  breakLock,
-  inspect,
-  type LockDryRun,
-  type LockHandle,
-  type LockInspection,
-  type LockOptions,
-  type ReleaseResult,
-  tryAcquire,
-  withLock,
-} from './lock.js';
-export { MAX_LOCK_BYTES, type ReadLock, readLockFile } from './lock-file.js';
+export { type ReadLock, readLockFile } from './lock-file.js';
+export type { AcquireOptions, BreakLockOptions, LockOptions } from './options.js';
+export { type AcquirePlan, planAcquire } from './plan-acquire.js';
 export {
   type LegacyLockRecord,
   LOCK_SCHEMA_VERSION,

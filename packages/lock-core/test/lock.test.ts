@@ -28,6 +28,7 @@ import {
   LockCorruptError,
   LockHeldError,
   type LockRecord,
+  planAcquire,
   tryAcquire,
   withLock,
 } from '../src/index.js';
@@ -553,30 +554,41 @@ describe('acquire, withLock and breakLock', () => {
   });
 });
 
-describe('dry run', () => {
+describe('planAcquire (the dry run)', () => {
   it('says what acquire would do and touches nothing', async () => {
-    expect(await tryAcquire(lockPath, { dryRun: true })).toMatchObject({
-      dryRun: true,
+    expect(planAcquire(lockPath)).toMatchObject({
       outcome: 'would-acquire',
       reason: 'no-lock-file',
     });
+    expect(existsSync(join(dir, 'state'))).toBe(false);
     const holder = await holdInAnotherProcess();
-    expect(await acquire(lockPath, { dryRun: true, waitMs: 60_000 })).toMatchObject({
+    expect(planAcquire(lockPath)).toMatchObject({
       outcome: 'would-be-held',
       reason: 'holder-alive',
     });
     await killAndReap(holder.child);
     const before = readFileSync(lockPath, 'utf8');
     const inode = lstatSync(lockPath).ino;
-    const dry = await tryAcquire(lockPath, { dryRun: true });
+    const dry = planAcquire(lockPath);
     expect(dry).toMatchObject({ outcome: 'would-take-over', reason: 'holder-dead' });
     expect(dry.inspection.explanation).toMatch(/^Stale: pid \d+ on .* is gone \(no-such-process\)/);
     expect(readFileSync(lockPath, 'utf8')).toBe(before);
     expect(lstatSync(lockPath).ino).toBe(inode);
     writeFileSync(lockPath, 'garbage');
-    expect(await tryAcquire(lockPath, { dryRun: true })).toMatchObject({
+    expect(planAcquire(lockPath)).toMatchObject({
       outcome: 'would-fail-corrupt',
     });
+  });
+
+  it('acquire refuses the dryRun option of older versions instead of taking the lock', async () => {
+    const options = { dryRun: true } as Parameters<typeof acquire>[1];
+    await expect(acquire(lockPath, options)).rejects.toThrow(
+      new TypeError(
+        'acquire() takes no dryRun option: call planAcquire(path, options) to see what it would do.',
+      ),
+    );
+    await expect(tryAcquire(lockPath, options)).rejects.toThrow(TypeError);
+    expect(existsSync(lockPath)).toBe(false);
   });
 });
 

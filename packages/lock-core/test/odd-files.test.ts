@@ -15,15 +15,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  breakLock,
-  inspect,
-  LockCorruptError,
-  LockError,
-  MAX_FENCING_TOKEN,
-  MAX_LOCK_BYTES,
-  tryAcquire,
-} from '../src/index.js';
+import { breakLock, inspect, LockCorruptError, LockError, tryAcquire } from '../src/index.js';
+import { MAX_FENCING_TOKEN, MAX_LOCK_BYTES } from '../src/internal.js';
 
 let dir: string;
 let lockPath: string;

@@ -107,11 +107,11 @@ export function parseCimProcesses(stdout: string): ProcessInfo[] {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new ProcessIdentityError(
-      'ERR_PROCESS_TABLE',
-      `PowerShell printed something that is not JSON: ${text.slice(0, 80)}`,
-      { cause: error },
-    );
+    throw new ProcessIdentityError({
+      code: 'ERR_PROCESS_TABLE',
+      message: `PowerShell printed something that is not JSON: ${text.slice(0, 80)}`,
+      cause: error,
+    });
   }
   const items = Array.isArray(parsed) ? parsed : [parsed];
   const rows: ProcessInfo[] = [];

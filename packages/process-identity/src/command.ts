@@ -19,11 +19,12 @@ const MAX_BUFFER_BYTES = 64 * 1024 * 1024;
 const TIMEOUT_MS = 30_000;
 
 function failure(spec: CommandSpec, error: unknown): ProcessIdentityError {
-  return new ProcessIdentityError(
-    'ERR_PROCESS_TABLE',
-    `${spec.file} failed: ${(error as Error).message.split('\n')[0]}`,
-    { cause: error, hint: 'The process table could not be read; nothing was signalled.' },
-  );
+  return new ProcessIdentityError({
+    code: 'ERR_PROCESS_TABLE',
+    message: `${spec.file} failed: ${(error as Error).message.split('\n')[0]}`,
+    cause: error,
+    hint: 'The process table could not be read; nothing was signalled.',
+  });
 }
 
 /**

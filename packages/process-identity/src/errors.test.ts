@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ProcessIdentityError } from './errors.js';
 
-const make = () => new ProcessIdentityError('ERR_INVALID_PID', 'Invalid pid -1.');
+const make = () =>
+  new ProcessIdentityError({ code: 'ERR_INVALID_PID', message: 'Invalid pid -1.' });
 
 describe('error identity', () => {
   it('carries its own class marker, runwarden.process-identity.error.ProcessIdentityError, and no package-wide one', () => {
@@ -19,7 +20,9 @@ describe('error identity', () => {
     expect(copy.ProcessIdentityError).not.toBe(ProcessIdentityError);
     expect(copy.ProcessIdentityError.isInstance(make())).toBe(true);
     expect(
-      ProcessIdentityError.isInstance(new copy.ProcessIdentityError('ERR_INVALID_PID', 'x')),
+      ProcessIdentityError.isInstance(
+        new copy.ProcessIdentityError({ code: 'ERR_INVALID_PID', message: 'x' }),
+      ),
     ).toBe(true);
   });
 

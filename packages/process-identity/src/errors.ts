@@ -16,6 +16,18 @@ export type ProcessIdentityErrorCode =
   | 'ERR_PROCESS_TABLE'
   | 'ERR_HOST_FACTS';
 
+/** What a {@link ProcessIdentityError} is built from. */
+export interface ProcessIdentityErrorOptions {
+  /** The stable code. */
+  code: ProcessIdentityErrorCode;
+  /** One line for people. */
+  message: string;
+  /** What to do next, for people. @default none */
+  hint?: string | undefined;
+  /** The underlying error, kept as `error.cause`. @default none */
+  cause?: unknown;
+}
+
 /**
  * The one error type of `@runwarden/process-identity`.
  *
@@ -30,20 +42,12 @@ export class ProcessIdentityError extends Error {
   /** What to do next, for people. */
   readonly hint: string | undefined;
 
-  /**
-   * @param code - the stable code.
-   * @param message - one line for people.
-   * @param options - `cause` (kept as `error.cause`) and `hint`.
-   */
-  constructor(
-    code: ProcessIdentityErrorCode,
-    message: string,
-    options: { cause?: unknown; hint?: string } = {},
-  ) {
-    super(message, { cause: options.cause });
+  /** @param options - the code, message, and optional hint and cause. */
+  constructor({ code, message, hint, cause }: ProcessIdentityErrorOptions) {
+    super(message, { cause });
     mark(this, marker); // used in isInstance
     this.code = code;
-    this.hint = options.hint;
+    this.hint = hint;
   }
 
   /** True when `error` is a `ProcessIdentityError` from any copy of this package. */

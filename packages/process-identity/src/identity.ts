@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ProcessIdentityError } from './errors.js';
 import { getHostFacts, type HostFacts } from './host-facts.js';
 import { readProcFile, readProcText } from './proc-read.js';
-import { parseProcStat, splitNul } from './proc-stat.js';
+import { parseProcStat, readProcStat, splitNul } from './proc-stat.js';
 import { type EnvironRead, getProcessInfoSync, readEnvironVariable } from './process-table.js';
 
 /** The environment variable that marks every process of a run, inherited through `setsid` and double-fork. */
@@ -264,24 +264,21 @@ export function captureIdentity(
   options: CaptureIdentityOptions = {},
 ): ProcessIdentity | null {
   if (!SUPPORTED.has(process.platform)) {
-    throw new ProcessIdentityError(
-      'ERR_UNSUPPORTED_PLATFORM',
-      `captureIdentity has no process reader for ${process.platform}.`,
-    );
+    throw new ProcessIdentityError({
+      code: 'ERR_UNSUPPORTED_PLATFORM',
+      message: `captureIdentity has no process reader for ${process.platform}.`,
+    });
   }
   if (!Number.isInteger(pid) || pid <= 0) {
-    throw new ProcessIdentityError('ERR_INVALID_PID', `Invalid pid: ${String(pid)}`);
+    throw new ProcessIdentityError({
+      code: 'ERR_INVALID_PID',
+      message: `Invalid pid: ${String(pid)}`,
+    });
   }
   const host = getHostFacts();
   let identity: ProcessIdentity;
   if (process.platform === 'linux') {
-    let line: string;
-    try {
-      line = readProcText(`/proc/${pid}/stat`);
-    } catch {
-      return null;
-    }
-    const stat = parseProcStat(line);
+    const stat = readProcStat(pid);
     if (!stat || stat.state === 'Z' || stat.state === 'X') return null;
     identity = {
       pid,

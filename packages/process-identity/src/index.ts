@@ -1,6 +1,8 @@
-export { cimCommand, parseCimDate, parseCimProcesses, powershellPath } from './cim-table.js';
-export type { CommandSpec } from './command.js';
-export { ProcessIdentityError, type ProcessIdentityErrorCode } from './errors.js';
+export {
+  ProcessIdentityError,
+  type ProcessIdentityErrorCode,
+  type ProcessIdentityErrorOptions,
+} from './errors.js';
 export { currentTicks, getHostFacts, type HostFacts } from './host-facts.js';
 export {
   type CaptureIdentityOptions,
@@ -14,7 +16,6 @@ export {
   RUN_ID_ENV,
   verifyIdentity,
 } from './identity.js';
-export { type ProcStat, parseProcStat, splitNul } from './proc-stat.js';
 export {
   descendantsOf,
   type EnvironRead,
@@ -24,9 +25,5 @@ export {
   listProcesses,
   listProcessesSync,
   type ProcessInfo,
-  processTableCommand,
   readEnvironVariable,
-  type TablePlatform,
 } from './process-table.js';
-export { PS_COLUMNS, PS_PATH, parsePsTable, psCommand } from './ps-table.js';
-export { splitWindowsCommandLine } from './windows-command-line.js';

@@ -1,3 +1,5 @@
+import { readProcText } from './proc-read.js';
+
 /**
  * The fields runwarden reads from `/proc/<pid>/stat`, see proc_pid_stat(5).
  */
@@ -54,4 +56,20 @@ export function splitNul(buffer: Buffer | string): string[] {
   const parts = text.split('\0');
   if (parts[parts.length - 1] === '') parts.pop();
   return parts;
+}
+
+/**
+ * Reads and parses `/proc/<pid>/stat` (one open, one read: no child process).
+ *
+ * @param pid - the process.
+ * @returns its fields, or `null` when it is gone, unreadable, or not a stat line.
+ */
+export function readProcStat(pid: number | string): ProcStat | null {
+  let line: string;
+  try {
+    line = readProcText(`/proc/${pid}/stat`);
+  } catch {
+    return null;
+  }
+  return parseProcStat(line);
 }

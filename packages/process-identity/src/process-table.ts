@@ -3,8 +3,8 @@ import { cimCommand, parseCimProcesses } from './cim-table.js';
 import { type CommandSpec, runCommand, runCommandSync } from './command.js';
 import { ProcessIdentityError } from './errors.js';
 import { getHostFacts, type HostFacts } from './host-facts.js';
-import { readProcFile, readProcText } from './proc-read.js';
-import { parseProcStat, splitNul } from './proc-stat.js';
+import { readProcFile } from './proc-read.js';
+import { readProcStat, splitNul } from './proc-stat.js';
 import type { ProcessInfo } from './process-info.js';
 import { parsePsTable, psCommand } from './ps-table.js';
 
@@ -25,16 +25,19 @@ export type TablePlatform = 'linux' | 'darwin' | 'win32';
 
 function platformOf(platform: NodeJS.Platform): TablePlatform {
   if (platform === 'linux' || platform === 'darwin' || platform === 'win32') return platform;
-  throw new ProcessIdentityError(
-    'ERR_UNSUPPORTED_PLATFORM',
-    `runwarden has no process-table reader for ${platform}.`,
-    { hint: 'Linux (/proc), macOS (ps) and Windows (PowerShell CIM) are supported.' },
-  );
+  throw new ProcessIdentityError({
+    code: 'ERR_UNSUPPORTED_PLATFORM',
+    message: `runwarden has no process-table reader for ${platform}.`,
+    hint: 'Linux (/proc), macOS (ps) and Windows (PowerShell CIM) are supported.',
+  });
 }
 
 function assertPid(pid: number): void {
   if (!Number.isInteger(pid) || pid <= 0) {
-    throw new ProcessIdentityError('ERR_INVALID_PID', `Invalid pid: ${String(pid)}`);
+    throw new ProcessIdentityError({
+      code: 'ERR_INVALID_PID',
+      message: `Invalid pid: ${String(pid)}`,
+    });
   }
 }
 
@@ -73,13 +76,7 @@ function readProcRow(
   withCmdline: boolean,
   host: HostFacts = getHostFacts(),
 ): ProcessInfo | null {
-  let line: string;
-  try {
-    line = readProcText(`/proc/${pid}/stat`);
-  } catch {
-    return null;
-  }
-  const stat = parseProcStat(line);
+  const stat = readProcStat(pid);
   if (!stat) return null;
   return {
     ...stat,

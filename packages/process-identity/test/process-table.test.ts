@@ -1,6 +1,7 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { accessSync, constants, existsSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { Children, canSetLastPid, spawnAtPid, until } from '@runwarden/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCommandSync } from '../src/command.js';
 import {
@@ -11,42 +12,40 @@ import {
   getProcessInfo,
   getProcessInfoSync,
   listProcesses,
-  parsePsTable,
-  psCommand,
   readEnvironVariable,
   verifyIdentity,
 } from '../src/index.js';
+import { parsePsTable, psCommand } from '../src/internal.js';
 
-const children: ChildProcess[] = [];
-function start(
-  command: string,
-  args: string[],
-  options: Parameters<typeof spawn>[2] = {},
-): ChildProcess {
-  const child = spawn(command, args, { stdio: 'ignore', ...options });
-  children.push(child);
-  return child;
-}
+const children = new Children();
+const start = children.start.bind(children);
 
-/** Polls until `check` holds: waiting on the kernel's state, not on time. */
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setImmediate(resolve));
+afterEach(() => children.endAll());
+
+/** The first of these files that holds a line, trimmed (machine-id(5) names two). */
+function firstLine(...paths: string[]): string {
+  for (const path of paths) {
+    try {
+      const text = readFileSync(path, 'utf8').trim();
+      if (text) return text;
+    } catch {
+      // try the next
+    }
   }
+  throw new Error(`none of ${paths.join(', ')} can be read`);
 }
-
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
-});
 
 describe('host facts', () => {
-  it('reads a boot id and a machine id on Linux', () => {
+  it("reads the kernel's boot id and boot time and the machine id on Linux", () => {
     const facts = getHostFacts();
     expect(facts.bootId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(facts.machineId.length).toBeGreaterThan(0);
-    expect(facts.bootTimeMs).toBeGreaterThan(0);
+    expect(facts.bootId).toBe(firstLine('/proc/sys/kernel/random/boot_id'));
+    // proc(5): `btime` in /proc/stat is the boot time in seconds since the epoch.
+    const btime = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1];
+    expect(facts.bootTimeMs).toBe(Number(btime) * 1000);
+    // machine-id(5): 32 lower-case hexadecimal digits, in /etc/machine-id (or D-Bus's copy).
+    expect(facts.machineId).toBe(firstLine('/etc/machine-id', '/var/lib/dbus/machine-id'));
+    expect(facts.machineId).toMatch(/^[0-9a-f]{32}$/);
   });
 });
 
@@ -215,31 +214,6 @@ describe('the macOS ps reader on real ps output', () => {
   );
 });
 
-const canSetLastPid = (() => {
-  try {
-    accessSync('/proc/sys/kernel/ns_last_pid', constants.W_OK);
-    return process.getuid?.() === 0;
-  } catch {
-    return false;
-  }
-})();
-
-/**
- * Spawns `sleep 30` so the kernel gives it exactly `pid`: writes `pid - 1` to
- * /proc/sys/kernel/ns_last_pid just before the fork (proc(5)). Other processes
- * on the machine fork too, so it retries until the pid really is `pid`.
- */
-async function spawnAtPid(pid: number, env: NodeJS.ProcessEnv): Promise<ChildProcess | null> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
-    const child = start('sleep', ['30'], { env });
-    if (child.pid === pid) return child;
-    child.kill('SIGKILL');
-    await once(child, 'exit');
-  }
-  return null;
-}
-
 describe('real pid reuse', () => {
   it.skipIf(!canSetLastPid)(
     'calls a stale identity reused when the kernel gives its pid to a new process (skipped: needs root for ns_last_pid)',
@@ -250,7 +224,9 @@ describe('real pid reuse', () => {
       expect(stale).toMatchObject({ token: 'run-a', comm: 'sleep' });
       first.kill('SIGKILL');
       await once(first, 'exit');
-      const second = await spawnAtPid(stale.pid, { ...process.env, RUNWARDEN_RUN_ID: 'run-b' });
+      const second = await spawnAtPid(stale.pid, () =>
+        start('sleep', ['30'], { env: { ...process.env, RUNWARDEN_RUN_ID: 'run-b' } }),
+      );
       expect(second?.pid).toBe(stale.pid);
       await until(() => readEnvironVariable(stale.pid, 'RUNWARDEN_RUN_ID').status === 'found');
       const now = getProcessInfoSync(stale.pid)!;

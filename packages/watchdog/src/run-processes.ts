@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { type KillLink, linkTree, type TreeOwnership } from '@runwarden/kill-tree';
+import { type KillLink, linkTree, type TreeOwnership } from '@runwarden/kill-tree/internal';
 import {
   listProcessesSync,
   type ProcessInfo,

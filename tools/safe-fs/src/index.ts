@@ -14,3 +14,4 @@ export {
   type ReadRegularFile,
   readRegularFile,
 } from './regular-file.js';
+export { syncDirectory } from './sync-directory.js';

@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type * as LockCore from '@runwarden/lock-core';
+import { type LineReader, spawnLineReader } from '@runwarden/test-utils';
 import type * as ProperLockfile from 'proper-lockfile';
 import { type Bench, type Measure, median, round } from '../harness.js';
 
@@ -12,7 +12,7 @@ const require = createRequire(import.meta.url);
 const oursUrl = import.meta.resolve('@runwarden/lock-core');
 const peerPath = require.resolve('proper-lockfile');
 // Loaded at run time, from the workspace's built package, never bundled into the bench.
-const { tryAcquire } = (await import(oursUrl)) as typeof LockCore;
+const { acquire } = (await import(oursUrl)) as typeof LockCore;
 const lockfile = require(peerPath) as typeof ProperLockfile;
 
 /** Wall clock with sub-ms resolution, comparable across processes of this machine. */
@@ -27,32 +27,12 @@ const PEER_RETRIES = {
   randomize: true,
 };
 
-interface Child {
-  child: ChildProcess;
-  next(): Promise<string>;
-  say(line: string): void;
-}
+type Child = LineReader;
 
 function node(code: string, children: ChildProcess[]): Child {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  const queue: string[] = [];
-  const waiting: ((line: string) => void)[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    const waiter = waiting.shift();
-    if (waiter) waiter(line);
-    else queue.push(line);
-  });
-  return {
-    child,
-    next: () =>
-      queue.length > 0
-        ? Promise.resolve(queue.shift()!)
-        : new Promise((resolve) => waiting.push(resolve)),
-    say: (line) => child.stdin!.write(`${line}\n`),
-  };
+  const talking = spawnLineReader(process.execPath, ['--input-type=module', '-e', code]);
+  children.push(talking.child);
+  return talking;
 }
 
 async function endAll(children: ChildProcess[]): Promise<void> {
@@ -81,7 +61,7 @@ async function uncontended(workDir: string, quick: boolean): Promise<Measure> {
   const target = join(dir, 'peer-target');
   writeFileSync(target, '');
   const oursCycle = async () => {
-    const handle = await tryAcquire(ours);
+    const handle = await acquire(ours);
     await handle.release();
   };
   const peerCycle = async () => {
@@ -111,8 +91,8 @@ async function uncontended(workDir: string, quick: boolean): Promise<Measure> {
 }
 
 const oursHolder = (path: string) => `
-import { tryAcquire } from ${JSON.stringify(oursUrl)};
-await tryAcquire(${JSON.stringify(path)});
+import { acquire } from ${JSON.stringify(oursUrl)};
+await acquire(${JSON.stringify(path)});
 console.log('held');
 setInterval(() => {}, 1 << 30);`;
 
