@@ -4,9 +4,6 @@ import { inspect } from '@runwarden/lock-core';
 import { readJournal, summarizeJournal } from '@runwarden/watchdog';
 import { runLockPath } from './run-lock.js';
 
-/** How many runs `runwarden runs` lists unless `--limit` says otherwise. */
-export const DEFAULT_RUNS_LIMIT = 20;
-
 /** One run directory under a state directory. */
 export interface RunEntry {
   runId: string;

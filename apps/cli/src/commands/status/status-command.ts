@@ -7,13 +7,13 @@ import {
   readJournal,
   summarizeJournal,
 } from '@runwarden/watchdog';
-import { formatDuration } from '../durations.js';
-import { CliError } from '../errors.js';
-import { processesOfRun } from '../orphans.js';
-import { colors, printJson, say } from '../output.js';
-import { describeRun, type LiveTargetRun, listRuns, liveTargetRuns } from '../run-index.js';
-import { normalizedTarget, runLockPath } from '../run-lock.js';
-import { resolveStateDir, statePaths } from '../state-dir.js';
+import { formatDuration } from '../../durations.js';
+import { CliError } from '../../errors.js';
+import { processesOfRun } from '../../orphans.js';
+import { colors, printJson, say } from '../../output.js';
+import { describeRun, type LiveTargetRun, listRuns, liveTargetRuns } from '../../run-index.js';
+import { normalizedTarget, runLockPath } from '../../run-lock.js';
+import { resolveStateDir, statePaths } from '../../state-dir.js';
 
 /** Flags of `runwarden status`. */
 export interface StatusFlags {
@@ -143,14 +143,12 @@ export async function statusCommand(flags: StatusFlags): Promise<number> {
   const target = flags.target !== undefined ? normalizedTarget(flags.target) : undefined;
   const report = readStatus(stateDir, target);
   if (report.state === 'corrupt') {
-    throw new CliError(
-      'INVALID_STATE',
-      report.detail,
-      'Clear it with `runwarden kill --force` (the file is moved aside, not deleted).',
-      {
-        ...report,
-      },
-    );
+    throw new CliError({
+      reason: 'INVALID_STATE',
+      message: report.detail,
+      hint: 'Clear it with `runwarden kill --force` (the file is moved aside, not deleted).',
+      data: { ...report },
+    });
   }
   if (flags.json) {
     printJson('OK', { ...report });
