@@ -60,3 +60,13 @@ export function leaseOption(): Option {
     `lease: others may claim once it passes without a refresh (default ${formatDuration(DEFAULT_LEASE_MS)})`,
   ).argParser(durationFlag('--lease'));
 }
+
+/**
+ * `--database-url URL` of `runwarden db migrate` (deferred like the store
+ * flags: its help reads `DATABASE_URL_ENV`).
+ *
+ * @returns the option.
+ */
+export function databaseUrlOption(): Option {
+  return new Option('--database-url <url>', `PostgreSQL URL (default: $${DATABASE_URL_ENV})`);
+}

@@ -35,11 +35,11 @@ Example:
   $ runwarden claim acme/widgets#12 --store postgres --database-url postgres://runner@db/fleet`,
     )
     .action(async (target: string, flags: ClaimFlags) => {
-      const { claimCommand } = await import('./claim-command.js');
+      const { claimCommand } = await import('../coordination-actions.js');
       exit.code = await claimCommand(target, flags);
     });
   beforeParse(command, async () => {
-    const { addStoreOptions, leaseOption } = await import('../../store-options.js');
+    const { addStoreOptions, leaseOption } = await import('../coordination-actions.js');
     addStoreOptions(command.addOption(leaseOption()));
   });
 }

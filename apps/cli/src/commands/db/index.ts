@@ -21,11 +21,10 @@ export function register(program: Command, exit: ExitCode): void {
       '\nExample:\n  $ runwarden db migrate --database-url postgres://runner@db:5432/fleet',
     )
     .action(async (flags: DbFlags) => {
-      const { dbMigrateCommand } = await import('./db-command.js');
+      const { dbMigrateCommand } = await import('../coordination-actions.js');
       exit.code = await dbMigrateCommand(flags);
     });
   beforeParse(migrate, async () => {
-    const { DATABASE_URL_ENV } = await import('@runwarden/coordination-state');
-    migrate.option('--database-url <url>', `PostgreSQL URL (default: $${DATABASE_URL_ENV})`);
+    migrate.addOption((await import('../coordination-actions.js')).databaseUrlOption());
   });
 }

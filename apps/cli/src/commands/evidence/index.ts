@@ -41,11 +41,11 @@ Example:
   $ runwarden evidence hash . --format md > REVIEW.md`,
     )
     .action(async (root: string, flags: HashFlags) => {
-      const { hashCommand } = await import('./hash-command.js');
+      const { hashCommand } = await import('../evidence-actions.js');
       exit.code = await hashCommand(root, flags);
     });
   beforeParse(hash, async () => {
-    hash.addOption((await import('./formats.js')).formatOption());
+    hash.addOption((await import('../evidence-actions.js')).formatOption());
   });
   evidence
     .command('verify')
@@ -63,7 +63,7 @@ Example:
   $ runwarden evidence verify --json artifacts/evidence/manifest.json`,
     )
     .action(async (target: string, flags: VerifyFlags) => {
-      const { verifyCommand } = await import('./verify-command.js');
+      const { verifyCommand } = await import('../evidence-actions.js');
       exit.code = await verifyCommand(target, flags);
     });
 }

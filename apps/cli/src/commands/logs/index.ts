@@ -38,7 +38,7 @@ export function register(program: Command, exit: ExitCode): void {
       '\nExample:\n  $ runwarden logs -f\n  $ runwarden logs --journal --json 20261126-120000-abc123',
     )
     .action(async (runId: string | undefined, flags: LogsFlags) => {
-      const { logsCommand } = await import('./logs-command.js');
+      const { logsCommand } = await import('../local-actions.js');
       exit.code = await logsCommand(runId, flags);
     });
 }

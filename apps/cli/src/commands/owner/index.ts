@@ -28,10 +28,10 @@ export function register(program: Command, exit: ExitCode): void {
       '\nExample:\n  $ runwarden owner acme/widgets#12 --run-id "$RUN_ID" --fencing-token 3 || exit 5\n  $ runwarden owner acme/widgets#12 --json',
     )
     .action(async (target: string, flags: OwnerFlags) => {
-      const { ownerCommand } = await import('./owner-command.js');
+      const { ownerCommand } = await import('../coordination-actions.js');
       exit.code = await ownerCommand(target, flags);
     });
   beforeParse(command, async () => {
-    (await import('../../store-options.js')).addStoreOptions(command);
+    (await import('../coordination-actions.js')).addStoreOptions(command);
   });
 }

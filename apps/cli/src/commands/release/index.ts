@@ -19,10 +19,10 @@ export function register(program: Command, exit: ExitCode): void {
     .addOption(jsonOption())
     .addHelpText('after', '\nExample:\n  $ runwarden release acme/widgets#12 --run-id "$RUN_ID"')
     .action(async (target: string, flags: ReleaseFlags) => {
-      const { releaseCommand } = await import('./release-command.js');
+      const { releaseCommand } = await import('../coordination-actions.js');
       exit.code = await releaseCommand(target, flags);
     });
   beforeParse(command, async () => {
-    (await import('../../store-options.js')).addStoreOptions(command);
+    (await import('../coordination-actions.js')).addStoreOptions(command);
   });
 }

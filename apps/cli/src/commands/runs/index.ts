@@ -31,7 +31,7 @@ export function register(program: Command, exit: ExitCode): void {
       '\nExample:\n  $ runwarden runs --limit 5\n  $ runwarden ls --target acme/widgets#12 --json',
     )
     .action(async (flags: RunsFlags) => {
-      const { runsCommand } = await import('./runs-command.js');
+      const { runsCommand } = await import('../local-actions.js');
       exit.code = await runsCommand(flags);
     });
 }

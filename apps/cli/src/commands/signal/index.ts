@@ -24,10 +24,10 @@ export function register(program: Command, exit: ExitCode): void {
       '\nExample:\n  $ runwarden signal acme/widgets#12 --run-id "$RUN_ID" --reason "tests still red after 3 tries"',
     )
     .action(async (target: string, flags: SignalFlags) => {
-      const { signalCommand } = await import('./signal-command.js');
+      const { signalCommand } = await import('../coordination-actions.js');
       exit.code = await signalCommand(target, flags);
     });
   beforeParse(command, async () => {
-    (await import('../../store-options.js')).addStoreOptions(command);
+    (await import('../coordination-actions.js')).addStoreOptions(command);
   });
 }

@@ -23,7 +23,7 @@ export function register(program: Command, exit: ExitCode): void {
     .addOption(jsonOption())
     .addHelpText('after', '\nExample:\n  $ runwarden status --json')
     .action(async (flags: StatusFlags) => {
-      const { statusCommand } = await import('./status-command.js');
+      const { statusCommand } = await import('../local-actions.js');
       exit.code = await statusCommand(flags);
     });
 }

@@ -20,10 +20,10 @@ export function register(program: Command, exit: ExitCode): void {
       '\nExample:\n  $ runwarden targets\n  $ runwarden targets --store postgres --json',
     )
     .action(async (flags: TargetsFlags) => {
-      const { targetsCommand } = await import('./targets-command.js');
+      const { targetsCommand } = await import('../coordination-actions.js');
       exit.code = await targetsCommand(flags);
     });
   beforeParse(command, async () => {
-    (await import('../../store-options.js')).addStoreOptions(command);
+    (await import('../coordination-actions.js')).addStoreOptions(command);
   });
 }
