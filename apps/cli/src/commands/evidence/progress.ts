@@ -1,5 +1,5 @@
 import type { HashProgress } from '@runwarden/evidence-hasher';
-import { SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import { CLI_DEFAULTS } from '../../defaults.js';
 import { colors } from '../../output.js';
 
@@ -26,9 +26,19 @@ export interface Progress {
   stop: () => void;
 }
 
-/** A progress bar (cli-progress) on stderr that appears once hashing has taken `CLI_DEFAULTS.progressDelayMs`. */
+/**
+ * A progress bar (cli-progress) on stderr that appears once hashing has taken
+ * `CLI_DEFAULTS.progressDelayMs`; cli-progress loads only then, on a terminal.
+ */
 function startProgress(enabled: boolean): Progress {
   if (!enabled) return { onProgress: () => undefined, stop: () => undefined };
+  let Bar: typeof SingleBar | undefined;
+  import('cli-progress').then(
+    (module) => {
+      Bar = module.SingleBar;
+    },
+    () => undefined, // no bar, the hashing goes on
+  );
   const MiB = 1024 * 1024;
   const delayMs = CLI_DEFAULTS.progressDelayMs;
   let latest: HashProgress | undefined;
@@ -37,8 +47,8 @@ function startProgress(enabled: boolean): Progress {
   // Shown from a timer, or from a progress report once the delay has passed
   // (a report may arrive while the event loop is busy hashing).
   const show = () => {
-    if (bar) return;
-    bar = new SingleBar({
+    if (bar || !Bar) return;
+    bar = new Bar({
       stream: process.stderr,
       format: `${colors.dim('runwarden ▸')} hashing {bar} {percentage}% | {value}/{total} MiB | {files}/{filesTotal} files | {speed} MiB/s | ETA {eta_formatted}`,
       hideCursor: true,
