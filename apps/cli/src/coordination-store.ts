@@ -1,58 +1,15 @@
 import { resolve } from 'node:path';
 import {
-  CoordinationError,
   type CoordinationStore,
   DATABASE_URL_ENV,
   FileStore,
   type OperationConflict,
   PostgresStore,
 } from '@runwarden/coordination-state';
-import { type Command, Option } from 'commander';
-import { CliError, usage } from './errors.js';
+import { usage } from './errors.js';
+import { toCliError } from './failure.js';
 import { ensureStateDir, resolveStateDir, statePaths } from './state-dir.js';
-
-/** Flags every coordination command takes to pick its store. */
-export interface StoreFlags {
-  /** `file` (default) or `postgres`. */
-  store?: string;
-  /** PostgreSQL URL; implies `--store postgres`. */
-  databaseUrl?: string;
-  /** An existing coordination directory, e.g. dev-loops' `.pi/runner-coordination`. */
-  coordinationDir?: string;
-  /** The state directory (the file store lives in its `coordination/`). */
-  stateDir?: string;
-}
-
-/** Adds `--store`, `--database-url`, `--coordination-dir` and `--state-dir` to a command. */
-export function addStoreOptions(command: Command): Command {
-  return command
-    .addOption(
-      new Option(
-        '--store <kind>',
-        'where ownership lives: file (one machine) or postgres (a fleet)',
-      )
-        .choices(['file', 'postgres'])
-        .env('RUNWARDEN_STORE'),
-    )
-    .addOption(
-      new Option(
-        '--database-url <url>',
-        `PostgreSQL URL for --store postgres (default: $${DATABASE_URL_ENV})`,
-      ),
-    )
-    .addOption(
-      new Option(
-        '--coordination-dir <dir>',
-        'file store directory, e.g. an existing dev-loops .pi/runner-coordination (default: <state-dir>/coordination)',
-      ),
-    )
-    .addOption(
-      new Option(
-        '--state-dir <dir>',
-        'state directory (default: <repo>/.runtime or $RUNWARDEN_STATE_DIR)',
-      ),
-    );
-}
+import type { StoreFlags } from './store-options.js';
 
 /**
  * Why a PostgreSQL URL cannot be used, before any connection is tried: it
@@ -160,29 +117,6 @@ export function openCoordinationStore(flags: StoreFlags): {
   return { store: new FileStore({ directory }), kind, where: directory };
 }
 
-/**
- * Maps a {@link CoordinationError} to the CLI's exit table: bad input → 64,
- * corrupt state or a file-system failure of the file store → 7, a writer that held the target too long → 5, PostgreSQL
- * unreachable or failing → `SERVICE_FAILED` (1), its tables missing → 64 with
- * the way out. Anything else is returned as it is.
- */
-export function coordinationFailure(error: unknown): unknown {
-  if (!CoordinationError.isInstance(error)) return error;
-  const data = { code: error.code, path: error.path };
-  switch (error.code) {
-    case 'ERR_INVALID_STATE':
-    case 'ERR_STORE_IO':
-      return new CliError('INVALID_STATE', error.message, error.hint, data);
-    case 'ERR_STORE_BUSY':
-      return new CliError('LOCK_HELD', error.message, error.hint, data);
-    case 'ERR_DATABASE_UNREACHABLE':
-    case 'ERR_DATABASE':
-      return new CliError('SERVICE_FAILED', error.message, error.hint, data);
-    default:
-      return new CliError('USAGE', error.message, error.hint, data);
-  }
-}
-
 /** The run id of a command: `--run-id`, else `$RUNWARDEN_RUN_ID` (set inside `runwarden run`). */
 export function runIdOf(flag: string | undefined, command: string): string {
   const runId = flag ?? process.env.RUNWARDEN_RUN_ID;
@@ -207,7 +141,7 @@ export async function withStore<T>(
   try {
     return await work(opened);
   } catch (error) {
-    throw coordinationFailure(error);
+    throw toCliError(error);
   } finally {
     await opened.store.close().catch(() => undefined);
   }

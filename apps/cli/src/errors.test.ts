@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { CliError } from './errors.js';
 
-const make = () => new CliError('INVALID_STATE', 'Lock file x is not a valid lock.');
+const make = () =>
+  new CliError({ reason: 'INVALID_STATE', message: 'Lock file x is not a valid lock.' });
 
 describe('error identity', () => {
   it('carries its own class marker, runwarden.cli.error.CliError, and no package-wide one', () => {
@@ -18,7 +19,7 @@ describe('error identity', () => {
     const copy = await import('./errors.js');
     expect(copy.CliError).not.toBe(CliError);
     expect(copy.CliError.isInstance(make())).toBe(true);
-    expect(CliError.isInstance(new copy.CliError('USAGE', 'x'))).toBe(true);
+    expect(CliError.isInstance(new copy.CliError({ reason: 'USAGE', message: 'x' }))).toBe(true);
   });
 
   it('a lookalike is not one: a plain Error of the same name, or one marked for another class', () => {

@@ -1,8 +1,22 @@
 import { hasMarker, mark } from '@runwarden/error-marker';
-import { type ReasonCode, WatchdogError } from '@runwarden/watchdog';
+import type { ReasonCode } from '@runwarden/watchdog';
 
 const name = 'CliError';
 const marker = `runwarden.cli.error.${name}`;
+
+/** What a {@link CliError} is made of. */
+export interface CliErrorOptions {
+  /** The reason code; its exit code comes from DESIGN.md's table. */
+  reason: ReasonCode;
+  /** One line for people. */
+  message: string;
+  /** What to do next, printed on a second line. */
+  hint?: string;
+  /** Fields `--json` prints beside `message` and `hint`. @default {} */
+  data?: Record<string, unknown>;
+  /** The error this one explains. */
+  cause?: unknown;
+}
 
 /**
  * An error that ends a command with a reason code from DESIGN.md's exit
@@ -10,21 +24,22 @@ const marker = `runwarden.cli.error.${name}`;
  */
 export class CliError extends Error {
   override readonly name = name;
+  /** The reason code; its exit code comes from DESIGN.md's table. */
+  readonly reason: ReasonCode;
+  /** What to do next, printed on a second line. */
+  readonly hint: string | undefined;
+  /** Fields `--json` prints beside `message` and `hint`. */
+  readonly data: Record<string, unknown>;
 
   /**
-   * @param reason - the reason code; its exit code comes from DESIGN.md's table.
-   * @param message - one line for people.
-   * @param hint - what to do next, printed on a second line.
-   * @param data - fields `--json` prints beside `message` and `hint`.
+   * @param options - the reason, the message, and optionally a hint, data for `--json`, and the cause.
    */
-  constructor(
-    readonly reason: ReasonCode,
-    message: string,
-    readonly hint?: string,
-    readonly data: Record<string, unknown> = {},
-  ) {
-    super(message);
+  constructor(options: CliErrorOptions) {
+    super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
     mark(this, marker); // used in isInstance
+    this.reason = options.reason;
+    this.hint = options.hint;
+    this.data = options.data ?? {};
   }
 
   /**
@@ -39,21 +54,12 @@ export class CliError extends Error {
   }
 }
 
-/** A bad flag, duration or config value: exit 64. */
-export function usage(message: string): CliError {
-  return new CliError('USAGE', message);
-}
-
 /**
- * Maps a watchdog error about state (a journal or log that is a FIFO,
- * symlink or directory: `ERR_UNSAFE_PATH`) to exit 7 with its path and way
- * out; anything else is returned as it is.
+ * A bad flag, duration or config value: exit 64.
  *
- * @param error - anything thrown.
- * @returns a {@link CliError} `INVALID_STATE`, or `error`.
+ * @param message - the one line, naming the flag.
+ * @returns the error, to throw.
  */
-export function stateFailure(error: unknown): unknown {
-  if (WatchdogError.isInstance(error) && error.code === 'ERR_UNSAFE_PATH')
-    return new CliError('INVALID_STATE', error.message, error.hint, { path: error.path });
-  return error;
+export function usage(message: string): CliError {
+  return new CliError({ reason: 'USAGE', message });
 }

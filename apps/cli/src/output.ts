@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import { EXIT_CODES, type ReasonCode } from '@runwarden/watchdog';
 import { createColors } from 'picocolors';
 
@@ -21,4 +22,16 @@ export function printJson(reason: ReasonCode, data: Record<string, unknown>): vo
   process.stdout.write(
     `${JSON.stringify({ ok: reason === 'OK', reason, exitCode: EXIT_CODES[reason], ...data }, null, 2)}\n`,
   );
+}
+
+/**
+ * A path as people read it in a message: relative to the working directory
+ * when it is inside it, else absolute.
+ *
+ * @param path - an absolute path.
+ * @returns the path to print.
+ */
+export function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
 }

@@ -1,14 +1,15 @@
 import { RESUME_RULES, type ResumeRule } from '@runwarden/watchdog';
-import { usage } from './errors.js';
+import { InvalidArgumentError } from 'commander';
 
 /**
- * Parses `--resume-on`: a comma-separated list of {@link RESUME_RULES}
- * (`hang,signal,exit-0,failure`, systemd's `Restart=` vocabulary), or `none`
- * (resume nothing, `Restart=no`) or `always` (all four, `Restart=always`).
+ * Parses `--resume-on` (its `argParser`): a comma-separated list of
+ * {@link RESUME_RULES} (`hang,signal,exit-0,failure`, systemd's `Restart=`
+ * vocabulary), or `none` (resume nothing, `Restart=no`) or `always` (all
+ * four, `Restart=always`).
  *
  * @param value - what was given.
  * @returns the rules, in {@link RESUME_RULES} order.
- * @throws {CliError} `USAGE` naming the unknown rule.
+ * @throws {InvalidArgumentError} naming the unknown rule (exit 64).
  */
 export function parseResumeOn(value: string): ResumeRule[] {
   const words = value
@@ -18,10 +19,12 @@ export function parseResumeOn(value: string): ResumeRule[] {
   if (words.length === 1 && words[0] === 'none') return [];
   if (words.length === 1 && words[0] === 'always') return [...RESUME_RULES];
   if (words.length === 0)
-    throw usage(`--resume-on: give rules (${RESUME_RULES.join(',')}), none or always`);
+    throw new InvalidArgumentError(
+      `--resume-on: give rules (${RESUME_RULES.join(',')}), none or always`,
+    );
   for (const word of words) {
     if (!(RESUME_RULES as readonly string[]).includes(word))
-      throw usage(
+      throw new InvalidArgumentError(
         `--resume-on: '${word}' is not one of ${RESUME_RULES.join(', ')} (or none, always)`,
       );
   }

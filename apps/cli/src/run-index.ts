@@ -1,11 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from '@runwarden/lock-core';
-import { readJournal, summarizeJournal } from '@runwarden/watchdog';
+import { type JournalEvent, readJournal, summarizeJournal } from '@runwarden/watchdog';
 import { runLockPath } from './run-lock.js';
-
-/** How many runs `runwarden runs` lists unless `--limit` says otherwise. */
-export const DEFAULT_RUNS_LIMIT = 20;
 
 /** One run directory under a state directory. */
 export interface RunEntry {
@@ -89,8 +86,13 @@ export function lockPathOfRun(stateDir: string, entry: RunEntry, target?: string
   return runLockPath(stateDir, key);
 }
 
-/** The target a run's `started` event names in its labels. */
-function targetOf(events: ReturnType<typeof readJournal>): string | undefined {
+/**
+ * The target a run's `started` event names in its labels (`runwarden run --target`).
+ *
+ * @param events - the run's journal.
+ * @returns the normalised target key, or undefined for a run without one.
+ */
+export function targetOf(events: readonly JournalEvent[]): string | undefined {
   const labels = events.find((event) => event.type === 'started')?.labels;
   const target = (labels as Record<string, unknown> | undefined)?.target;
   return typeof target === 'string' ? target : undefined;

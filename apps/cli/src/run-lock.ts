@@ -22,7 +22,7 @@ export function runLockPath(stateDir: string, target?: string): string {
     return join(stateDir, 'targets', ...file.split('/'), 'RUN.lock');
   } catch (error) {
     if (CoordinationError.isInstance(error))
-      throw new CliError('USAGE', `--target: ${error.message}`);
+      throw new CliError({ reason: 'USAGE', message: `--target: ${error.message}` });
     throw error;
   }
 }
@@ -39,7 +39,7 @@ export function normalizedTarget(target: string): string {
     return parseTarget(target).key;
   } catch (error) {
     if (CoordinationError.isInstance(error))
-      throw new CliError('USAGE', `--target: ${error.message}`);
+      throw new CliError({ reason: 'USAGE', message: `--target: ${error.message}` });
     throw error;
   }
 }

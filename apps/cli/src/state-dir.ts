@@ -39,8 +39,13 @@ function stateDirFailure(error: unknown): unknown {
       : error.problem === 'writable-by-others'
         ? `Use a state directory only this user may write (chmod 0700 ${error.path}), or point --state-dir elsewhere.`
         : 'Point --state-dir at a real directory (runwarden never follows a symlink into state).';
-  return new CliError('INVALID_STATE', `State directory: ${error.message}`, hint, {
-    path: error.path,
+  return new CliError({
+    reason: 'INVALID_STATE',
+    message: `State directory: ${error.message}`,
+    hint: hint,
+    data: {
+      path: error.path,
+    },
   });
 }
 

@@ -5,16 +5,12 @@ import {
   type OperationOk,
 } from '@runwarden/coordination-state';
 import { captureIdentity } from '@runwarden/process-identity';
-import { describeOwner } from './commands/coordination-output.js';
-import {
-  coordinationFailure,
-  openCoordinationStore,
-  type StoreFlags,
-} from './coordination-store.js';
+import { describeOwner } from './coordination-output.js';
+import { openCoordinationStore } from './coordination-store.js';
+import { CLI_DEFAULTS } from './defaults.js';
 import { CliError } from './errors.js';
-
-/** The default lease of `runwarden run --target`, in ms; refreshed every third of it. */
-export const RUN_TARGET_LEASE_MS = 5 * 60_000;
+import { toCliError } from './failure.js';
+import type { StoreFlags } from './store-options.js';
 
 /** Why a claim was lost mid-run: another run took it over, or its store stayed unreachable. */
 export type ClaimLoss = 'taken-over' | 'store-unreachable';
@@ -66,7 +62,7 @@ export async function claimTargetForRun(options: {
   onLost: (message: string, why: ClaimLoss) => void;
   leaseMs?: number;
 }): Promise<TargetClaim> {
-  const leaseMs = options.leaseMs ?? RUN_TARGET_LEASE_MS;
+  const leaseMs = options.leaseMs ?? CLI_DEFAULTS.targetLeaseMs;
   let store: CoordinationStore;
   let where: string;
   try {
@@ -74,7 +70,7 @@ export async function claimTargetForRun(options: {
     store = opened.store;
     where = opened.database ? `the coordination database ${opened.database}` : opened.where;
   } catch (error) {
-    throw coordinationFailure(error);
+    throw toCliError(error);
   }
   const result = await store
     .claim(options.target, {
@@ -84,16 +80,16 @@ export async function claimTargetForRun(options: {
     })
     .catch(async (error: unknown) => {
       await store.close().catch(() => undefined);
-      throw coordinationFailure(error);
+      throw toCliError(error);
     });
   if (!result.ok) {
     await store.close().catch(() => undefined);
-    throw new CliError(
-      'LOCK_HELD',
-      result.message,
-      `Owner: ${describeOwner(result.activeRun)}. Wait for it, or take over with \`runwarden claim ${result.target} --takeover\`.`,
-      { target: result.target, activeRun: result.activeRun },
-    );
+    throw new CliError({
+      reason: 'LOCK_HELD',
+      message: result.message,
+      hint: `Owner: ${describeOwner(result.activeRun)}. Wait for it, or take over with \`runwarden claim ${result.target} --takeover\`.`,
+      data: { target: result.target, activeRun: result.activeRun },
+    });
   }
   // Kubernetes leader election's rule: a holder that cannot renew before its
   // lease runs out steps down, since another machine may then claim the target.

@@ -11,6 +11,7 @@ import {
   killAll,
   runwarden as run,
   startLiveRun as startRun,
+  until,
 } from './helpers.js';
 
 let dir: string;
@@ -110,18 +111,26 @@ describe('runwarden run', () => {
   });
 
   it('takes over the lock of a holder killed with SIGKILL without --force', async () => {
-    const { child, exited } = await startLiveRun();
+    const { child, pidFile, exited } = await startLiveRun();
+    // The whole run dies at once (the OOM killer, a container stop): runwarden and its agent.
     child.kill('SIGKILL');
     await exited;
+    const agents = pidsIn(pidFile);
+    killAll(agents);
+    await until(() => agents.every((pid) => !alive(pid)));
     const status = JSON.parse(
       (await runwarden(['status', '--state-dir', stateDir, '--json'])).stdout,
     );
-    // the agent dies with its stdout pipe, or lingers as an orphan: either way status says so
-    expect(['stale', 'orphaned']).toContain(status.state);
-    if (status.state === 'orphaned')
-      expect((await runwarden(['kill', '--force', '--state-dir', stateDir])).exitCode).toBe(0);
-    const next = await runwarden(['run', '--state-dir', stateDir, '--', 'true']);
+    expect(status).toMatchObject({
+      state: 'stale',
+      detail: 'holder-dead',
+      holderPid: child.pid,
+      holderAlive: false,
+    });
+    const next = await runwarden(['run', '--state-dir', stateDir, '--json', '--', 'true']);
     expect(next.exitCode).toBe(0);
+    expect(JSON.parse(next.stdout)).toMatchObject({ ok: true, reason: 'OK', attempts: 1 });
+    expect(existsSync(join(stateDir, 'RUN.lock'))).toBe(false);
   });
 
   it('refuses a garbage RUN.lock with exit 7, the path and the way out, and keeps the file', async () => {

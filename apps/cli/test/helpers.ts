@@ -11,8 +11,8 @@ import { createInterface } from 'node:readline';
 import { getProcessInfoSync } from '@runwarden/process-identity';
 import { execa } from 'execa';
 
-/** The bundled CLI under test. */
-export const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
+/** The CLI under test: the bin shim, as installed, which loads the bundle in `dist/`. */
+export const cli = join(import.meta.dirname, '..', 'bin', 'runwarden.js');
 /** The fake agent's entry. */
 export const agent = createRequire(import.meta.url).resolve('@runwarden/fake-agent');
 

@@ -4,7 +4,7 @@
  * `nobody` (setpriv), from a copy of the CLI that `nobody` can read.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -47,10 +47,13 @@ describe('runwarden kill without permission to signal the holder', () => {
       chmodSync(dir, 0o755);
       chmodSync(stateDir, 0o755);
       chmodSync(join(stateDir, 'RUN.lock'), 0o644);
-      const copy = join(mkdtempSync(join(tmpdir(), 'runwarden-cli-copy-')), 'cli.js');
-      chmodSync(join(copy, '..'), 0o755);
-      copyFileSync(cli, copy);
-      chmodSync(copy, 0o644);
+      // The bin shim and the split bundle it loads, as installed: bin/, dist/ and package.json.
+      const installed = mkdtempSync(join(tmpdir(), 'runwarden-cli-copy-'));
+      const copy = join(installed, 'bin', 'runwarden.js');
+      chmodSync(installed, 0o755);
+      for (const part of ['bin', 'dist', 'package.json'])
+        cpSync(join(cli, '..', '..', part), join(installed, part), { recursive: true });
+      execFileSync('chmod', ['-R', 'a+rX', installed]);
       const result = await execa(
         'setpriv',
         [
@@ -66,7 +69,7 @@ describe('runwarden kill without permission to signal the holder', () => {
         ],
         { reject: false, cwd: dir, env: { CI: '1', PATH: process.env.PATH ?? '' } },
       );
-      rmSync(join(copy, '..'), { recursive: true, force: true });
+      rmSync(installed, { recursive: true, force: true });
       expect(result.exitCode).toBe(5);
       const report = JSON.parse(result.stdout);
       expect(report).toMatchObject({ reason: 'LOCK_HELD', eperm: true, holderUid: 0 });

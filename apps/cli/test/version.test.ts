@@ -1,5 +1,5 @@
 /** `runwarden --version` is the installed package's version, read from its package.json. */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -15,13 +15,16 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 it('prints the version of its package.json, here and once the package is released', async () => {
   const own = JSON.parse(readFileSync(join(cli, '..', '..', 'package.json'), 'utf8')).version;
   expect((await execa(process.execPath, [cli, '--version'])).stdout).toBe(own);
-  // The same bundle in a package that changesets bumped to 1.4.2.
-  mkdirSync(join(dir, 'runwarden', 'dist'), { recursive: true });
-  copyFileSync(cli, join(dir, 'runwarden', 'dist', 'cli.js'));
+  // The same bin and bundle in a package that changesets bumped to 1.4.2.
+  for (const folder of ['bin', 'dist'])
+    cpSync(join(cli, '..', '..', folder), join(dir, 'runwarden', folder), { recursive: true });
   writeFileSync(
     join(dir, 'runwarden', 'package.json'),
     JSON.stringify({ name: 'runwarden', version: '1.4.2', type: 'module' }),
   );
-  const released = await execa(process.execPath, [join(dir, 'runwarden', 'dist', 'cli.js'), '-V']);
+  const released = await execa(process.execPath, [
+    join(dir, 'runwarden', 'bin', 'runwarden.js'),
+    '-V',
+  ]);
   expect(released.stdout).toBe('1.4.2');
 });

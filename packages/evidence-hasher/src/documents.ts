@@ -32,34 +32,41 @@ export const FORMAT_FILES: Record<EvidenceFormat, string> = {
   md: EVIDENCE_FILES.reviewPacket,
 };
 
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'a lower-case hex SHA-256');
+/** The zod schema of a `manifest.json` (see {@link parseManifest}). */
+function buildManifestSchema() {
+  const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'a lower-case hex SHA-256');
+  const entrySchema = z
+    .object({
+      path: z.string().min(1),
+      type: z.enum(['file', 'symlink', 'dir', 'other']),
+      exec: z.boolean(),
+      size: z.number().int().nonnegative(),
+      sha256: hex64.optional(),
+      linkTarget: z.string().optional(),
+      status: z.enum(['unreadable', 'unstable']).optional(),
+      collision: z.enum(['nfc', 'case']).optional(),
+    })
+    .strict();
+  return z
+    .object({
+      schemaVersion: z.union([z.literal(1), z.literal(2)]),
+      algorithm: z.literal('sha256'),
+      rootDigest: z.string().startsWith('h1:'),
+      rootSha256: hex64,
+      fileCount: z.number().int().nonnegative(),
+      totalBytes: z.number().int().nonnegative(),
+      root: z.string().optional(),
+      exclude: z.array(z.string()).optional(),
+      entries: z.array(entrySchema),
+    })
+    .strict();
+}
 
-const entrySchema = z
-  .object({
-    path: z.string().min(1),
-    type: z.enum(['file', 'symlink', 'dir', 'other']),
-    exec: z.boolean(),
-    size: z.number().int().nonnegative(),
-    sha256: hex64.optional(),
-    linkTarget: z.string().optional(),
-    status: z.enum(['unreadable', 'unstable']).optional(),
-    collision: z.enum(['nfc', 'case']).optional(),
-  })
-  .strict();
-
-const manifestSchema = z
-  .object({
-    schemaVersion: z.union([z.literal(1), z.literal(2)]),
-    algorithm: z.literal('sha256'),
-    rootDigest: z.string().startsWith('h1:'),
-    rootSha256: hex64,
-    fileCount: z.number().int().nonnegative(),
-    totalBytes: z.number().int().nonnegative(),
-    root: z.string().optional(),
-    exclude: z.array(z.string()).optional(),
-    entries: z.array(entrySchema),
-  })
-  .strict();
+/**
+ * The manifest schema, built on first use: only reading evidence validates a
+ * manifest, so hashing and writing never pay for building it.
+ */
+let manifestSchema: ReturnType<typeof buildManifestSchema> | undefined;
 
 /**
  * Parses and validates a `manifest.json` (schema version 2, or 1 as written
@@ -92,6 +99,7 @@ export function parseManifest(text: string, path: string): EvidenceManifest {
       hint: 'Verify it with the runwarden version that wrote it.',
     });
   }
+  manifestSchema ??= buildManifestSchema();
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -7,13 +7,13 @@ import {
   readJournal,
   summarizeJournal,
 } from '@runwarden/watchdog';
-import { formatDuration } from '../durations.js';
-import { CliError } from '../errors.js';
-import { processesOfRun } from '../orphans.js';
-import { colors, printJson, say } from '../output.js';
-import { describeRun, type LiveTargetRun, listRuns, liveTargetRuns } from '../run-index.js';
-import { normalizedTarget, runLockPath } from '../run-lock.js';
-import { resolveStateDir, statePaths } from '../state-dir.js';
+import { formatDuration } from '../../durations.js';
+import { CliError } from '../../errors.js';
+import { processesOfRun } from '../../orphans.js';
+import { colors, printJson, say } from '../../output.js';
+import { type LiveTargetRun, listRuns, liveTargetRuns, targetOf } from '../../run-index.js';
+import { normalizedTarget, runLockPath } from '../../run-lock.js';
+import { resolveStateDir, statePaths } from '../../state-dir.js';
 
 /** Flags of `runwarden status`. */
 export interface StatusFlags {
@@ -46,25 +46,32 @@ export interface StatusReport {
 }
 
 /** The summary of a run's journal, without its last event (reported beside it). */
-function summaryOf(journal: string): { run: Omit<RunSummary, 'lastEvent'>; last?: JournalEvent } {
-  const { lastEvent, ...run } = summarizeJournal(readJournal(journal));
+function summaryOf(events: JournalEvent[]): {
+  run: Omit<RunSummary, 'lastEvent'>;
+  last?: JournalEvent;
+} {
+  const { lastEvent, ...run } = summarizeJournal(events);
   return { run, last: lastEvent };
 }
 
 /**
- * The latest run of a lock: of the target (from its `started` event's
- * labels), or with none, the latest run without a target (a run on a target
- * holds that target's lock, not this one).
+ * The journal of the latest run of a lock: of the target (from its `started`
+ * event's labels), or with none, of the latest run without a target (a run on
+ * a target holds that target's lock, not this one). Each journal is read once.
  */
-function latestJournalOfTarget(stateDir: string, target: string | undefined): string | undefined {
+function latestRunOfTarget(
+  stateDir: string,
+  target: string | undefined,
+): JournalEvent[] | undefined {
   for (const entry of listRuns(stateDir)) {
     if (entry.loop) continue;
+    let events: JournalEvent[];
     try {
-      if (describeRun(entry, { stateDir }).target === target)
-        return join(entry.runDir, 'journal.jsonl');
+      events = readJournal(join(entry.runDir, 'journal.jsonl'));
     } catch {
-      // its journal went away meanwhile
+      continue; // its journal went away meanwhile
     }
+    if (targetOf(events) === target) return events;
   }
   return undefined;
 }
@@ -93,8 +100,8 @@ export function readStatus(stateDir: string, target?: string): StatusReport {
   }
   if (inspection.state === 'corrupt') return { ...report, state: 'corrupt' };
   if (inspection.state === 'free') {
-    const journal = latestJournalOfTarget(stateDir, target);
-    if (journal) report.run = summaryOf(journal).run;
+    const events = latestRunOfTarget(stateDir, target);
+    if (events) report.run = summaryOf(events).run;
     return report;
   }
   const holder = inspection.holder;
@@ -121,7 +128,7 @@ export function readStatus(stateDir: string, target?: string): StatusReport {
   if (report.runId) {
     const journal = join(paths.runDir(report.runId), 'journal.jsonl');
     if (existsSync(journal)) {
-      const { run, last } = summaryOf(journal);
+      const { run, last } = summaryOf(readJournal(journal));
       report.run = run;
       if (last) report.lastEvent = last;
     }
@@ -143,14 +150,12 @@ export async function statusCommand(flags: StatusFlags): Promise<number> {
   const target = flags.target !== undefined ? normalizedTarget(flags.target) : undefined;
   const report = readStatus(stateDir, target);
   if (report.state === 'corrupt') {
-    throw new CliError(
-      'INVALID_STATE',
-      report.detail,
-      'Clear it with `runwarden kill --force` (the file is moved aside, not deleted).',
-      {
-        ...report,
-      },
-    );
+    throw new CliError({
+      reason: 'INVALID_STATE',
+      message: report.detail,
+      hint: 'Clear it with `runwarden kill --force` (the file is moved aside, not deleted).',
+      data: { ...report },
+    });
   }
   if (flags.json) {
     printJson('OK', { ...report });

@@ -1,10 +1,10 @@
 import type { OperationResult, ReleaseStatus } from '@runwarden/coordination-state';
-import type { Command } from 'commander';
-import { addStoreOptions, runIdOf, type StoreFlags, withStore } from '../coordination-store.js';
-import { colors } from '../output.js';
-import { describeOwner, reportOperation } from './coordination-output.js';
+import { describeOwner, reportOperation } from '../../coordination-output.js';
+import { runIdOf, withStore } from '../../coordination-store.js';
+import { colors } from '../../output.js';
+import type { StoreFlags } from '../../store-options.js';
 
-/** Raw flags of `runwarden release`. */
+/** Flags of `runwarden release`, as parsed. */
 export interface ReleaseFlags extends StoreFlags {
   runId?: string;
   json?: boolean;
@@ -56,20 +56,4 @@ export async function releaseCommand(target: string, flags: ReleaseFlags): Promi
       },
     });
   });
-}
-
-/** Registers `runwarden release`. */
-export function registerRelease(program: Command, exit: { code: number }): void {
-  addStoreOptions(
-    program
-      .command('release')
-      .description('give a target up (release_noop when the run no longer owns it)')
-      .argument('<target>', 'the target key')
-      .option('--run-id <id>', 'the owning run (default: $RUNWARDEN_RUN_ID)'),
-  )
-    .option('--json', 'print one JSON object with ok, reason, exitCode and the data')
-    .addHelpText('after', '\nExample:\n  $ runwarden release acme/widgets#12 --run-id "$RUN_ID"')
-    .action(async (target: string, flags: ReleaseFlags) => {
-      exit.code = await releaseCommand(target, flags);
-    });
 }

@@ -1,10 +1,10 @@
 import { DATABASE_URL_ENV, PostgresStore } from '@runwarden/coordination-state';
-import type { Command } from 'commander';
-import { coordinationFailure, databaseUrlProblem } from '../coordination-store.js';
-import { usage } from '../errors.js';
-import { printJson, say } from '../output.js';
+import { databaseUrlProblem } from '../../coordination-store.js';
+import { usage } from '../../errors.js';
+import { toCliError } from '../../failure.js';
+import { printJson, say } from '../../output.js';
 
-/** Raw flags of `runwarden db migrate`. */
+/** Flags of `runwarden db migrate`, as parsed. */
 export interface DbFlags {
   databaseUrl?: string;
   json?: boolean;
@@ -15,7 +15,9 @@ export interface DbFlags {
  * coordination store in schema `runwarden`; safe to run again and from
  * several machines at once.
  *
+ * @param flags - the parsed flags.
  * @returns 0.
+ * @throws {CliError} `USAGE` without a usable URL; `SERVICE_FAILED` when PostgreSQL fails.
  */
 export async function dbMigrateCommand(flags: DbFlags): Promise<number> {
   const url = flags.databaseUrl ?? process.env[DATABASE_URL_ENV];
@@ -36,24 +38,8 @@ export async function dbMigrateCommand(flags: DbFlags): Promise<number> {
       );
     return 0;
   } catch (error) {
-    throw coordinationFailure(error);
+    throw toCliError(error);
   } finally {
     await store?.close().catch(() => undefined);
   }
-}
-
-/** Registers `runwarden db migrate`. */
-export function registerDb(program: Command, exit: { code: number }): void {
-  const db = program.command('db').description('the PostgreSQL coordination store');
-  db.command('migrate')
-    .description('create or upgrade the coordination tables (idempotent)')
-    .option('--database-url <url>', `PostgreSQL URL (default: $${DATABASE_URL_ENV})`)
-    .option('--json', 'print one JSON object with ok, reason, exitCode and the data')
-    .addHelpText(
-      'after',
-      '\nExample:\n  $ runwarden db migrate --database-url postgres://runner@db:5432/fleet',
-    )
-    .action(async (flags: DbFlags) => {
-      exit.code = await dbMigrateCommand(flags);
-    });
 }

@@ -1,11 +1,11 @@
 import { leaseExpired } from '@runwarden/coordination-state';
 import { verifyIdentity } from '@runwarden/process-identity';
-import type { Command } from 'commander';
-import { addStoreOptions, type StoreFlags, withStore } from '../coordination-store.js';
-import { colors, printJson, say } from '../output.js';
-import { describeOwner } from './coordination-output.js';
+import { describeOwner } from '../../coordination-output.js';
+import { withStore } from '../../coordination-store.js';
+import { colors, printJson, say } from '../../output.js';
+import type { StoreFlags } from '../../store-options.js';
 
-/** Raw flags of `runwarden targets`. */
+/** Flags of `runwarden targets`, as parsed. */
 export interface TargetsFlags extends StoreFlags {
   json?: boolean;
 }
@@ -47,21 +47,4 @@ export async function targetsCommand(flags: TargetsFlags): Promise<number> {
     }
     return 0;
   });
-}
-
-/** Registers `runwarden targets`. */
-export function registerTargets(program: Command, exit: { code: number }): void {
-  addStoreOptions(
-    program
-      .command('targets')
-      .description('list every target: owner, fencing token, lease, owner alive?'),
-  )
-    .option('--json', 'print one JSON object with ok, reason, exitCode and the data')
-    .addHelpText(
-      'after',
-      '\nExample:\n  $ runwarden targets\n  $ runwarden targets --store postgres --json',
-    )
-    .action(async (flags: TargetsFlags) => {
-      exit.code = await targetsCommand(flags);
-    });
 }

@@ -1,13 +1,15 @@
 import type { inspect } from '@runwarden/lock-core';
-import { formatDuration, parseCount } from '../durations.js';
-import { colors, printJson, say } from '../output.js';
-import { DEFAULT_RUNS_LIMIT, describeRun, listRuns, type RunRow } from '../run-index.js';
-import { normalizedTarget } from '../run-lock.js';
-import { resolveStateDir, statePaths } from '../state-dir.js';
+import { CLI_DEFAULTS } from '../../defaults.js';
+import { formatDuration } from '../../durations.js';
+import { colors, printJson, say } from '../../output.js';
+import { describeRun, listRuns, type RunRow } from '../../run-index.js';
+import { normalizedTarget } from '../../run-lock.js';
+import { resolveStateDir, statePaths } from '../../state-dir.js';
 
-/** Flags of `runwarden runs`. */
+/** Flags of `runwarden runs`, as parsed. */
 export interface RunsFlags {
-  limit?: string;
+  /** `--limit`: how many runs (`0`: all). @default CLI_DEFAULTS.runsLimit */
+  limit?: number;
   target?: string;
   stateDir?: string;
   json?: boolean;
@@ -73,7 +75,7 @@ function table(rows: string[][]): string[] {
  * @throws {CliError} `USAGE` for a bad `--limit` or `--target`.
  */
 export async function runsCommand(flags: RunsFlags): Promise<number> {
-  const limit = flags.limit !== undefined ? parseCount('--limit', flags.limit) : DEFAULT_RUNS_LIMIT;
+  const limit = flags.limit ?? CLI_DEFAULTS.runsLimit;
   const target = flags.target !== undefined ? normalizedTarget(flags.target) : undefined;
   const stateDir = resolveStateDir(flags.stateDir);
   const runs = readRuns(stateDir, { limit, ...(target !== undefined ? { target } : {}) });

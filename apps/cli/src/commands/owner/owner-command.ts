@@ -1,14 +1,13 @@
 import { parseTarget } from '@runwarden/coordination-state';
-import type { Command } from 'commander';
-import { addStoreOptions, type StoreFlags, withStore } from '../coordination-store.js';
-import { parseCount } from '../durations.js';
-import { colors, printJson, say } from '../output.js';
-import { describeOwner, reportOperation } from './coordination-output.js';
+import { describeOwner, reportOperation } from '../../coordination-output.js';
+import { withStore } from '../../coordination-store.js';
+import { colors, printJson, say } from '../../output.js';
+import type { StoreFlags } from '../../store-options.js';
 
-/** Raw flags of `runwarden owner`. */
+/** Flags of `runwarden owner`, as parsed. */
 export interface OwnerFlags extends StoreFlags {
   runId?: string;
-  fencingToken?: string;
+  fencingToken?: number;
   require?: boolean;
   json?: boolean;
 }
@@ -22,10 +21,6 @@ export interface OwnerFlags extends StoreFlags {
  */
 export async function ownerCommand(target: string, flags: OwnerFlags): Promise<number> {
   const runId = flags.runId ?? process.env.RUNWARDEN_RUN_ID;
-  const fencingToken =
-    flags.fencingToken !== undefined
-      ? parseCount('--fencing-token', flags.fencingToken)
-      : undefined;
   return withStore(flags, async ({ store }) => {
     if (!runId) {
       const key = parseTarget(target).key;
@@ -43,7 +38,7 @@ export async function ownerCommand(target: string, flags: OwnerFlags): Promise<n
     }
     const result = await store.assertOwnership(target, {
       runId,
-      fencingToken,
+      fencingToken: flags.fencingToken,
       requireExisting: flags.require ?? false,
     });
     return reportOperation(result, {
@@ -54,28 +49,4 @@ export async function ownerCommand(target: string, flags: OwnerFlags): Promise<n
           : `run ${runId} owns ${colors.bold(result.target)} (owner_confirmed)`,
     });
   });
-}
-
-/** Registers `runwarden owner`. */
-export function registerOwner(program: Command, exit: { code: number }): void {
-  addStoreOptions(
-    program
-      .command('owner')
-      .description('assert that a run still owns a target (exit 5 if not), or show the owner')
-      .argument('<target>', 'the target key')
-      .option(
-        '--run-id <id>',
-        'the run to check (default: $RUNWARDEN_RUN_ID; none: show the owner)',
-      )
-      .option('--fencing-token <n>', 'also fail once a token newer than this one exists')
-      .option('--require', 'fail (ownership_missing) when the target has no owner'),
-  )
-    .option('--json', 'print one JSON object with ok, reason, exitCode and the data')
-    .addHelpText(
-      'after',
-      '\nExample:\n  $ runwarden owner acme/widgets#12 --run-id "$RUN_ID" --fencing-token 3 || exit 5\n  $ runwarden owner acme/widgets#12 --json',
-    )
-    .action(async (target: string, flags: OwnerFlags) => {
-      exit.code = await ownerCommand(target, flags);
-    });
 }

@@ -1,8 +1,8 @@
 import type { ActiveRun, OperationResult } from '@runwarden/coordination-state';
 import { EXIT_CODES } from '@runwarden/watchdog';
-import { conflictData } from '../coordination-store.js';
-import { formatDuration } from '../durations.js';
-import { colors, printJson, say } from '../output.js';
+import { conflictData } from './coordination-store.js';
+import { formatDuration } from './durations.js';
+import { colors, printJson, say } from './output.js';
 
 /** Who owns a target, in one line for people. */
 export function describeOwner(activeRun: ActiveRun | null, nowMs: number = Date.now()): string {

@@ -1,6 +1,6 @@
 import type { JournalEvent } from '@runwarden/watchdog';
-import { formatDuration } from '../durations.js';
-import { colors, say } from '../output.js';
+import { formatDuration } from './durations.js';
+import { colors, say } from './output.js';
 
 /**
  * One journal event as a line of the run's story, for people; `undefined` for

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFormats, shouldShowProgress } from './evidence.js';
+import { shouldShowProgress } from './progress.js';
 
 describe('shouldShowProgress', () => {
   it.each([
@@ -11,18 +11,5 @@ describe('shouldShowProgress', () => {
     [{ isTTY: true, json: false, ci: false, term: undefined }, true],
   ])('%o → %s', (facts, expected) => {
     expect(shouldShowProgress(facts)).toBe(expected);
-  });
-});
-
-describe('parseFormats', () => {
-  it('takes commas and repeats, in the order given, once each', () => {
-    expect(parseFormats(['sums,json', 'md', 'json'])).toEqual(['sums', 'json', 'md']);
-    expect(parseFormats(undefined)).toBeUndefined();
-  });
-
-  it('refuses an unknown format with one line', () => {
-    expect(() => parseFormats(['sums,yaml'])).toThrow(
-      '--format: unknown format "yaml" (use sums, json, intoto, md)',
-    );
   });
 });

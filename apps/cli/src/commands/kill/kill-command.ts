@@ -1,20 +1,22 @@
 import { statSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { describeReason, KillTreeError, type KillTreeResult, killTree } from '@runwarden/kill-tree';
+import { describeReason, type KillTreeResult, killTree } from '@runwarden/kill-tree';
 import { breakLock, inspect, LockHeldError } from '@runwarden/lock-core';
 import { verifyIdentity } from '@runwarden/process-identity';
-import { EXIT_CODES, type ReasonCode } from '@runwarden/watchdog';
-import { closeOrphanedRun } from '../close-run.js';
-import { formatDuration, parseDuration } from '../durations.js';
-import { CliError } from '../errors.js';
-import { processesOfRun, runGroupsOf } from '../orphans.js';
-import { colors, printJson, say } from '../output.js';
-import { runLockPath } from '../run-lock.js';
-import { resolveStateDir, statePaths } from '../state-dir.js';
+import { EXIT_CODES, type ReasonCode, WATCHDOG_DEFAULTS } from '@runwarden/watchdog';
+import { closeOrphanedRun } from '../../close-run.js';
+import { formatDuration } from '../../durations.js';
+import { CliError } from '../../errors.js';
+import { toCliError } from '../../failure.js';
+import { processesOfRun, runGroupsOf } from '../../orphans.js';
+import { colors, printJson, say } from '../../output.js';
+import { runLockPath } from '../../run-lock.js';
+import { resolveStateDir, statePaths } from '../../state-dir.js';
 
-/** Flags of `runwarden kill`. */
+/** Flags of `runwarden kill`, as parsed. */
 export interface KillFlags {
-  grace?: string;
+  /** `--grace`, in ms. @default WATCHDOG_DEFAULTS.killGraceMs */
+  grace?: number;
   force?: boolean;
   target?: string;
   stateDir?: string;
@@ -80,7 +82,7 @@ function printProcesses(summary: KillSummary): void {
  * @throws {CliError} with the reason code for the exit table.
  */
 export async function killCommand(flags: KillFlags): Promise<number> {
-  const graceMs = flags.grace !== undefined ? parseDuration('--grace', flags.grace) : 5000;
+  const graceMs = flags.grace ?? WATCHDOG_DEFAULTS.killGraceMs;
   const stateDir = resolveStateDir(flags.stateDir);
   const paths = { ...statePaths(stateDir), lock: runLockPath(stateDir, flags.target) };
   const human = !flags.json;
@@ -97,25 +99,20 @@ export async function killCommand(flags: KillFlags): Promise<number> {
         await killTree({ token: runId }, { graceMs, ...runGroupsOf(stateDir, runId) }),
       );
     } catch (error) {
-      // Only a refusal to signal is IDENTITY_MISMATCH; another kill-tree error is not.
-      if (
-        KillTreeError.isInstance(error) &&
-        (error.code === 'ERR_IDENTITY_MISMATCH' || error.code === 'ERR_IDENTITY_UNKNOWN')
-      )
-        throw new CliError('IDENTITY_MISMATCH', error.message, error.hint, report);
-      throw error;
+      // A refusal to signal is IDENTITY_MISMATCH, with the report so far.
+      throw toCliError(error, { data: report });
     }
   };
 
   const first = inspect(paths.lock, { orphansOf });
   if (first.state === 'corrupt') {
     if (!flags.force) {
-      throw new CliError(
-        'INVALID_STATE',
-        first.reason,
-        'Re-run with --force to move it aside (it is kept, not deleted).',
-        { path: paths.lock },
-      );
+      throw new CliError({
+        reason: 'INVALID_STATE',
+        message: first.reason,
+        hint: 'Re-run with --force to move it aside (it is kept, not deleted).',
+        data: { path: paths.lock },
+      });
     }
     const moved = await breakLock(paths.lock);
     if (human) say(`moved the corrupt lock aside to ${moved.movedTo}`);
@@ -135,12 +132,12 @@ export async function killCommand(flags: KillFlags): Promise<number> {
     // kill(2) with signal 0 asks the kernel whether we may signal it at all (EPERM).
     const denied = signalDenied(record.holder.pid);
     if (denied) {
-      throw new CliError(
-        'LOCK_HELD',
-        `Not permitted to signal runwarden (pid ${record.holder.pid}${runId ? `, run ${runId}` : ''}): EPERM. It runs as uid ${denied.ownerUid}, this is uid ${denied.ourUid}; nothing was signalled and the run goes on.`,
-        `Run \`runwarden kill\` as uid ${denied.ownerUid} (the user who started the run) or as root.`,
-        { ...report, eperm: true, holderUid: denied.ownerUid },
-      );
+      throw new CliError({
+        reason: 'LOCK_HELD',
+        message: `Not permitted to signal runwarden (pid ${record.holder.pid}${runId ? `, run ${runId}` : ''}): EPERM. It runs as uid ${denied.ownerUid}, this is uid ${denied.ourUid}; nothing was signalled and the run goes on.`,
+        hint: `Run \`runwarden kill\` as uid ${denied.ownerUid} (the user who started the run) or as root.`,
+        data: { ...report, eperm: true, holderUid: denied.ownerUid },
+      });
     }
     // killTree takes its first snapshot before it returns: the run's tree is
     // recorded as it is now, before the holder starts ending it too, so a
@@ -156,25 +153,25 @@ export async function killCommand(flags: KillFlags): Promise<number> {
     }
     await sweeping;
   } else if (first.holderVerdict?.status === 'foreign-host') {
-    throw new CliError(
-      'LOCK_HELD',
-      `The lock is held by a process on another machine (${record?.holder.hostname}); runwarden never signals a remote pid.`,
-    );
+    throw new CliError({
+      reason: 'LOCK_HELD',
+      message: `The lock is held by a process on another machine (${record?.holder.hostname}); runwarden never signals a remote pid.`,
+    });
   } else if (first.holderVerdict?.status === 'unknown') {
-    throw new CliError(
-      'IDENTITY_MISMATCH',
-      `Cannot verify the holder pid ${record?.holder.pid} (${first.holderVerdict.reason}); refusing to signal it.`,
-    );
+    throw new CliError({
+      reason: 'IDENTITY_MISMATCH',
+      message: `Cannot verify the holder pid ${record?.holder.pid} (${first.holderVerdict.reason}); refusing to signal it.`,
+    });
   } else if (first.state === 'held' && first.reason === 'orphaned-run' && runId) {
     // The runwarden process is gone (even by SIGKILL) but its run is not.
     const orphans = first.orphanPids ?? [];
     if (!flags.force) {
-      throw new CliError(
-        'LOCK_HELD',
-        `runwarden (pid ${record?.holder.pid}) is gone, but run ${runId} still has ${orphans.length} process(es): ${orphans.join(', ')}.`,
-        'End them with `runwarden kill --force`.',
-        { ...report, orphanPids: orphans },
-      );
+      throw new CliError({
+        reason: 'LOCK_HELD',
+        message: `runwarden (pid ${record?.holder.pid}) is gone, but run ${runId} still has ${orphans.length} process(es): ${orphans.join(', ')}.`,
+        hint: 'End them with `runwarden kill --force`.',
+        data: { ...report, orphanPids: orphans },
+      });
     }
     if (human)
       say(`ending the orphans of run ${runId} (runwarden pid ${record?.holder.pid} is gone)`);
@@ -195,12 +192,12 @@ export async function killCommand(flags: KillFlags): Promise<number> {
   }
   if (state.state === 'held' && state.reason === 'holder-alive' && record) {
     if (!flags.force) {
-      throw new CliError(
-        'LOCK_HELD',
-        `runwarden (pid ${record.holder.pid}) did not release the lock within ${formatDuration(graceMs + 3000)}.`,
-        'Re-run with --force to kill it.',
-        report,
-      );
+      throw new CliError({
+        reason: 'LOCK_HELD',
+        message: `runwarden (pid ${record.holder.pid}) did not release the lock within ${formatDuration(graceMs + 3000)}.`,
+        hint: 'Re-run with --force to kill it.',
+        data: report,
+      });
     }
     if (verifyIdentity(record.holder).status === 'alive') {
       const holderKill = await killTree(record.holder, { graceMs: 0 }).catch(() => undefined);
@@ -281,12 +278,12 @@ export async function killCommand(flags: KillFlags): Promise<number> {
     return finish('UNKILLABLE', report, flags);
   }
   if (state.state !== 'free') {
-    throw new CliError(
-      'LOCK_HELD',
-      `The lock is still ${state.state} (${state.reason}).`,
-      'Check `runwarden status`.',
-      report,
-    );
+    throw new CliError({
+      reason: 'LOCK_HELD',
+      message: `The lock is still ${state.state} (${state.reason}).`,
+      hint: 'Check `runwarden status`.',
+      data: report,
+    });
   }
   if (human)
     say(colors.green(`run ended; lock is free (${formatDuration(report.durationMs as number)})`));
