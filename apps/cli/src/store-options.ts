@@ -1,4 +1,4 @@
-import { DATABASE_URL_ENV, DEFAULT_LEASE_MS } from '@runwarden/coordination-state';
+import { COORDINATION_DEFAULTS, DATABASE_URL_ENV } from '@runwarden/coordination-state';
 import { type Command, Option } from 'commander';
 import { formatDuration } from './durations.js';
 import { durationFlag, stateDirOption } from './flags.js';
@@ -50,14 +50,14 @@ export function addStoreOptions(command: Command): Command {
 
 /**
  * `--lease DUR` of `runwarden claim`, in ms (deferred like the store flags:
- * its default is coordination-state's `DEFAULT_LEASE_MS`).
+ * its default is coordination-state's `COORDINATION_DEFAULTS.leaseMs`).
  *
  * @returns the option.
  */
 export function leaseOption(): Option {
   return new Option(
     '--lease <dur>',
-    `lease: others may claim once it passes without a refresh (default ${formatDuration(DEFAULT_LEASE_MS)})`,
+    `lease: others may claim once it passes without a refresh (default ${formatDuration(COORDINATION_DEFAULTS.leaseMs)})`,
   ).argParser(durationFlag('--lease'));
 }
 
