@@ -34,7 +34,12 @@ export const cliBench: Bench = async ({ quick, workDir }) => {
     status: [cli, 'status', '--state-dir', stateDir],
     run: [cli, 'run', '--state-dir', stateDir, '--', 'true'],
   };
-  const times: Record<keyof typeof commands, number[]> = { node: [], help: [], status: [], run: [] };
+  const times: Record<keyof typeof commands, number[]> = {
+    node: [],
+    help: [],
+    status: [],
+    run: [],
+  };
   // Warm the page cache (and, on Node >= 22.1, the compile cache) once.
   for (const args of Object.values(commands)) timeCommand(process.execPath, args);
   for (let i = 0; i < rounds; i++)
