@@ -13,6 +13,20 @@ export interface FailureContext {
   data?: Record<string, unknown>;
 }
 
+/** A package error that names a file, as the CLI error of `reason` that keeps its message, hint and path. */
+function withPath(
+  reason: 'INVALID_STATE' | 'USAGE',
+  error: { message: string; hint?: string; path?: string },
+): CliError {
+  return new CliError({
+    reason,
+    message: error.message,
+    hint: error.hint,
+    data: { path: error.path },
+    cause: error,
+  });
+}
+
 /**
  * The one map from the packages' errors to DESIGN.md's exit table, for every
  * command:
@@ -47,14 +61,7 @@ export function toCliError(error: unknown, context: FailureContext = {}): unknow
       },
       cause: error,
     });
-  if (LockError.isInstance(error))
-    return new CliError({
-      reason: 'INVALID_STATE',
-      message: error.message,
-      hint: error.hint,
-      data: { path: error.path },
-      cause: error,
-    });
+  if (LockError.isInstance(error)) return withPath('INVALID_STATE', error);
   if (CoordinationError.isInstance(error)) {
     const reason =
       error.code === 'ERR_INVALID_STATE' || error.code === 'ERR_STORE_IO'
@@ -85,33 +92,13 @@ export function toCliError(error: unknown, context: FailureContext = {}): unknow
         cause: error,
       });
     }
-    if (error.code === 'ERR_UNSAFE_PATH')
-      return new CliError({
-        reason: 'INVALID_STATE',
-        message: error.message,
-        hint: error.hint,
-        data: { path: error.path },
-        cause: error,
-      });
+    if (error.code === 'ERR_UNSAFE_PATH') return withPath('INVALID_STATE', error);
     return error;
   }
   if (EvidenceError.isInstance(error)) {
-    if (error.code === 'ERR_EVIDENCE_MANIFEST')
-      return new CliError({
-        reason: 'INVALID_STATE',
-        message: error.message,
-        hint: error.hint,
-        data: { path: error.path },
-        cause: error,
-      });
+    if (error.code === 'ERR_EVIDENCE_MANIFEST') return withPath('INVALID_STATE', error);
     if (error.code === 'ERR_EVIDENCE_ROOT' || error.code === 'ERR_EVIDENCE_OUTPUT')
-      return new CliError({
-        reason: 'USAGE',
-        message: error.message,
-        hint: error.hint,
-        data: { path: error.path },
-        cause: error,
-      });
+      return withPath('USAGE', error);
     return error;
   }
   // Only a refusal to signal is IDENTITY_MISMATCH; another kill-tree error is a bug.

@@ -1,5 +1,5 @@
 import type { JournalEvent } from '@runwarden/watchdog';
-import { formatDuration } from './durations.js';
+import { formatDuration } from '@runwarden/cli-kit';
 import { colors, say } from './output.js';
 
 /**

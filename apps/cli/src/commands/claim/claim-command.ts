@@ -2,7 +2,7 @@ import { captureIdentity, type ProcessIdentity } from '@runwarden/process-identi
 import { newRunId } from '@runwarden/watchdog';
 import { reportOperation } from '../../coordination-output.js';
 import { withStore } from '../../coordination-store.js';
-import { formatDuration } from '../../durations.js';
+import { formatDuration } from '@runwarden/cli-kit';
 import { usage } from '../../errors.js';
 import { colors } from '../../output.js';
 import type { StoreFlags } from '../../store-options.js';

@@ -7,7 +7,7 @@ import {
   readJournal,
   summarizeJournal,
 } from '@runwarden/watchdog';
-import { formatDuration } from '../../durations.js';
+import { formatDuration } from '@runwarden/cli-kit';
 import { CliError } from '../../errors.js';
 import { processesOfRun } from '../../orphans.js';
 import { colors, printJson, say } from '../../output.js';
