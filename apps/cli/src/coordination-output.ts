@@ -1,7 +1,7 @@
+import { formatDuration } from '@runwarden/cli-kit';
 import type { ActiveRun, OperationResult } from '@runwarden/coordination-state';
 import { EXIT_CODES } from '@runwarden/watchdog';
 import { conflictData } from './coordination-store.js';
-import { formatDuration } from '@runwarden/cli-kit';
 import { colors, printJson, say } from './output.js';
 
 /** Who owns a target, in one line for people. */

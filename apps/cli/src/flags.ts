@@ -1,7 +1,7 @@
+import { formatDuration } from '@runwarden/cli-kit';
 import bytes from 'bytes';
 import { InvalidArgumentError, Option } from 'commander';
 import ms from 'ms';
-import { formatDuration } from '@runwarden/cli-kit';
 
 /** A commander `argParser`: the raw value (and the previous one, for repeatable flags) in, the parsed value out. */
 export type FlagParser<T> = (value: string, previous?: T) => T;

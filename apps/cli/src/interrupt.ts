@@ -1,6 +1,6 @@
+import { formatDuration } from '@runwarden/cli-kit';
 import { killTree } from '@runwarden/kill-tree';
 import type { JournalEvent } from '@runwarden/watchdog';
-import { formatDuration } from '@runwarden/cli-kit';
 import { colors, say } from './output.js';
 import { markHungUp, onHangup } from './safe-output.js';
 

@@ -1,6 +1,6 @@
+import { formatDuration } from '@runwarden/cli-kit';
 import { COORDINATION_DEFAULTS, DATABASE_URL_ENV } from '@runwarden/coordination-state';
 import { type Command, Option } from 'commander';
-import { formatDuration } from '@runwarden/cli-kit';
 import { durationFlag, stateDirOption } from './flags.js';
 
 /** Flags every coordination command takes to pick its store. */

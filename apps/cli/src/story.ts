@@ -1,5 +1,5 @@
-import type { JournalEvent } from '@runwarden/watchdog';
 import { formatDuration } from '@runwarden/cli-kit';
+import type { JournalEvent } from '@runwarden/watchdog';
 import { colors, say } from './output.js';
 
 /**

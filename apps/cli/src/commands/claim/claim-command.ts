@@ -1,8 +1,8 @@
+import { formatDuration } from '@runwarden/cli-kit';
 import { captureIdentity, type ProcessIdentity } from '@runwarden/process-identity';
 import { newRunId } from '@runwarden/watchdog';
 import { reportOperation } from '../../coordination-output.js';
 import { withStore } from '../../coordination-store.js';
-import { formatDuration } from '@runwarden/cli-kit';
 import { usage } from '../../errors.js';
 import { colors } from '../../output.js';
 import type { StoreFlags } from '../../store-options.js';

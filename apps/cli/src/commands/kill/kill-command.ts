@@ -1,11 +1,11 @@
 import { statSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
+import { formatDuration } from '@runwarden/cli-kit';
 import { describeReason, type KillTreeResult, killTree } from '@runwarden/kill-tree';
 import { breakLock, inspect, LockHeldError } from '@runwarden/lock-core';
 import { verifyIdentity } from '@runwarden/process-identity';
 import { EXIT_CODES, type ReasonCode, WATCHDOG_DEFAULTS } from '@runwarden/watchdog';
 import { closeOrphanedRun } from '../../close-run.js';
-import { formatDuration } from '@runwarden/cli-kit';
 import { CliError } from '../../errors.js';
 import { toCliError } from '../../failure.js';
 import { processesOfRun, runGroupsOf } from '../../orphans.js';

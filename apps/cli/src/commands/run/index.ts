@@ -1,7 +1,7 @@
+import { formatDuration } from '@runwarden/cli-kit';
 import { DEFAULT_RESUME_ON, WATCHDOG_DEFAULTS } from '@runwarden/watchdog';
 import { type Command, Option } from 'commander';
 import { CLI_DEFAULTS } from '../../defaults.js';
-import { formatDuration } from '@runwarden/cli-kit';
 import type { ExitCode } from '../../exit-code.js';
 import {
   countFlag,

@@ -1,6 +1,6 @@
+import { formatDuration } from '@runwarden/cli-kit';
 import type { inspect } from '@runwarden/lock-core';
 import { CLI_DEFAULTS } from '../../defaults.js';
-import { formatDuration } from '@runwarden/cli-kit';
 import { colors, printJson, say } from '../../output.js';
 import { describeRun, listRuns, type RunRow } from '../../run-index.js';
 import { normalizedTarget } from '../../run-lock.js';

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatDuration } from '@runwarden/cli-kit';
 import { inspect, type LockInspection } from '@runwarden/lock-core';
 import {
   type JournalEvent,
@@ -7,7 +8,6 @@ import {
   readJournal,
   summarizeJournal,
 } from '@runwarden/watchdog';
-import { formatDuration } from '@runwarden/cli-kit';
 import { CliError } from '../../errors.js';
 import { processesOfRun } from '../../orphans.js';
 import { colors, printJson, say } from '../../output.js';
