@@ -13,16 +13,18 @@ export async function fetchGuards(url: string): Promise<GuardRow[]> {
 
 /** Rows with what varies by run replaced: `<dir>`, `<runId>`, `<pid>`, `<time>`, `<span>`. */
 export function normalize(rows: GuardRow[], dir: string): GuardRow[] {
+  // A duration as formatDuration prints it: `850ms`, `1.5s`, `59m 59.5s`, `2h 5m`, `1h`.
+  const span = String.raw`(?:\d+[hm] )*(?:[\d.]+m?s|\d+[hm])`;
   const clean = (text: string) =>
     text
       .split(dir)
       .join('<dir>')
       .replace(/\d{8}-\d{6}-[0-9a-f]{6}/g, '<runId>')
       .replace(/pid \d+/g, 'pid <pid>')
-      .replace(/\d+h \d+m left|\d+m \d+s left|[\d.]+s left|\d+ms left/g, '<span> left')
+      .replace(new RegExp(`${span} left`, 'g'), '<span> left')
       .replace(/last [\d.]+ s ago/g, 'last <span> ago')
-      .replace(/for [\d.]+m?s/g, 'for <span>')
-      .replace(/began [\d.]+m?s ago/g, 'began <span> ago');
+      .replace(new RegExp(`for ${span}`, 'g'), 'for <span>')
+      .replace(new RegExp(`began ${span} ago`, 'g'), 'began <span> ago');
   return rows.map((row) => ({
     ...row,
     configured: clean(row.configured),
