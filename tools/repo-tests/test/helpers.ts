@@ -4,7 +4,10 @@
  * repository's own tsc).
  */
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -130,18 +133,44 @@ export const typesNode = `@types/node@${
  * `npm install` in a scratch project, from npm's cache when it has what is
  * asked (`--prefer-offline`: no registry round trip for a cached package).
  *
+ * npm asks the registry for the packument of each `@runwarden/*` dependency
+ * even when its tarball is on the command line; runwarden is not published,
+ * and this machine's registry proxy answers those requests with a
+ * certificate error that npm retries with backoff (minutes per install). So
+ * the `@runwarden` scope points at a local registry that answers 404 at
+ * once, as the public registry would, and npm takes the tarballs.
+ *
  * @param project - the project's directory.
  * @param specs - tarballs and `name@range`s.
  * @returns npm's output (stdout and stderr interleaved).
  * @throws the execa error (with npm's output) when the install fails.
  */
 export async function npmInstall(project: string, specs: string[]): Promise<string> {
-  const result = await execa(
-    'npm',
-    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=warn', ...specs],
-    { cwd: project, all: true, env: { npm_config_update_notifier: 'false' } },
-  );
-  return result.all ?? '';
+  const unpublished = createServer((_request, response) => {
+    response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Not found"}');
+  });
+  unpublished.listen(0, '127.0.0.1');
+  await once(unpublished, 'listening');
+  const { port } = unpublished.address() as AddressInfo;
+  try {
+    const result = await execa(
+      'npm',
+      [
+        'install',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=warn',
+        `--@runwarden:registry=http://127.0.0.1:${port}/`,
+        ...specs,
+      ],
+      { cwd: project, all: true, env: { npm_config_update_notifier: 'false' } },
+    );
+    return result.all ?? '';
+  } finally {
+    unpublished.closeAllConnections();
+    unpublished.close();
+  }
 }
 
 /**
