@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crossCheck, parseManifest } from './documents.js';
-import { EvidenceError } from './errors.js';
+import { crossCheck } from './documents.js';
 import { renderEvidence } from './evidence.js';
 import type { EvidenceEntry } from './walk.js';
 
@@ -10,44 +9,11 @@ const entries: EvidenceEntry[] = [
 ];
 const rendered = renderEvidence(entries, { location: { root: '..' } });
 const documents = () => ({
-  manifest: parseManifest(rendered.texts.json, 'manifest.json'),
+  manifest: rendered.manifest,
   manifestText: rendered.texts.json,
   sums: rendered.texts.sums,
   statement: rendered.texts.intoto,
   reviewPacket: rendered.texts.md,
-});
-
-describe('parseManifest', () => {
-  it('reads back what renderEvidence writes', () => {
-    expect(parseManifest(rendered.texts.json, 'm.json')).toEqual(rendered.manifest);
-  });
-
-  it('refuses text that is not JSON, naming the file', () => {
-    expect(() => parseManifest('{', '/x/manifest.json')).toThrow(
-      /^\/x\/manifest\.json is not JSON: /,
-    );
-  });
-
-  it('refuses an unknown schema version with the way out', () => {
-    try {
-      parseManifest('{"schemaVersion":3}', 'm.json');
-      expect.unreachable();
-    } catch (error) {
-      expect(EvidenceError.isInstance(error)).toBe(true);
-      expect(error).toMatchObject({
-        code: 'ERR_EVIDENCE_MANIFEST',
-        message: 'm.json has schemaVersion 3; this runwarden reads versions 1 and 2.',
-        hint: 'Verify it with the runwarden version that wrote it.',
-      });
-    }
-  });
-
-  it('refuses a malformed entry, naming where', () => {
-    const bad = rendered.texts.json.replace('"a.txt"', '7');
-    expect(() => parseManifest(bad, 'm.json')).toThrow(
-      'm.json is not a valid manifest: entries.0.path:',
-    );
-  });
 });
 
 describe('crossCheck', () => {

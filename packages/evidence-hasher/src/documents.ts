@@ -1,12 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
-import { EvidenceError } from './errors.js';
-import {
-  type EvidenceManifest,
-  MANIFEST_SCHEMA_VERSIONS,
-  parseSha256Sums,
-  rootDigestFor,
-} from './formats.js';
+import { type EvidenceManifest, parseSha256Sums, rootDigestFor } from './formats.js';
 import { RUN_PREDICATE_TYPE, STATEMENT_TYPE } from './in-toto.js';
 import { compareUtf8 } from './walk.js';
 
@@ -31,88 +24,6 @@ export const FORMAT_FILES: Record<EvidenceFormat, string> = {
   intoto: EVIDENCE_FILES.statement,
   md: EVIDENCE_FILES.reviewPacket,
 };
-
-/** The zod schema of a `manifest.json` (see {@link parseManifest}). */
-function buildManifestSchema() {
-  const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'a lower-case hex SHA-256');
-  const entrySchema = z
-    .object({
-      path: z.string().min(1),
-      type: z.enum(['file', 'symlink', 'dir', 'other']),
-      exec: z.boolean(),
-      size: z.number().int().nonnegative(),
-      sha256: hex64.optional(),
-      linkTarget: z.string().optional(),
-      status: z.enum(['unreadable', 'unstable']).optional(),
-      collision: z.enum(['nfc', 'case']).optional(),
-    })
-    .strict();
-  return z
-    .object({
-      schemaVersion: z.union([z.literal(1), z.literal(2)]),
-      algorithm: z.literal('sha256'),
-      rootDigest: z.string().startsWith('h1:'),
-      rootSha256: hex64,
-      fileCount: z.number().int().nonnegative(),
-      totalBytes: z.number().int().nonnegative(),
-      root: z.string().optional(),
-      exclude: z.array(z.string()).optional(),
-      entries: z.array(entrySchema),
-    })
-    .strict();
-}
-
-/**
- * The manifest schema, built on first use: only reading evidence validates a
- * manifest, so hashing and writing never pay for building it.
- */
-let manifestSchema: ReturnType<typeof buildManifestSchema> | undefined;
-
-/**
- * Parses and validates a `manifest.json` (schema version 2, or 1 as written
- * before the Go root). The file itself is never changed.
- *
- * @param text The file's text.
- * @param path The file's path, for messages.
- * @returns The manifest.
- * @throws {EvidenceError} `ERR_EVIDENCE_MANIFEST` when the text is not JSON, has another `schemaVersion`, or does not match the shape.
- */
-export function parseManifest(text: string, path: string): EvidenceManifest {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new EvidenceError({
-      code: 'ERR_EVIDENCE_MANIFEST',
-      path,
-      message: `${path} is not JSON: ${(error as Error).message}`,
-      cause: error,
-      hint: 'The file was left as it is; restore it from the run, or hash the tree again.',
-    });
-  }
-  const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (!MANIFEST_SCHEMA_VERSIONS.includes(version as 1 | 2)) {
-    throw new EvidenceError({
-      code: 'ERR_EVIDENCE_MANIFEST',
-      path,
-      message: `${path} has schemaVersion ${JSON.stringify(version)}; this runwarden reads versions ${MANIFEST_SCHEMA_VERSIONS.join(' and ')}.`,
-      hint: 'Verify it with the runwarden version that wrote it.',
-    });
-  }
-  manifestSchema ??= buildManifestSchema();
-  const parsed = manifestSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new EvidenceError({
-      code: 'ERR_EVIDENCE_MANIFEST',
-      path,
-      message: `${path} is not a valid manifest: ${issue.path.join('.') || '(top)'}: ${issue.message}`,
-      cause: parsed.error,
-      hint: 'The file was left as it is; restore it from the run, or hash the tree again.',
-    });
-  }
-  return parsed.data as EvidenceManifest;
-}
 
 /** A disagreement between the evidence documents, or inside one. */
 export interface DocumentProblem {

@@ -8,7 +8,6 @@ export {
   crossCheck,
   type DocumentProblem,
   type EvidenceDocuments,
-  parseManifest,
 } from './documents.js';
 export {
   buildManifest,
@@ -36,6 +35,7 @@ export {
   POOL_THRESHOLD_BYTES,
 } from './hash-pool.js';
 export { buildStatement, serializeStatement, summarizeManifest } from './in-toto.js';
+export { parseManifest } from './manifest-parse.js';
 export { formatReviewPacket, markdownCode, type ReviewPacketOptions } from './review-packet.js';
 export { type DocumentsSeen, MAX_DOCUMENT_BYTES, readEvidence } from './verify.js';
 export { compareUtf8, sortEntries } from './walk.js';

@@ -2,9 +2,10 @@ import { statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { readRegularFile } from '@runwarden/safe-fs';
 import { compareTrees, countStatuses, type EntryReport, type EntryStatus } from './compare.js';
-import { crossCheck, type DocumentProblem, EVIDENCE_FILES, parseManifest } from './documents.js';
+import { crossCheck, type DocumentProblem, EVIDENCE_FILES } from './documents.js';
 import { EvidenceError } from './errors.js';
 import { type EvidenceManifest, rootDigestFor } from './formats.js';
+import { parseManifest } from './manifest-parse.js';
 import { type CollectAsyncOptions, collectEntriesAsync, type EvidenceEntry } from './walk.js';
 
 /** Options for {@link verifyEvidence}. */
@@ -67,17 +68,17 @@ function readOptional(path: string): string | undefined {
  * directory holding a given `manifest.json`).
  *
  * @param target An evidence directory or a manifest file.
- * @returns The manifest, its path and text, and the optional documents beside it.
+ * @returns The manifest, its path and text, and the optional documents beside it (a promise: the manifest's schema loads zod on first use).
  * @throws {EvidenceError} `ERR_EVIDENCE_MANIFEST` when there is no readable, valid manifest.
  */
-export function readEvidence(target: string): {
+export async function readEvidence(target: string): Promise<{
   manifest: EvidenceManifest;
   manifestPath: string;
   manifestText: string;
   sums?: string;
   statement?: string;
   reviewPacket?: string;
-} {
+}> {
   let manifestPath = resolve(target);
   try {
     if (statSync(manifestPath).isDirectory())
@@ -99,7 +100,7 @@ export function readEvidence(target: string): {
       message: `There is no ${basename(manifestPath)} in ${dirname(manifestPath)}.`,
       hint: 'Pass an evidence directory written by `runwarden evidence hash --out DIR`.',
     });
-  const manifest = parseManifest(manifestText, manifestPath);
+  const manifest = await parseManifest(manifestText, manifestPath);
   const directory = dirname(manifestPath);
   return {
     manifest,
@@ -128,7 +129,7 @@ export async function verifyEvidence(
   target: string,
   options: VerifyOptions = {},
 ): Promise<VerifyReport> {
-  const documents = readEvidence(target);
+  const documents = await readEvidence(target);
   const { manifest, manifestPath } = documents;
   const evidenceDir = dirname(manifestPath);
   if (options.root === undefined && manifest.root === undefined)

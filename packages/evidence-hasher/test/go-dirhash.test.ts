@@ -133,7 +133,7 @@ describe('evidence written before the Go root (manifest schema version 1)', () =
   const fixture = join(import.meta.dirname, 'fixtures', 'v1-evidence');
 
   it('still verifies: its ./ root is recomputed as version 1 says', async () => {
-    const documents = readEvidence(join(fixture, 'evidence'));
+    const documents = await readEvidence(join(fixture, 'evidence'));
     expect(documents.manifest.schemaVersion).toBe(1);
     const report = await verifyEvidence(join(fixture, 'evidence'));
     expect(report.problems).toEqual([]);
