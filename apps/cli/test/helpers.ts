@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { getProcessInfoSync } from '@runwarden/process-identity';
+import { until as untilShared } from '@runwarden/test-utils';
 import { execa } from 'execa';
 
 /** The CLI under test: the bin shim, as installed, which loads the bundle in `dist/`. */
@@ -24,11 +24,8 @@ export const runwarden = (args: string[], options: { cwd: string; env?: Record<s
     env: { CI: '1', ...options.env },
   });
 
-/** True while the pid runs (a zombie is dead). */
-export const alive = (pid: number) => {
-  const info = getProcessInfoSync(pid, { cmdline: false });
-  return info !== null && info.state !== 'Z';
-};
+/** True while the pid runs (a zombie is dead): test-utils' `alive`. */
+export { alive } from '@runwarden/test-utils';
 
 /** SIGKILLs every pid a test started; the ones already gone are skipped. */
 export function killAll(pids: Iterable<number>): void {
@@ -41,16 +38,9 @@ export function killAll(pids: Iterable<number>): void {
   }
 }
 
-/** Polls until `probe` gives a value: waiting on the kernel's state, not on time. */
-export async function until<T>(probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** Polls until `probe` gives a value (test-utils' `until`, every 10 ms): waiting on the kernel's state, not on time. */
+export const until = <T>(probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> =>
+  untilShared(probe, { timeoutMs, everyMs: 10 });
 
 /** A `runwarden run` of fake-agent running in the background. */
 export interface LiveRun {

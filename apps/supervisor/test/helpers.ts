@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getProcessInfoSync } from '@runwarden/process-identity';
+import { until as untilShared } from '@runwarden/test-utils';
 import { type JournalEvent, readJournal } from '@runwarden/watchdog';
 import { readSupervisorJournal, type SupervisorEvent } from '../src/supervisor-journal.js';
 
@@ -18,24 +18,19 @@ export const cliPath = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
 /** fake-agent's entry. */
 export const agent = createRequire(import.meta.url).resolve('@runwarden/fake-agent');
 
-/** True while the pid runs (a zombie is dead). */
-export const alive = (pid: number) => {
-  const info = getProcessInfoSync(pid, { cmdline: false });
-  return info !== null && info.state !== 'Z';
-};
+/** True while the pid runs (a zombie is dead): test-utils' `alive`. */
+export { alive } from '@runwarden/test-utils';
 
-/** Polls `condition` every 25 ms until it returns a truthy value; rejects after `timeoutMs`. */
+/** Polls `condition` every 25 ms until it returns a truthy value (test-utils' `until`); rejects after `timeoutMs`, naming `what`. */
 export async function until<T>(
   condition: () => T | undefined | null | false,
   timeoutMs = 20_000,
   what = 'condition',
 ): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = condition();
-    if (value) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
+  try {
+    return await untilShared(condition, { timeoutMs, everyMs: 25 });
+  } catch {
+    throw new Error(`timed out waiting for ${what}`);
   }
 }
 
