@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  agent,
+  agentCommand,
   alive,
   cli,
   killAll,
@@ -88,16 +88,13 @@ describe('runwarden run', () => {
       '500ms',
       '--json',
       '--',
-      process.execPath,
-      agent,
-      '--grandchild',
-      '--ignore-sigterm',
-      '--turns',
-      '100000',
-      '--turn-ms',
-      '50',
-      '--pid-file',
-      pidFile,
+      ...agentCommand({
+        grandchild: true,
+        ignoreSigterm: true,
+        turns: 100_000,
+        turnMs: 50,
+        pidFile,
+      }),
     ]);
     expect(result.exitCode).toBe(2);
     expect(JSON.parse(result.stdout)).toMatchObject({
@@ -260,19 +257,7 @@ describe('runwarden logs', () => {
   it('follows a live run until it ends', async () => {
     const live = spawn(
       process.execPath,
-      [
-        cli,
-        'run',
-        '--state-dir',
-        stateDir,
-        '--',
-        process.execPath,
-        agent,
-        '--turns',
-        '6',
-        '--turn-ms',
-        '150',
-      ],
+      [cli, 'run', '--state-dir', stateDir, '--', ...agentCommand({ turns: 6, turnMs: 150 })],
       { cwd: dir, stdio: 'ignore', env: { ...process.env, CI: '1' } },
     );
     spawned.push(live.pid!);

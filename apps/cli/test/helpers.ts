@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { until as untilShared } from '@runwarden/test-utils';
+import { type FakeAgentOptions, fakeAgentArgs, until as untilShared } from '@runwarden/test-utils';
 import { execa } from 'execa';
 
 /** The CLI under test: the bin shim, as installed, which loads the bundle in `dist/`. */
@@ -23,6 +23,16 @@ export const runwarden = (args: string[], options: { cwd: string; env?: Record<s
     cwd: options.cwd,
     env: { CI: '1', ...options.env },
   });
+
+/**
+ * fake-agent as the command of `runwarden run -- …`: this Node.js, its entry
+ * and its flags (test-utils' `fakeAgentArgs`: `turnMs: 50` is `--turn-ms 50`).
+ */
+export const agentCommand = (options: FakeAgentOptions): string[] => [
+  process.execPath,
+  agent,
+  ...fakeAgentArgs(options),
+];
 
 /** True while the pid runs (a zombie is dead): test-utils' `alive`. */
 export { alive } from '@runwarden/test-utils';
@@ -73,14 +83,7 @@ export async function startLiveRun(options: {
       options.stateDir,
       ...(options.runFlags ?? []),
       '--',
-      process.execPath,
-      agent,
-      '--turns',
-      '100000',
-      '--turn-ms',
-      '50',
-      '--pid-file',
-      pidFile,
+      ...agentCommand({ turns: 100_000, turnMs: 50, pidFile }),
       ...(options.extra ?? []),
     ],
     { cwd: options.dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } },

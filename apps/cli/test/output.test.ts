@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { agent, alive, cli, killAll, runwarden, until } from './helpers.js';
+import { agent, agentCommand, alive, cli, killAll, runwarden, until } from './helpers.js';
 
 let dir: string;
 let stateDir: string;
@@ -117,15 +117,7 @@ print('exit' if os.WIFEXITED(status) else 'signal', os.WEXITSTATUS(status) if os
         '--kill-grace',
         '2s',
         '--',
-        process.execPath,
-        agent,
-        '--turns',
-        '100000',
-        '--turn-ms',
-        '50',
-        '--grandchild',
-        '--pid-file',
-        pidFile,
+        ...agentCommand({ turns: 100_000, turnMs: 50, grandchild: true, pidFile }),
       ],
       { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] },
     );
@@ -158,16 +150,13 @@ describe('Ctrl-C like every other tool', () => {
         '--kill-grace',
         '60s',
         '--',
-        process.execPath,
-        agent,
-        '--turns',
-        '100000',
-        '--turn-ms',
-        '50',
-        '--ignore-sigterm',
-        '--grandchild',
-        '--pid-file',
-        pidFile,
+        ...agentCommand({
+          turns: 100_000,
+          turnMs: 50,
+          ignoreSigterm: true,
+          grandchild: true,
+          pidFile,
+        }),
       ],
       { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: '1' } },
     );

@@ -13,7 +13,7 @@ import {
   type PostgresCluster,
   startPostgresCluster,
 } from '../../../packages/coordination-state/test/postgres-cluster.js';
-import { agent, cli, killAll, runwarden as run, until } from './helpers.js';
+import { agentCommand, cli, killAll, runwarden as run, until } from './helpers.js';
 
 let dir: string;
 let stateDir: string;
@@ -130,14 +130,7 @@ describe.skipIf(!binaries)(
       cluster = await startPostgresCluster();
       expect((await runwarden(['db', 'migrate', '--database-url', cluster.url])).exitCode).toBe(0);
       const database = cluster.url.replace(/^.*@/, '');
-      const live = await startRun(cluster.url, [
-        process.execPath,
-        agent,
-        '--turns',
-        '100000',
-        '--turn-ms',
-        '50',
-      ]);
+      const live = await startRun(cluster.url, [...agentCommand({ turns: 100_000, turnMs: 50 })]);
       await cluster.stop();
       const [code] = await live.exited;
       expect(code).toBe(1);

@@ -20,7 +20,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { agent, runwarden as run } from './helpers.js';
+import { agentCommand, runwarden as run } from './helpers.js';
 
 let dir: string;
 let stateDir: string;
@@ -144,12 +144,7 @@ describe('a FIFO as a progress source', () => {
       '--kill-grace',
       '1s',
       '--',
-      process.execPath,
-      agent,
-      '--turns',
-      '100000',
-      '--turn-ms',
-      '50',
+      ...agentCommand({ turns: 100_000, turnMs: 50 }),
     ]);
     expect(result.exitCode).toBe(2);
     expect(result.ms).toBeLessThan(15_000);

@@ -1,4 +1,4 @@
-import { connect } from '../api/client.js';
+import { type ApiClient, connect } from '../api/client.js';
 import { loadConfig } from '../config.js';
 import { SupervisorError } from '../errors.js';
 import type { LoopStatus } from '../loop.js';
@@ -21,6 +21,25 @@ function unknownLoop(name: string, known: string[]): SupervisorError {
 }
 
 /**
+ * POSTs to the running supervisor's API.
+ *
+ * @param client - the API client.
+ * @param path - e.g. `/stop`.
+ * @returns the answer's body.
+ * @throws {SupervisorError} `ERR_API` (`INTERNAL`, 70) when it answers 4xx/5xx, with its message.
+ */
+async function post(client: ApiClient, path: string): Promise<Record<string, unknown>> {
+  const { status, body } = await client.request('POST', path);
+  if (status >= 400)
+    throw new SupervisorError({
+      code: 'ERR_API',
+      reason: 'INTERNAL',
+      message: String(body.message ?? `HTTP ${status}`),
+    });
+  return body;
+}
+
+/**
  * `stop [LOOP]`: through the running supervisor's API, stops one loop (`POST
  * /runs/:loop/stop`) or the whole supervisor (`POST /stop`); with none
  * running, ends what lives on of the loops' runs from the state files.
@@ -37,16 +56,7 @@ export async function stopCommand(loop: string | undefined, flags: ControlFlags)
   if (loop !== undefined && !names.includes(loop)) throw unknownLoop(loop, names);
   const client = connect(paths);
   if (client) {
-    const { status, body } = await client.request(
-      'POST',
-      loop ? `/runs/${encodeURIComponent(loop)}/stop` : '/stop',
-    );
-    if (status >= 400)
-      throw new SupervisorError({
-        code: 'ERR_API',
-        reason: 'INTERNAL',
-        message: String(body.message ?? `HTTP ${status}`),
-      });
+    const body = await post(client, loop ? `/runs/${encodeURIComponent(loop)}/stop` : '/stop');
     if (flags.json) printJson('OK', { supervisor: { pid: client.pid, url: client.url }, ...body });
     else
       say(
@@ -89,16 +99,7 @@ export async function restartCommand(loop: string, flags: ControlFlags): Promise
       message: `No supervisor runs on ${paths.stateDir}.`,
       hint: 'Start it: runwarden-supervisor start --detach',
     });
-  const { status, body } = await client.request(
-    'POST',
-    `/runs/${encodeURIComponent(loop)}/restart`,
-  );
-  if (status >= 400)
-    throw new SupervisorError({
-      code: 'ERR_API',
-      reason: 'INTERNAL',
-      message: String(body.message ?? `HTTP ${status}`),
-    });
+  const body = await post(client, `/runs/${encodeURIComponent(loop)}/restart`);
   if (flags.json) printJson('OK', { supervisor: { pid: client.pid, url: client.url }, ...body });
   else say(`restarted loop ${loop} (${(body.loop as LoopStatus).state})`);
   return 0;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { seededRandom } from '@runwarden/test-utils';
 import { describe, expect, it } from 'vitest';
 import type { ChunkInfo } from '../output-stream.js';
 import { classifyActionClaim } from './classify.js';
@@ -10,17 +11,6 @@ import { isFence } from './text.js';
 const table: { text: string }[] = JSON.parse(
   readFileSync(join(import.meta.dirname, '../../test/fixtures/action-claims.json'), 'utf8'),
 );
-
-/** A seeded PRNG (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = [
   "I'll",
@@ -142,7 +132,7 @@ function heard(
 
 describe('createActionClaimSubscriber', () => {
   it('hears exactly the claims of classifying every line, wherever the chunks are cut', () => {
-    const next = random(14);
+    const next = seededRandom(14);
     const lines = [
       ...table.map((row) => row.text.replace(/\n/g, ' ')),
       '```',
@@ -160,7 +150,7 @@ describe('createActionClaimSubscriber', () => {
   });
 
   it('only ever claims a line that passes the fast gate as latin1 bytes', () => {
-    const next = random(7);
+    const next = seededRandom(7);
     let claims = 0;
     for (let index = 0; index < 20_000; index++) {
       const line = randomLine(next);

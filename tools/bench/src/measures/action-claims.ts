@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from '@runwarden/test-utils';
 import { type Bench, median } from '../harness.js';
 
 const require = createRequire(import.meta.url);
@@ -65,17 +66,6 @@ const OUTPUT_KINDS: { weight: number; lines: string[] }[] = [
 /** One line in this many is a sentence of the classifier's truth table (claims and near misses). */
 const TABLE_LINE_EVERY = 200;
 
-/** A deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Writes `bytes` of agent-like output to `path`; returns its line count. */
 function writeCorpus(path: string, bytes: number): number {
   const table = (
@@ -83,7 +73,7 @@ function writeCorpus(path: string, bytes: number): number {
       readFileSync(join(watchdogDir, 'test', 'fixtures', 'action-claims.json'), 'utf8'),
     ) as { text: string }[]
   ).map((row) => row.text.replace(/\n/g, ' '));
-  const next = random(14);
+  const next = seededRandom(14);
   const total = OUTPUT_KINDS.reduce((sum, kind) => sum + kind.weight, 0);
   const lines: string[] = [];
   let size = 0;
