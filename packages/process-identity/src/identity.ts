@@ -1,5 +1,5 @@
 import { readlinkSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ProcessIdentityError } from './errors.js';
 import { getHostFacts, type HostFacts } from './host-facts.js';
 import { readProcFile, readProcText } from './proc-read.js';
@@ -11,33 +11,37 @@ export const RUN_ID_ENV = 'RUNWARDEN_RUN_ID';
 
 /**
  * zod schema of a {@link ProcessIdentity}, for lock and state files that
- * embed one.
+ * embed one: a zod/mini schema: parse with `.parse`/`.safeParse`; compose with
+ * `z.extend` from 'zod/mini' (`z.extend(processIdentitySchema, {...})`). Its
+ * issues say only `Invalid input` unless the parse or the app gives a locale
+ * (`schema.safeParse(value, { error: en().localeError })`, with `en` from
+ * 'zod/v4/locales/en.js').
  */
 export const processIdentitySchema = z.object({
-  pid: z.number().int().positive(),
+  pid: z.number().check(z.int(), z.positive()),
   /**
    * Start time as the platform keeps it: Linux clock ticks since boot
    * (`/proc/<pid>/stat` field 22); macOS and Windows centiseconds since the
    * Unix epoch. See `ProcessInfo.startTicks`.
    */
-  startTicks: z.number().int().nonnegative(),
+  startTicks: z.number().check(z.int(), z.nonnegative()),
   /** Unix ms, for people. */
-  startTimeMs: z.number().nonnegative(),
+  startTimeMs: z.number().check(z.nonnegative()),
   bootId: z.string(),
   machineId: z.string(),
   hostname: z.string(),
   /** Executable name (`comm`) at capture time (Linux and Windows; not recorded on macOS). */
-  comm: z.string().optional(),
+  comm: z.optional(z.string()),
   /**
    * The executable's path at capture time (Linux: `readlink /proc/<pid>/exe`,
    * without a ` (deleted)` suffix). Unlike `comm`, a process cannot rename it:
    * `process.title`, `prctl(PR_SET_NAME)` and Node.js 24 naming its main thread
    * `MainThread` all change `comm` but not this.
    */
-  exe: z.string().optional(),
+  exe: z.optional(z.string()),
   /** Run token: `RUNWARDEN_RUN_ID` from the environment, or a command-line substring. */
-  token: z.string().min(1).optional(),
-  tokenSource: z.enum(['env', 'cmdline']).optional(),
+  token: z.optional(z.string().check(z.minLength(1))),
+  tokenSource: z.optional(z.enum(['env', 'cmdline'])),
 });
 
 /**
