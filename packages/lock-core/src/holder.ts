@@ -8,7 +8,7 @@ import {
   processIdentitySchema,
   verifyIdentity,
 } from '@runwarden/process-identity';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { LegacyLockRecord } from './schema.js';
 
 let namespace: string | null | undefined;
@@ -52,9 +52,13 @@ export function ownIdentity(): ProcessIdentity {
   return own;
 }
 
-/** zod schema of a claim file's body: the claimant's identity and pid namespace. */
-export const claimRecordSchema = processIdentitySchema.extend({
-  pidNamespace: z.string().optional(),
+/**
+ * zod schema of a claim file's body: the claimant's identity
+ * (`processIdentitySchema`) and its pid namespace. A zod/mini schema: parse
+ * with `.parse`/`.safeParse`; compose with `z.extend` from 'zod/mini'.
+ */
+export const claimRecordSchema = z.extend(processIdentitySchema, {
+  pidNamespace: z.optional(z.string()),
 });
 
 /** A claim file's body. */

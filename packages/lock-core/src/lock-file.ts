@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readRegularFile, StatePathError } from '@runwarden/safe-fs';
+import { english } from '@runwarden/zod-english';
 import { LockCorruptError, LockError } from './errors.js';
 import { jsonTextState } from './json-prefix.js';
 import type { LockContent } from './judge.js';
@@ -103,7 +104,8 @@ export function readLockFile(path: string): ReadLock | null {
     if (text.state === 'prefix' && raw.trimStart().startsWith('{')) return incomplete();
     throw corrupt(path, 'it is not JSON', error);
   }
-  const record = lockRecordSchema.safeParse(json);
+  // English issue messages: the corrupt-lock error quotes the first one.
+  const record = lockRecordSchema.safeParse(json, english());
   if (record.success) {
     return {
       content: { kind: 'record', record: record.data, mtimeMs },
