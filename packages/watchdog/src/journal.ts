@@ -1,5 +1,6 @@
 import { closeSync, writeSync } from 'node:fs';
 import { openAppendFile, StatePathError } from '@runwarden/safe-fs';
+import { english } from '@runwarden/zod-english';
 import { WatchdogError } from './errors.js';
 import { type JournalEvent, type JournalEventType, journalEventSchema } from './journal-schema.js';
 import { unsafeFileError } from './unsafe-file.js';
@@ -60,7 +61,7 @@ export class Journal {
       reason,
       ...data,
     } as JournalEvent;
-    const checked = journalEventSchema.safeParse(event);
+    const checked = journalEventSchema.safeParse(event, english());
     if (!checked.success) {
       const issue = checked.error.issues[0];
       throw new WatchdogError({

@@ -70,6 +70,13 @@ describe('validateOptions', () => {
       'resumeOn.1',
       'resumeOn.1: must be one of hang, signal, exit-0, failure',
     ],
+    // No message of the schema's own: zod's English one (zod/mini loads no locale; validateOptions asks for English).
+    [{ args: 'a b' }, 'args', 'args: Invalid input: expected array, received string'],
+    [
+      { adopt: { pid: 3, startTicks: -1 } },
+      'adopt.startTicks',
+      'adopt.startTicks: Too small: expected number to be >=0',
+    ],
   ])('rejects %j naming the option', (options, option, message) => {
     expect(messageOf(options)).toEqual({ code: 'ERR_INVALID_OPTION', option, message });
   });
