@@ -1,5 +1,5 @@
 /** The shapes of commitments (zod schemas and types) and their fixed limits. */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { COORDINATION_DEFAULTS } from './defaults.js';
 
 /**
@@ -26,63 +26,72 @@ export type CommitmentState = 'open' | 'fulfilled' | 'expired' | 'dropped';
 /** The states, in order. */
 export const commitmentStates = ['open', 'fulfilled', 'expired', 'dropped'] as const;
 
-/** What showed a commitment was kept. */
+/**
+ * What showed a commitment was kept: `{kind, at, detail}`. A zod/mini schema,
+ * like every schema of this package: parse with `.parse`/`.safeParse`; compose
+ * with `z.extend` from 'zod/mini'. Its issues say only `Invalid input` unless
+ * the parse or the app gives a locale (the stores' own reads give English).
+ */
 export const commitmentEvidenceSchema = z.object({
   /** The kind of evidence, e.g. `git-push`, `process-start`. */
-  kind: z.string().min(1),
+  kind: z.string().check(z.minLength(1)),
   /** When the evidence happened, ISO 8601. */
   at: z.string(),
   /** One line for people, e.g. `refs/remotes/origin/main: update by push`. */
   detail: z.string(),
 });
 
-/** zod schema of one commitment. */
-export const commitmentSchema = z
-  .object({
-    id: z.string().min(1),
-    /** The idempotency key: a restated claim with the same key updates this commitment. */
-    externalKey: z.string().min(1),
-    /** What the commitment is about (a loop's name, a conversation). */
-    topic: z.string().min(1),
-    /** The words of the latest statement. */
-    text: z.string(),
-    /** The action verb, e.g. `restart`, `push`. */
-    verb: z.string().min(1),
-    /** What the action is on, when said ("the server"). */
-    object: z.string().nullable(),
-    /** The run that made the latest statement. */
-    runId: z.string().min(1),
-    state: z.enum(commitmentStates),
-    /** ISO 8601. */
-    createdAt: z.string(),
-    /** ISO 8601: the latest restatement or transition. */
-    updatedAt: z.string(),
-    /** ISO 8601: when it expires unless fulfilled first. */
-    expiresAt: z.string(),
-    /** How many times it was stated again after the first. */
-    restatements: z.number().int().nonnegative(),
-    /** ISO 8601 of the transition out of `open`, else `null`. */
-    closedAt: z.string().nullable(),
-    /** Why it closed, for people: the evidence, the expiry, or the reason it was dropped. */
-    closeReason: z.string().nullable(),
-    /** What fulfilled it (state `fulfilled` only). */
-    evidence: commitmentEvidenceSchema.nullable(),
-  })
-  .passthrough();
+/**
+ * zod schema of one commitment (unknown extra fields are kept). A zod/mini
+ * schema: parse with `.parse`/`.safeParse`; compose with `z.extend` from
+ * 'zod/mini'.
+ */
+export const commitmentSchema = z.looseObject({
+  id: z.string().check(z.minLength(1)),
+  /** The idempotency key: a restated claim with the same key updates this commitment. */
+  externalKey: z.string().check(z.minLength(1)),
+  /** What the commitment is about (a loop's name, a conversation). */
+  topic: z.string().check(z.minLength(1)),
+  /** The words of the latest statement. */
+  text: z.string(),
+  /** The action verb, e.g. `restart`, `push`. */
+  verb: z.string().check(z.minLength(1)),
+  /** What the action is on, when said ("the server"). */
+  object: z.nullable(z.string()),
+  /** The run that made the latest statement. */
+  runId: z.string().check(z.minLength(1)),
+  state: z.enum(commitmentStates),
+  /** ISO 8601. */
+  createdAt: z.string(),
+  /** ISO 8601: the latest restatement or transition. */
+  updatedAt: z.string(),
+  /** ISO 8601: when it expires unless fulfilled first. */
+  expiresAt: z.string(),
+  /** How many times it was stated again after the first. */
+  restatements: z.number().check(z.int(), z.nonnegative()),
+  /** ISO 8601 of the transition out of `open`, else `null`. */
+  closedAt: z.nullable(z.string()),
+  /** Why it closed, for people: the evidence, the expiry, or the reason it was dropped. */
+  closeReason: z.nullable(z.string()),
+  /** What fulfilled it (state `fulfilled` only). */
+  evidence: z.nullable(commitmentEvidenceSchema),
+});
 
 /** One commitment. */
 export type Commitment = z.infer<typeof commitmentSchema>;
 /** What showed a commitment was kept. */
 export type CommitmentEvidence = z.infer<typeof commitmentEvidenceSchema>;
 
-/** zod schema of a topic's commitments file (`FileStore`). */
-export const topicCommitmentsSchema = z
-  .object({
-    schemaVersion: z.literal(COMMITMENTS_SCHEMA_VERSION),
-    topic: z.string().min(1),
-    commitments: z.array(commitmentSchema),
-  })
-  .passthrough();
+/**
+ * zod schema of a topic's commitments file (`FileStore`; unknown extra fields
+ * are kept). A zod/mini schema: parse with `.parse`/`.safeParse`; compose with
+ * `z.extend` from 'zod/mini'.
+ */
+export const topicCommitmentsSchema = z.looseObject({
+  schemaVersion: z.literal(COMMITMENTS_SCHEMA_VERSION),
+  topic: z.string().check(z.minLength(1)),
+  commitments: z.array(commitmentSchema),
+});
 
 /** A topic's commitments file. */
 export type TopicCommitments = z.infer<typeof topicCommitmentsSchema>;

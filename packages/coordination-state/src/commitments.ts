@@ -7,6 +7,7 @@
  * transitions.
  */
 import { randomUUID } from 'node:crypto';
+import { english } from '@runwarden/zod-english';
 import {
   CLOSED_COMMITMENTS_KEPT,
   type CloseCommitmentResult,
@@ -216,7 +217,7 @@ export function decideClose(
     closeReason,
     evidence:
       request.state === 'fulfilled'
-        ? commitmentEvidenceSchema.parse({ ...request.evidence, detail: closeReason })
+        ? commitmentEvidenceSchema.parse({ ...request.evidence, detail: closeReason }, english())
         : null,
   };
   return { result: { ok: true, status: request.state, commitment }, write: commitment };

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LockHeldError, withLock } from '@runwarden/lock-core';
+import { english } from '@runwarden/zod-english';
 import {
   COMMITMENTS_SCHEMA_VERSION,
   type Commitment,
@@ -95,7 +96,7 @@ export class FileCommitments implements CommitmentBackend {
         `its schemaVersion ${JSON.stringify(version)} is not ${COMMITMENTS_SCHEMA_VERSION}`,
       );
     }
-    const parsed = topicCommitmentsSchema.safeParse(json);
+    const parsed = topicCommitmentsSchema.safeParse(json, english());
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw unusable(path, `${issue?.path.join('.') || 'file'}: ${issue?.message ?? 'invalid'}`);

@@ -1,3 +1,4 @@
+import { english } from '@runwarden/zod-english';
 import type { PoolClient } from 'pg';
 import {
   CLOSED_COMMITMENTS_KEPT,
@@ -65,7 +66,7 @@ export class PostgresCommitments implements CommitmentBackend {
   constructor(private readonly options: PostgresCommitmentsOptions) {}
 
   private parse(row: { id: string; record: unknown }): Commitment {
-    const parsed = commitmentSchema.safeParse(row.record);
+    const parsed = commitmentSchema.safeParse(row.record, english());
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new CoordinationError({

@@ -3,6 +3,8 @@
  * validated record (a corrupt or unknown row is an error naming it, left as
  * it is), every target, and a target's archive.
  */
+
+import { english } from '@runwarden/zod-english';
 import type { Pool } from 'pg';
 import { CoordinationError } from './errors.js';
 import {
@@ -42,7 +44,7 @@ export function rowToRecord(
     lastFencingToken: Number(row.fencing_token),
   };
   const version = (candidate as { schemaVersion?: unknown }).schemaVersion;
-  const parsed = coordinationRecordSchema.safeParse(candidate);
+  const parsed = coordinationRecordSchema.safeParse(candidate, english());
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const detail = !SUPPORTED_SCHEMA_VERSIONS.includes(version as 1 | 2)

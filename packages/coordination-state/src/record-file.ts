@@ -6,6 +6,7 @@
  */
 import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { errnoOf } from '@runwarden/safe-fs';
+import { english } from '@runwarden/zod-english';
 import { archivePath, MAX_ARCHIVE_BYTES, MAX_RECORD_BYTES, targetKeyOf } from './file-layout.js';
 import type { boundRecord } from './record-rules.js';
 import {
@@ -57,7 +58,7 @@ export function readRecordFile(
       `its schemaVersion ${JSON.stringify(version)} is not one of ${SUPPORTED_SCHEMA_VERSIONS.join(', ')}`,
     );
   }
-  const parsed = coordinationRecordSchema.safeParse(json);
+  const parsed = coordinationRecordSchema.safeParse(json, english());
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw unusableState(

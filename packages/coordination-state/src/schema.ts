@@ -1,5 +1,5 @@
 import { processIdentitySchema } from '@runwarden/process-identity';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * The schema version written. Version 2 is dev-loops' own, so a directory
@@ -11,68 +11,76 @@ export const COORDINATION_SCHEMA_VERSION = 2;
 /** The versions read: dev-loops 1 and 2. */
 export const SUPPORTED_SCHEMA_VERSIONS = [1, 2] as const;
 
-/** The run that owns a target now. */
-export const activeRunSchema = z
-  .object({
-    runId: z.string().min(1),
-    claimedAt: z.string().nullable(),
-    updatedAt: z.string().nullable(),
-    owner: processIdentitySchema.optional(),
-    /** Lease in ms: the claim may be taken once `updatedAt + leaseMs` has passed. */
-    leaseMs: z.number().int().positive().optional(),
-    fencingToken: z.number().int().positive().optional(),
-  })
-  .passthrough();
+/**
+ * The run that owns a target now (unknown extra fields are kept). A zod/mini
+ * schema, like every schema of this package: parse with `.parse`/`.safeParse`;
+ * compose with `z.extend` from 'zod/mini'. Its issues say only `Invalid input`
+ * unless the parse or the app gives a locale (the stores' own reads give
+ * English).
+ */
+export const activeRunSchema = z.looseObject({
+  runId: z.string().check(z.minLength(1)),
+  claimedAt: z.nullable(z.string()),
+  updatedAt: z.nullable(z.string()),
+  owner: z.optional(processIdentitySchema),
+  /** Lease in ms: the claim may be taken once `updatedAt + leaseMs` has passed. */
+  leaseMs: z.optional(z.number().check(z.int(), z.positive())),
+  fencingToken: z.optional(z.number().check(z.int(), z.positive())),
+});
 
-/** The run that owned the target before. */
-export const previousRunSchema = z
-  .object({
-    runId: z.string().min(1).nullable(),
-    replacedAt: z.string().nullable(),
-    replacedByRunId: z.string().nullable(),
-  })
-  .passthrough();
+/** The run that owned the target before (unknown extra fields are kept). A zod/mini schema. */
+export const previousRunSchema = z.looseObject({
+  runId: z.nullable(z.string().check(z.minLength(1))),
+  replacedAt: z.nullable(z.string()),
+  replacedByRunId: z.nullable(z.string()),
+});
 
 /**
  * One history entry: `type` is `claim` (with `reason` `claimed_expired` or
  * `claimed_dead_owner` when it replaced a run), `refresh`, `takeover` or
  * `release`, as dev-loops writes them; runwarden adds the `fencingToken` of
  * the run concerned (so tokens survive a rewrite by dev-loops, which keeps
- * history entries as they are).
+ * history entries as they are). Unknown extra fields are kept. A zod/mini
+ * schema.
  */
-export const historyEntrySchema = z
-  .object({
-    type: z.string(),
-    runId: z.string().nullable().optional(),
-    at: z.string().nullable().optional(),
-    fencingToken: z.number().int().positive().optional(),
-  })
-  .passthrough();
+export const historyEntrySchema = z.looseObject({
+  type: z.string(),
+  runId: z.optional(z.nullable(z.string())),
+  at: z.optional(z.nullable(z.string())),
+  fencingToken: z.optional(z.number().check(z.int(), z.positive())),
+});
 
-/** One recorded exit signal: why a run stopped (dev-loops' `exitSignals[]`). */
-export const exitSignalSchema = z
-  .object({ runId: z.string(), at: z.string().nullable(), reason: z.string().nullable() })
-  .passthrough();
+/**
+ * One recorded exit signal: why a run stopped (dev-loops' `exitSignals[]`;
+ * unknown extra fields are kept). A zod/mini schema.
+ */
+export const exitSignalSchema = z.looseObject({
+  runId: z.string(),
+  at: z.nullable(z.string()),
+  reason: z.nullable(z.string()),
+});
 
 /**
  * zod schema of a coordination record (one per target): dev-loops' shape
- * (versions 1 and 2) with runwarden's optional fields beside it.
+ * (versions 1 and 2) with runwarden's optional fields beside it; `history`
+ * and `exitSignals` default to `[]`, and unknown extra fields are kept. A
+ * zod/mini schema: parse with `.parse`/`.safeParse`; compose with `z.extend`
+ * from 'zod/mini'. A store that reads a record quotes zod's English message
+ * when it does not match (`CoordinationError` `ERR_INVALID_STATE`).
  */
-export const coordinationRecordSchema = z
-  .object({
-    schemaVersion: z.union([z.literal(1), z.literal(2)]),
-    target: z.union([
-      z.object({ repo: z.string(), pr: z.number().int().positive() }).passthrough(),
-      z.object({ key: z.string() }).passthrough(),
-    ]),
-    activeRun: activeRunSchema.nullable(),
-    previousRun: previousRunSchema.nullable().optional(),
-    history: z.array(historyEntrySchema).default([]),
-    exitSignals: z.array(exitSignalSchema).default([]),
-    /** The highest fencing token issued for this target. */
-    lastFencingToken: z.number().int().nonnegative().optional(),
-  })
-  .passthrough();
+export const coordinationRecordSchema = z.looseObject({
+  schemaVersion: z.union([z.literal(1), z.literal(2)]),
+  target: z.union([
+    z.looseObject({ repo: z.string(), pr: z.number().check(z.int(), z.positive()) }),
+    z.looseObject({ key: z.string() }),
+  ]),
+  activeRun: z.nullable(activeRunSchema),
+  previousRun: z.optional(z.nullable(previousRunSchema)),
+  history: z._default(z.array(historyEntrySchema), []),
+  exitSignals: z._default(z.array(exitSignalSchema), []),
+  /** The highest fencing token issued for this target. */
+  lastFencingToken: z.optional(z.number().check(z.int(), z.nonnegative())),
+});
 
 /** A coordination record. */
 export type CoordinationRecord = z.infer<typeof coordinationRecordSchema>;

@@ -80,6 +80,16 @@ describe('FileStore commitments', () => {
     });
   });
 
+  it("quotes zod's first issue in English for a file whose commitments do not match", async () => {
+    mkdirSync(join(directory, 'commitments'), { recursive: true });
+    const path = join(directory, 'commitments', 'a.json');
+    writeFileSync(path, '{"schemaVersion":1,"topic":"a","commitments":[{"id":7}]}');
+    await expect(store.listCommitments()).rejects.toMatchObject({
+      code: 'ERR_INVALID_STATE',
+      message: `Commitments file ${path} is unusable: commitments.0.id: Invalid input: expected string, received number. It was left exactly as it was.`,
+    });
+  });
+
   it('never follows a symlink into state', async () => {
     mkdirSync(directory, { recursive: true });
     const elsewhere = join(dir, 'elsewhere');

@@ -182,6 +182,16 @@ describe('FileStore and dev-loops', () => {
     expect(readFileSync(path, 'utf8')).toBe(JSON.stringify(devLoopsRecord));
   });
 
+  it("quotes zod's first issue in English for a record that does not match", async () => {
+    const path = store.pathOf('queue:odd');
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, JSON.stringify({ schemaVersion: 2, target: { key: 'queue:odd' } }));
+    await expect(store.get('queue:odd')).rejects.toMatchObject({
+      code: 'ERR_INVALID_STATE',
+      message: `Coordination state ${path} is unusable: activeRun: Invalid input: expected object, received undefined. It was left exactly as it was.`,
+    });
+  });
+
   it('moves history past the limit to a private archive file beside the record', async () => {
     const small = new FileStore({ directory: join(dir, 'coordination'), historyLimit: 2 });
     for (let round = 1; round <= 3; round++) {
