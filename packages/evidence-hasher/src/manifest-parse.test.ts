@@ -37,4 +37,15 @@ describe('parseManifest', () => {
       'm.json is not a valid manifest: entries.0.path:',
     );
   });
+
+  it("quotes zod's first issue in English (zod/mini loads no locale; parseManifest asks for English)", async () => {
+    const bad = rendered.texts.json.replace('"a.txt"', '7');
+    await expect(parseManifest(bad, 'm.json')).rejects.toThrow(
+      'm.json is not a valid manifest: entries.0.path: Invalid input: expected string, received number',
+    );
+    const extra = rendered.texts.json.replace('{', '{"odd":1,');
+    await expect(parseManifest(extra, 'm.json')).rejects.toThrow(
+      'm.json is not a valid manifest: (top): Unrecognized key: "odd"',
+    );
+  });
 });

@@ -32,9 +32,9 @@ export async function parseManifest(text: string, path: string): Promise<Evidenc
       hint: 'Verify it with the runwarden version that wrote it.',
     });
   }
-  // Loaded here, not at the top: only reading evidence needs zod (about 80 ms of a start).
-  const { manifestSchema } = await import('./manifest-schema.js');
-  const parsed = manifestSchema.safeParse(raw);
+  // Loaded here, not at the top: only reading evidence needs zod.
+  const { checkManifest } = await import('./manifest-schema.js');
+  const parsed = checkManifest(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new EvidenceError({
