@@ -57,7 +57,7 @@ export interface CommitmentStore {
    * @param id - its id.
    * @param evidence - the kind, the time and one line of detail.
    * @returns `fulfilled`, or `not_found` / `not_open` (nothing written).
-   * @throws {CoordinationError} `ERR_INVALID_OPTION` for empty evidence, or as {@link CommitmentStore.recordCommitment}.
+   * @throws {CoordinationError} `ERR_INVALID_OPTION` for empty or malformed evidence (an empty `kind`, an `at` that is not a string), or as {@link CommitmentStore.recordCommitment}.
    */
   fulfillCommitment(id: string, evidence: CommitmentEvidence): Promise<CloseCommitmentResult>;
   /**

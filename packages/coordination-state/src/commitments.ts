@@ -40,6 +40,26 @@ function text(value: unknown, what: string, maxChars: number): string {
 }
 
 /**
+ * The evidence of a fulfilment, checked against `commitmentEvidenceSchema`
+ * (a `kind`, an `at`), with the detail already checked by {@link text}.
+ *
+ * @param evidence - what the caller gave.
+ * @param detail - its trimmed detail.
+ * @returns the evidence as stored.
+ * @throws {CoordinationError} `ERR_INVALID_OPTION` naming the first bad field, with zod's English message.
+ */
+function checkedEvidence(evidence: CommitmentEvidence, detail: string): CommitmentEvidence {
+  const parsed = commitmentEvidenceSchema.safeParse({ ...evidence, detail }, english());
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new CoordinationError({
+    code: 'ERR_INVALID_OPTION',
+    message: `Invalid commitment evidence: ${issue?.path.join('.') || 'evidence'}: ${issue?.message ?? 'invalid'}.`,
+    cause: parsed.error,
+  });
+}
+
+/**
  * Validates a topic name.
  *
  * @param topic - the topic as given.
@@ -174,7 +194,7 @@ export type CloseRequest =
  * @param request - the target state and its evidence or reason.
  * @param nowMs - the store's clock, Unix ms.
  * @returns the result, and the commitment to write (`null` when nothing changes).
- * @throws {CoordinationError} `ERR_INVALID_OPTION` for empty evidence or reason.
+ * @throws {CoordinationError} `ERR_INVALID_OPTION` for empty or malformed evidence (an empty `kind`, an `at` that is not a string) or an empty reason.
  */
 export function decideClose(
   current: Commitment | undefined,
@@ -215,10 +235,7 @@ export function decideClose(
     updatedAt: now,
     closedAt: now,
     closeReason,
-    evidence:
-      request.state === 'fulfilled'
-        ? commitmentEvidenceSchema.parse({ ...request.evidence, detail: closeReason }, english())
-        : null,
+    evidence: request.state === 'fulfilled' ? checkedEvidence(request.evidence, closeReason) : null,
   };
   return { result: { ok: true, status: request.state, commitment }, write: commitment };
 }

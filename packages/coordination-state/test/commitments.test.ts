@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CLOSED_COMMITMENTS_KEPT,
+  CoordinationError,
   type CoordinationStore,
   DEFAULT_COMMITMENT_CAP,
   DEFAULT_COMMITMENT_EXPIRY_MS,
@@ -291,6 +292,22 @@ for (const kind of storeKinds) {
         clock += DEFAULT_COMMITMENT_EXPIRY_MS;
         expect(await store.expireCommitments()).toEqual([]);
         expect((await store.getCommitment(id))?.state).toBe('fulfilled');
+      });
+
+      it("refuses malformed evidence with ERR_INVALID_OPTION and zod's English message, writing nothing", async () => {
+        const store = await open();
+        const opened = await store.recordCommitment(claim({ verb: 'push' }));
+        const id = opened.ok ? opened.commitment.id : '';
+        const error = await store
+          .fulfillCommitment(id, { kind: '', at: iso(t0), detail: 'pushed' })
+          .catch((caught: unknown) => caught);
+        expect(CoordinationError.isInstance(error)).toBe(true);
+        expect(error).toMatchObject({
+          code: 'ERR_INVALID_OPTION',
+          message:
+            'Invalid commitment evidence: kind: Too small: expected string to have >=1 characters.',
+        });
+        expect((await store.getCommitment(id))?.state).toBe('open');
       });
 
       it('drops an open commitment with a reason, and answers not_found for an unknown id', async () => {
