@@ -15,6 +15,8 @@ export const COORDINATION_DEFAULTS = {
   postgresSchema: 'runwarden',
   /** Connections in a PostgresStore's own pool. */
   maxConnections: 10,
+  /** Operations a PostgresStore sends together in one `coordination_batch` statement, at most. */
+  maxBatchOperations: 32,
   /** How long to wait for a PostgreSQL connection before `ERR_DATABASE_UNREACHABLE`, in ms. */
   connectTimeoutMs: 5000,
   /** Longest a PostgreSQL statement may run (`statement_timeout`), in ms. */

@@ -18,13 +18,36 @@ import type { CoordinationRecord } from './schema.js';
 import type { ExitSignalInput } from './store.js';
 import { parseTarget, type Target } from './target.js';
 
-/** The operations that run as one server-side function each, and their functions' parameter counts. */
+/**
+ * The operations that run as one server-side function each: the function and
+ * its parameters' SQL types, in order (the batch function of migration 4
+ * casts each argument to its type; see `postgres-batch-function.ts`).
+ */
 export const SERVER_OPERATIONS = {
-  claim: { name: 'coordination_claim', parameters: 12 },
-  refresh: { name: 'coordination_refresh', parameters: 4 },
-  release: { name: 'coordination_release', parameters: 4 },
-  exitSignal: { name: 'coordination_exit_signal', parameters: 6 },
-} as const;
+  claim: {
+    name: 'coordination_claim',
+    types: [
+      'text',
+      'jsonb',
+      'text',
+      'boolean',
+      'jsonb',
+      'bigint',
+      'boolean',
+      'bigint',
+      'integer',
+      'text',
+      'jsonb',
+      'boolean',
+    ],
+  },
+  refresh: { name: 'coordination_refresh', types: ['text', 'text', 'bigint', 'integer'] },
+  release: { name: 'coordination_release', types: ['text', 'text', 'bigint', 'integer'] },
+  exitSignal: {
+    name: 'coordination_exit_signal',
+    types: ['text', 'text', 'text', 'boolean', 'bigint', 'integer'],
+  },
+} as const satisfies Record<string, { name: string; types: readonly string[] }>;
 
 /** One of {@link SERVER_OPERATIONS}. */
 export type ServerOperation = keyof typeof SERVER_OPERATIONS;
@@ -67,8 +90,8 @@ export interface OperationContext {
  * @returns `SELECT o_outcome, … FROM "schema".coordination_claim($1, …)`.
  */
 export function operationStatement(quoted: string, operation: ServerOperation): string {
-  const { name, parameters } = SERVER_OPERATIONS[operation];
-  const placeholders = Array.from({ length: parameters }, (_, index) => `$${index + 1}`);
+  const { name, types } = SERVER_OPERATIONS[operation];
+  const placeholders = types.map((_, index) => `$${index + 1}`);
   return `SELECT o_outcome, o_record, o_token, o_now_ms FROM ${quoted}.${name}(${placeholders.join(', ')})`;
 }
 

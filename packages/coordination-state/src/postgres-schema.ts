@@ -1,9 +1,10 @@
 import { CoordinationError } from './errors.js';
+import { coordinationBatchFunction } from './postgres-batch-function.js';
 import { commitmentsMigration } from './postgres-commitments.js';
 import { coordinationFunctions } from './postgres-functions.js';
 
 /** The newest migration this version of the package knows. */
-export const POSTGRES_SCHEMA_VERSION = 3;
+export const POSTGRES_SCHEMA_VERSION = 4;
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -33,7 +34,8 @@ export function quoteSchema(schema: string): string {
  * signals move to. Version 2: the `commitments` table ({@link commitmentsMigration}).
  * Version 3: the PL/pgSQL functions that make each operation one round trip
  * (`postgres-functions.ts`); the tables stay as they are, so a database at
- * version 1 or 2 upgrades in place.
+ * version 1 or 2 upgrades in place. Version 4: `coordination_batch`, several
+ * operations in one statement (`postgres-batch-function.ts`).
  *
  * @param schema - the schema name (validated by {@link quoteSchema}).
  * @returns the migrations, oldest first.
@@ -73,5 +75,6 @@ export function postgresMigrations(schema: string): { version: number; statement
     },
     { version: 2, statements: commitmentsMigration(s) },
     { version: 3, statements: coordinationFunctions(s) },
+    { version: 4, statements: coordinationBatchFunction(s) },
   ];
 }

@@ -11,6 +11,7 @@ import type {
   ReleaseStatus,
 } from './operation-result.js';
 import { assertOwnershipOn } from './operations.js';
+import { OperationBatcher, type OperationCall } from './postgres-batcher.js';
 import { PostgresCommitments } from './postgres-commitments.js';
 import { PostgresConnection, type PostgresConnectionOptions } from './postgres-connection.js';
 import { DATABASE_URL_ENV, describeUrl } from './postgres-errors.js';
@@ -50,6 +51,21 @@ export type { MigrationResult } from './postgres-migrate.js';
 export interface PostgresStoreOptions extends StoreOptions, PostgresConnectionOptions {
   /** The schema the tables live in. @default COORDINATION_DEFAULTS.postgresSchema ('runwarden') */
   schema?: string;
+  /**
+   * Send operations asked for at the same moment (while the connections are
+   * busy, or in one turn of the event loop) together, in one statement and
+   * one commit (group commit on the client; `postgres-batcher.ts`). Each
+   * operation's result is the one it would get alone; a lone operation goes
+   * alone, at once. `false` sends every operation as its own statement.
+   * @default true
+   */
+  batchOperations?: boolean;
+  /**
+   * Operations in one batch, at most (a batch holds the row lock of each
+   * target it touches until it commits).
+   * @default COORDINATION_DEFAULTS.maxBatchOperations (32)
+   */
+  maxBatchOperations?: number;
 }
 
 /**
@@ -66,8 +82,11 @@ export interface PostgresStoreOptions extends StoreOptions, PostgresConnectionOp
  * pure function as {@link FileStore} on the row as the server saw it, for the
  * result (and refuses to answer if the two disagree). Fencing tokens come from
  * the row's `fencing_token` column. Leases are judged by the server's clock
- * (`clock_timestamp()`), so machines with skewed clocks agree. Create the
- * tables first with {@link PostgresStore.migrate} (`runwarden db migrate`).
+ * (`clock_timestamp()`), so machines with skewed clocks agree. Operations
+ * asked for at the same moment (many loops of one supervisor, say) go together
+ * in one `coordination_batch` statement: one round trip and one commit for
+ * all, each with the result it would get alone (see `batchOperations`).
+ * Create the tables first with {@link PostgresStore.migrate} (`runwarden db migrate`).
  *
  * @example
  * ```ts
@@ -88,9 +107,10 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
   private readonly rows: RowSource;
   private readonly where: string;
   /** Names of the prepared statements, unique per schema (a given pool may serve several). */
-  private readonly statementNames: Record<ServerOperation | 'owner', string>;
+  private readonly statementNames: Record<ServerOperation | 'owner' | 'batch', string>;
   private readonly statementTexts: Record<ServerOperation, string>;
   private readonly context: OperationContext;
+  private readonly batcher: OperationBatcher | undefined;
 
   /**
    * Creates the store; no connection is made until the first operation.
@@ -111,6 +131,13 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
         message: `Invalid history limit ${JSON.stringify(options.historyLimit)}: use a positive whole number.`,
       });
     }
+    const maxBatch = options.maxBatchOperations ?? COORDINATION_DEFAULTS.maxBatchOperations;
+    if (!Number.isInteger(maxBatch) || maxBatch <= 0) {
+      throw new CoordinationError({
+        code: 'ERR_INVALID_OPTION',
+        message: `Invalid maxBatchOperations ${JSON.stringify(options.maxBatchOperations)}: use a positive whole number.`,
+      });
+    }
     const url = options.connectionString ?? process.env[DATABASE_URL_ENV];
     if (!options.pool && !url) {
       throw new CoordinationError({
@@ -127,6 +154,7 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
       release: `runwarden_release_${tag}`,
       exitSignal: `runwarden_exit_signal_${tag}`,
       owner: `runwarden_owner_${tag}`,
+      batch: `runwarden_batch_${tag}`,
     };
     this.statementTexts = {
       claim: operationStatement(this.quoted, 'claim'),
@@ -150,6 +178,22 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
       call: (operation, values) => this.call(operation, values),
       parse: (key, row) => rowToRecord(this.schema, key, row, []),
     };
+    this.batcher =
+      options.batchOperations === false
+        ? undefined
+        : new OperationBatcher(
+            {
+              single: (call) => this.single(call),
+              batch: (calls) => this.batch(calls),
+            },
+            {
+              maxInFlight:
+                options.pool?.options.max ??
+                options.maxConnections ??
+                COORDINATION_DEFAULTS.maxConnections,
+              maxBatch,
+            },
+          );
   }
 
   /**
@@ -165,19 +209,43 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
     );
   }
 
-  /** Runs one operation's function: one prepared statement, one round trip. */
+  /**
+   * Runs one operation's function: through the batcher (alone, or in one
+   * statement with the others asked for at the same moment), or alone when
+   * batching is off. One round trip either way.
+   */
   private async call(operation: ServerOperation, values: unknown[]): Promise<OperationRow> {
-    const pool = await this.connection.pool();
     try {
-      const result = await pool.query<OperationRow>({
-        name: this.statementNames[operation],
-        text: this.statementTexts[operation],
-        values,
-      });
-      return result.rows[0]!;
+      return this.batcher
+        ? await this.batcher.call({ operation, values })
+        : await this.single({ operation, values });
     } catch (error) {
       throw this.connection.translate(error);
     }
+  }
+
+  /** One operation: its prepared statement. */
+  private async single({ operation, values }: OperationCall): Promise<OperationRow> {
+    const pool = await this.connection.pool();
+    const result = await pool.query<OperationRow>({
+      name: this.statementNames[operation],
+      text: this.statementTexts[operation],
+      values,
+    });
+    return result.rows[0]!;
+  }
+
+  /** Several operations: one `coordination_batch` statement (migration 4), rows back in the calls' order. */
+  private async batch(calls: OperationCall[]): Promise<OperationRow[]> {
+    const pool = await this.connection.pool();
+    const result = await pool.query<OperationRow & { o_index: number }>({
+      name: this.statementNames.batch,
+      text: `SELECT o_index, o_outcome, o_record, o_token, o_now_ms FROM ${this.quoted}.coordination_batch($1::jsonb)`,
+      values: [JSON.stringify(calls.map((call) => ({ op: call.operation, a: call.values })))],
+    });
+    const rows: OperationRow[] = new Array(calls.length);
+    for (const { o_index, ...row } of result.rows) rows[o_index] = row;
+    return rows;
   }
 
   /** {@inheritDoc CoordinationStore.claim} */

@@ -110,6 +110,8 @@ describe.skipIf(!postgresUrl)(postgresName('PostgresStore'), () => {
       connectionString: postgresUrl!,
       schema: freshSchemaName(),
       maxConnections: 12,
+      // One statement per claim, so the twelve race on twelve connections (batched, they would queue in one statement).
+      batchOperations: false,
     });
     cleanups.push(async () => {
       await store.close();
