@@ -56,7 +56,12 @@ export interface PostgresStoreOptions extends StoreOptions, PostgresConnectionOp
    * busy, or in one turn of the event loop) together, in one statement and
    * one commit (group commit on the client; `postgres-batcher.ts`). Each
    * operation's result is the one it would get alone; a lone operation goes
-   * alone, at once. `false` sends every operation as its own statement.
+   * alone, at once. The price: operations of one batch wait for each other,
+   * so one that waits on a busy target's row lock holds back the rest of
+   * its batch (up to `lockWaitMs`; then the batch is undone and each is
+   * asked for alone, so the one on the busy target may wait `lockWaitMs`
+   * once more before `ERR_STORE_BUSY`). `false` sends every operation as its
+   * own statement.
    * @default true
    */
   batchOperations?: boolean;
