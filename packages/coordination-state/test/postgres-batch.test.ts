@@ -8,52 +8,20 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresStore, type PostgresStoreOptions } from '../src/index.js';
-import { dropSchema, freshSchemaName, postgresName, postgresUrl } from './stores.js';
+import { dropSchema, freshSchemaName, postgresName, postgresUrl, recordingPool } from './stores.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** What one connection sent: each `query` is one statement, one round trip. */
-interface Sent {
-  text: string;
-  /** The SQLSTATE the server answered with, when it refused the statement. */
-  error?: string;
-}
-
-/**
- * A migrated store on a pool of our own that records every statement its
- * connections send, and the SQLSTATE of each one the server refused.
- */
+/** A migrated store on a {@link recordingPool} of its own. */
 async function recordingStore(
   options: Partial<PostgresStoreOptions> & { schema?: string } = {},
   max = 4,
 ) {
   const schema = options.schema ?? freshSchemaName();
-  const pool = new pg.Pool({ connectionString: postgresUrl, max });
-  const sent: Sent[] = [];
-  pool.on('connect', (client) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown> | undefined;
-    (client as unknown as { query: typeof query }).query = (...args: unknown[]) => {
-      const config = args[0] as string | { text: string };
-      const entry: Sent = { text: typeof config === 'string' ? config : config.text };
-      sent.push(entry);
-      // pg-pool's pool.query passes a callback; a pooled client's own callers use the promise.
-      const callback = args.at(-1);
-      if (typeof callback === 'function') {
-        args[args.length - 1] = (error: { code?: string } | null, result: unknown) => {
-          if (error) entry.error = error.code;
-          callback(error, result);
-        };
-        return query(...args);
-      }
-      return query(...args)?.catch((error: { code?: string }) => {
-        entry.error = error.code;
-        throw error;
-      });
-    };
-  });
+  const { pool, sent } = recordingPool(max);
   const store = new PostgresStore({ ...options, pool, schema });
   cleanups.push(async () => {
     await pool.end();

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { coordinationRecordSchema, POSTGRES_SCHEMA_VERSION, PostgresStore } from '../src/index.js';
 import { postgresMigrations } from '../src/internal.js';
-import { dropSchema, freshSchemaName, postgresName, postgresUrl } from './stores.js';
+import { dropSchema, freshSchemaName, postgresName, postgresUrl, recordingPool } from './stores.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -36,19 +36,11 @@ async function sql(): Promise<pg.Client> {
 
 /**
  * A migrated store on a pool of our own that counts the statements its
- * connections send: each `query` of a pooled client is one round trip.
+ * connections send ({@link recordingPool}): each is one round trip.
  */
 async function countingStore() {
   const schema = freshSchemaName();
-  const pool = new pg.Pool({ connectionString: postgresUrl, max: 2 });
-  let statements = 0;
-  pool.on('connect', (client) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: typeof query }).query = (...args: unknown[]) => {
-      statements++;
-      return query(...args);
-    };
-  });
+  const { pool, sent } = recordingPool(2);
   const store = new PostgresStore({ pool, schema });
   cleanups.push(async () => {
     await pool.end();
@@ -56,9 +48,9 @@ async function countingStore() {
   });
   await store.migrate();
   const trips = async (operation: () => Promise<unknown>): Promise<number> => {
-    const start = statements;
+    const start = sent.length;
     await operation();
-    return statements - start;
+    return sent.length - start;
   };
   return { store, schema, trips };
 }

@@ -56,6 +56,47 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
   }
 }
 
+/** One statement a pooled connection sent: each `query` is one statement, one round trip. */
+export interface SentStatement {
+  text: string;
+  /** The SQLSTATE the server answered with, when it refused the statement. */
+  error?: string;
+}
+
+/**
+ * A pool of the test server whose connections record every statement they
+ * send, and the SQLSTATE of each one the server refused.
+ *
+ * @param max - the pool's connections.
+ * @returns the pool and the statements, oldest first.
+ */
+export function recordingPool(max: number): { pool: pg.Pool; sent: SentStatement[] } {
+  const pool = new pg.Pool({ connectionString: postgresUrl, max });
+  const sent: SentStatement[] = [];
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown> | undefined;
+    (client as unknown as { query: typeof query }).query = (...args: unknown[]) => {
+      const config = args[0] as string | { text: string };
+      const entry: SentStatement = { text: typeof config === 'string' ? config : config.text };
+      sent.push(entry);
+      // pg-pool's pool.query passes a callback; a pooled client's own callers use the promise.
+      const callback = args.at(-1);
+      if (typeof callback === 'function') {
+        args[args.length - 1] = (error: { code?: string } | null, result: unknown) => {
+          if (error) entry.error = error.code;
+          callback(error, result);
+        };
+        return query(...args);
+      }
+      return query(...args)?.catch((error: { code?: string }) => {
+        entry.error = error.code;
+        throw error;
+      });
+    };
+  });
+  return { pool, sent };
+}
+
 /** A migrated PostgresStore in a fresh schema of the test server. */
 export async function makePostgresStore(
   options: StoreOptions & { maxConnections?: number } = {},
