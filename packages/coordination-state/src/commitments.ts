@@ -7,7 +7,7 @@
  * transitions.
  */
 import { randomUUID } from 'node:crypto';
-import { english } from '@runwarden/zod-english';
+import { english, firstIssue } from '@runwarden/zod-english';
 import {
   CLOSED_COMMITMENTS_KEPT,
   type CloseCommitmentResult,
@@ -51,10 +51,9 @@ function text(value: unknown, what: string, maxChars: number): string {
 function checkedEvidence(evidence: CommitmentEvidence, detail: string): CommitmentEvidence {
   const parsed = commitmentEvidenceSchema.safeParse({ ...evidence, detail }, english());
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
   throw new CoordinationError({
     code: 'ERR_INVALID_OPTION',
-    message: `Invalid commitment evidence: ${issue?.path.join('.') || 'evidence'}: ${issue?.message ?? 'invalid'}.`,
+    message: `Invalid commitment evidence: ${firstIssue(parsed.error, 'evidence')}.`,
     cause: parsed.error,
   });
 }

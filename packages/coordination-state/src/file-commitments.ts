@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LockHeldError, withLock } from '@runwarden/lock-core';
-import { english } from '@runwarden/zod-english';
+import { english, firstIssue } from '@runwarden/zod-english';
 import {
   COMMITMENTS_SCHEMA_VERSION,
   type Commitment,
@@ -98,8 +98,7 @@ export class FileCommitments implements CommitmentBackend {
     }
     const parsed = topicCommitmentsSchema.safeParse(json, english());
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw unusable(path, `${issue?.path.join('.') || 'file'}: ${issue?.message ?? 'invalid'}`);
+      throw unusable(path, firstIssue(parsed.error, 'file'));
     }
     if (parsed.data.topic !== topic) {
       throw unusable(

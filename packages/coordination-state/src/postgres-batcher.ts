@@ -132,10 +132,8 @@ export class OperationBatcher {
   }
 
   private async send(taken: Pending[]): Promise<void> {
-    if (taken.length === 1 || !this.batching) {
-      for (const pending of taken) await this.alone(pending);
-      return;
-    }
+    // flush takes one at a time once batching is off, so only a batch is longer.
+    if (taken.length === 1) return this.alone(taken[0]!);
     // Array.prototype.sort is stable: one target's operations keep their order.
     const ordered = [...taken].sort(byTarget);
     let rows: OperationRow[];

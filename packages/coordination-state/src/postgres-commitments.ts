@@ -1,4 +1,4 @@
-import { english } from '@runwarden/zod-english';
+import { english, firstIssue } from '@runwarden/zod-english';
 import type { PoolClient } from 'pg';
 import {
   CLOSED_COMMITMENTS_KEPT,
@@ -68,10 +68,9 @@ export class PostgresCommitments implements CommitmentBackend {
   private parse(row: { id: string; record: unknown }): Commitment {
     const parsed = commitmentSchema.safeParse(row.record, english());
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
       throw new CoordinationError({
         code: 'ERR_INVALID_STATE',
-        message: `Commitment row ${this.options.schema}.commitments[${row.id}] is unusable: ${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}. It was left exactly as it was.`,
+        message: `Commitment row ${this.options.schema}.commitments[${row.id}] is unusable: ${firstIssue(parsed.error, 'record')}. It was left exactly as it was.`,
         path: `${this.options.schema}.commitments/${row.id}`,
         hint: 'Inspect the row; delete it (or restore it from a backup).',
       });

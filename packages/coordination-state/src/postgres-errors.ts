@@ -8,7 +8,7 @@ export const DATABASE_URL_ENV = 'RUNWARDEN_DATABASE_URL';
  * Turns an error of the driver (`pg`) or the server into a
  * {@link CoordinationError} a user can act on: `ERR_DATABASE_UNREACHABLE`
  * (connection refused or lost, login refused), `ERR_SCHEMA_MISSING` (no
- * tables, or no functions of migration 2), `ERR_STORE_BUSY` (PostgreSQL's
+ * tables, or no functions of migration 3), `ERR_STORE_BUSY` (PostgreSQL's
  * `lock_timeout`, SQLSTATE 55P03), else `ERR_DATABASE` with the server's
  * error as `cause`. SQLSTATE codes: PostgreSQL's Appendix A.
  *

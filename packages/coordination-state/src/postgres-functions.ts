@@ -92,7 +92,7 @@ function writeBack(s: string, record: string, entry: string): string {
 }
 
 /**
- * The statements of migration version 2: the functions of one-round-trip
+ * The statements of migration version 3: the functions of one-round-trip
  * operations in `schema`. Each returns `o_outcome` (the status or conflict
  * code the store's pure function gives, `unusable` for a row the store cannot
  * read, left as it is, or `verdict_needed` when a takeover must first know

@@ -4,7 +4,7 @@
  * it is), every target, and a target's archive.
  */
 
-import { english } from '@runwarden/zod-english';
+import { english, firstIssue } from '@runwarden/zod-english';
 import type { Pool } from 'pg';
 import { CoordinationError } from './errors.js';
 import {
@@ -46,10 +46,9 @@ export function rowToRecord(
   const version = (candidate as { schemaVersion?: unknown }).schemaVersion;
   const parsed = coordinationRecordSchema.safeParse(candidate, english());
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
     const detail = !SUPPORTED_SCHEMA_VERSIONS.includes(version as 1 | 2)
       ? `its schemaVersion ${JSON.stringify(version)} is not one of ${SUPPORTED_SCHEMA_VERSIONS.join(', ')}`
-      : `${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}`;
+      : firstIssue(parsed.error, 'record');
     throw new CoordinationError({
       code: 'ERR_INVALID_STATE',
       message: `Coordination row ${schema}.coordination_targets[${key}] is unusable: ${detail}. It was left exactly as it was.`,

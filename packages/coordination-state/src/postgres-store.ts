@@ -78,7 +78,7 @@ export interface PostgresStoreOptions extends StoreOptions, PostgresConnectionOp
  * share. One row per target (`coordination_targets`) plus a history table.
  * Every operation is one round trip: a prepared statement that calls a
  * PL/pgSQL function of the schema (`coordination_claim`, …, installed by
- * migration 2), which locks the target's row (`SELECT … FOR UPDATE`; a first
+ * migration 3), which locks the target's row (`SELECT … FOR UPDATE`; a first
  * claim inserts the row with `INSERT … ON CONFLICT DO NOTHING` first, so two
  * first claims queue on it; a conflicting claim is answered from a plain read,
  * without the lock), decides, and writes the row, the new history entry and

@@ -6,7 +6,7 @@
  */
 import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { errnoOf } from '@runwarden/safe-fs';
-import { english } from '@runwarden/zod-english';
+import { english, firstIssue } from '@runwarden/zod-english';
 import { archivePath, MAX_ARCHIVE_BYTES, MAX_RECORD_BYTES, targetKeyOf } from './file-layout.js';
 import type { boundRecord } from './record-rules.js';
 import {
@@ -60,11 +60,7 @@ export function readRecordFile(
   }
   const parsed = coordinationRecordSchema.safeParse(json, english());
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw unusableState(
-      path,
-      `${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}`,
-    );
+    throw unusableState(path, firstIssue(parsed.error, 'record'));
   }
   if (target) {
     const recorded = targetKeyOf(parsed.data);

@@ -7,7 +7,7 @@
  */
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PostgresStore, type PostgresStoreOptions } from '../src/index.js';
+import { type OperationResult, PostgresStore, type PostgresStoreOptions } from '../src/index.js';
 import { dropSchema, freshSchemaName, postgresName, postgresUrl, recordingPool } from './stores.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -32,6 +32,9 @@ async function recordingStore(
   const batches = () => sent.filter((one) => one.text.includes('coordination_batch('));
   return { store, schema, sent, batches };
 }
+
+/** The status of a result, or its refusal. */
+const answer = (result: OperationResult<string>) => (result.ok ? result.status : result.error);
 
 async function sql(text: string): Promise<void> {
   const client = new pg.Client({ connectionString: postgresUrl });
@@ -71,7 +74,7 @@ describe.skipIf(!postgresUrl)(postgresName('PostgresStore batches'), () => {
       store.release('queue:none', 'run-0'),
     ]);
     expect(batches()).toHaveLength(1);
-    expect(mixed.map((result) => (result.ok ? result.status : result.error))).toEqual([
+    expect(mixed.map(answer)).toEqual([
       'released',
       'ownership_lost',
       'refreshed',
@@ -99,7 +102,7 @@ describe.skipIf(!postgresUrl)(postgresName('PostgresStore batches'), () => {
       store.claim('queue:t', { runId: 'run-b' }),
     ]);
     expect(batches()).toHaveLength(1);
-    expect(results.map((result) => (result.ok ? result.status : result.error))).toEqual([
+    expect(results.map(answer)).toEqual([
       'claimed_new',
       'claimed_new',
       'active_run_exists',

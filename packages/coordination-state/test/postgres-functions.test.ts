@@ -1,5 +1,5 @@
 /**
- * The server-side functions of migration 2: one round trip per operation,
+ * The server-side functions of migration 3: one round trip per operation,
  * a database at version 1 upgraded in place, the server's row check agreeing
  * with the record schema, and the client refusing an answer it disagrees with.
  */

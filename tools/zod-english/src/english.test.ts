@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
-import { english } from './english.js';
+import { english, firstIssue } from './english.js';
 
 describe('english', () => {
   it("gives one parse classic zod's English messages", () => {
@@ -34,5 +34,18 @@ describe('english', () => {
   it('is one object, built once', () => {
     expect(english()).toBe(english());
     expect(Object.isFrozen(english())).toBe(true);
+  });
+
+  it('gives the first issue as path: message, naming the whole value at the top', () => {
+    const schema = z.object({ run: z.object({ id: z.string() }) });
+    const nested = schema.safeParse({ run: { id: 1 } }, english());
+    expect(firstIssue(nested.error!, 'record')).toBe(
+      'run.id: Invalid input: expected string, received number',
+    );
+    const top = schema.safeParse(7, english());
+    expect(firstIssue(top.error!, 'record')).toBe(
+      'record: Invalid input: expected object, received number',
+    );
+    expect(firstIssue({ issues: [] }, 'file')).toBe('file: invalid');
   });
 });

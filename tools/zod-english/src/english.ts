@@ -22,3 +22,21 @@ export function english(): ParseContext<$ZodIssue> {
   context ??= Object.freeze({ error: en().localeError });
   return context;
 }
+
+/**
+ * The first issue of a failed parse as `path: message` (`activeRun.runId:
+ * Invalid input: expected string, received number`), the form the stores'
+ * unusable-state errors quote; `whole` names the value when the issue is at
+ * its top (an empty path).
+ *
+ * @param error - the parse's error (any zod error: `issues` is all it reads).
+ * @param whole - what to call the whole value (`record`, `file`, …).
+ * @returns the text, `<whole>: invalid` when there is no issue.
+ */
+export function firstIssue(
+  error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] },
+  whole: string,
+): string {
+  const issue = error.issues[0];
+  return `${issue?.path.join('.') || whole}: ${issue?.message ?? 'invalid'}`;
+}

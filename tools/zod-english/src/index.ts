@@ -1,1 +1,1 @@
-export { english } from './english.js';
+export { english, firstIssue } from './english.js';
