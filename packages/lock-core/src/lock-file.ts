@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { readRegularFile, StatePathError } from '@runwarden/safe-fs';
 import { english } from '@runwarden/zod-english';
 import { LockCorruptError, LockError } from './errors.js';
 import { jsonTextState } from './json-prefix.js';
 import type { LockContent } from './judge.js';
-import { ioError } from './lock-io.js';
+import { ioError, nodeCrypto } from './lock-io.js';
 import { legacyLockRecordSchema, lockRecordSchema } from './schema.js';
 
 /**
@@ -24,7 +23,7 @@ export interface ReadLock {
 }
 
 function digest(...parts: (string | number)[]): string {
-  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 24);
+  return nodeCrypto().createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 24);
 }
 
 function unsafePath(path: string, cause?: unknown): LockError {

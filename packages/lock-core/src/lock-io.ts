@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
@@ -70,6 +69,16 @@ export function ensurePrivateDir(dir: string, lockPath: string): void {
   }
 }
 
+/**
+ * `node:crypto`, loaded when first used (a lock's nonce, the key of a legacy
+ * body), not when lock-core loads: reading a lock (`runwarden status`) then
+ * loads none of it.
+ *
+ * @returns the built-in module.
+ */
+export const nodeCrypto = (): typeof import('node:crypto') =>
+  process.getBuiltinModule('node:crypto') as typeof import('node:crypto');
+
 let uniquePrefix: { pid: number; random: string } | undefined;
 let uniqueCounter = 0;
 
@@ -81,7 +90,7 @@ let uniqueCounter = 0;
  */
 export function randomId(): string {
   if (!uniquePrefix || uniquePrefix.pid !== process.pid) {
-    uniquePrefix = { pid: process.pid, random: randomBytes(12).toString('hex') };
+    uniquePrefix = { pid: process.pid, random: nodeCrypto().randomBytes(12).toString('hex') };
   }
   uniqueCounter++;
   return `${uniquePrefix.random}${uniqueCounter.toString(16).padStart(8, '0')}`;

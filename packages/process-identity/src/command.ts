@@ -1,5 +1,13 @@
-import { execFile, execFileSync } from 'node:child_process';
 import { ProcessIdentityError } from './errors.js';
+
+/**
+ * `node:child_process`, loaded when a command first runs (`ps` on macOS,
+ * PowerShell on Windows), not when this package loads: on Linux nothing here
+ * spawns, and a short-lived caller (`runwarden status`) is spared the
+ * built-in and the `net`, `dgram` and stream modules it pulls in.
+ */
+const childProcess = () =>
+  process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
 
 /**
  * A program to start with an argument array (never a shell command string):
@@ -54,7 +62,7 @@ export function runCommandSync(
   options: { allowStatus?: number[] } = {},
 ): string {
   try {
-    return execFileSync(spec.file, spec.args, {
+    return childProcess().execFileSync(spec.file, spec.args, {
       encoding: 'utf8',
       env: { ...process.env, ...spec.env },
       maxBuffer: MAX_BUFFER_BYTES,
@@ -83,7 +91,7 @@ export function runCommand(
   options: { allowStatus?: number[] } = {},
 ): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(
+    childProcess().execFile(
       spec.file,
       spec.args,
       {
