@@ -1,5 +1,3 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { createConnection } from 'node:net';
 import { WATCHDOG_DEFAULTS } from './defaults.js';
 import type { RunningService, ServiceSpec } from './service.js';
@@ -44,7 +42,12 @@ function probeUrl(
       settle('invalid-url');
       return;
     }
-    const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    // node:http and node:https load here, on a service's first HTTP probe, not
+    // with the watchdog: an ESM import of either reads every export, which on
+    // Node 24 loads undici (about 11 ms of every `runwarden run`).
+    const { request } = process.getBuiltinModule(
+      target.protocol === 'https:' ? 'node:https' : 'node:http',
+    ) as typeof import('node:http');
     let finished = false;
     const connectTimer = setTimeout(() => finish('connect-timeout'), connectTimeoutMs);
     const req = request(target, { method: 'GET', agent: false, signal, timeout: readTimeoutMs });

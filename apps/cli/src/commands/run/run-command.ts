@@ -11,7 +11,6 @@ import {
   superviseRun,
   validateOptions,
 } from '@runwarden/watchdog';
-import { checkStoreFlags } from '../../coordination-store.js';
 import { CLI_DEFAULTS } from '../../defaults.js';
 import { usage } from '../../errors.js';
 import { toCliError } from '../../failure.js';
@@ -21,7 +20,7 @@ import { colors, say } from '../../output.js';
 import { normalizedTarget, runLockPath } from '../../run-lock.js';
 import { ensureStateDir, findRepoRoot, resolveStateDir, statePaths } from '../../state-dir.js';
 import { describeEvent } from '../../story.js';
-import { claimTargetForRun, type TargetClaim } from '../../target-claim.js';
+import type { TargetClaim } from '../../target-claim.js';
 import { runPredicate } from './predicate.js';
 import { type RunEvidence, reportRun } from './report.js';
 import { flagOfOption, type RunFlags } from './run-flags.js';
@@ -40,7 +39,9 @@ import { checkRunFlags, superviseOptionsOf } from './supervise-options.js';
 export async function runCommand(commandLine: string[], flags: RunFlags): Promise<number> {
   checkRunFlags(commandLine, flags);
   const target = flags.target !== undefined ? normalizedTarget(flags.target) : undefined;
-  if (target) checkStoreFlags(flags);
+  // The coordination stores (file and PostgreSQL, their schemas) load only for
+  // a run on a target: a plain `runwarden run` never evaluates them.
+  if (target) (await import('../../coordination-store.js')).checkStoreFlags(flags);
   const options = superviseOptionsOf(commandLine, flags, target);
   try {
     validateOptions({ ...options, runDir: '.' });
@@ -89,6 +90,7 @@ export async function runCommand(commandLine: string[], flags: RunFlags): Promis
   let evidence: RunEvidence | undefined;
   try {
     if (target) {
+      const { claimTargetForRun } = await import('../../target-claim.js');
       targetClaim = await claimTargetForRun({
         target,
         runId,
