@@ -50,7 +50,7 @@ export const COMMANDS: readonly (readonly [names: readonly string[], register: R
  * work only when it runs. When the first argument names a command
  * (`runwarden status --json`), only that command is registered: parsing it,
  * its errors and its `--help` need no other, and a start is spared building
- * the other eleven (about 2 ms on Node 20, 4 ms on Node 24). Anything else
+ * the other eleven (about 2 ms, on Node 20 as on Node 24). Anything else
  * (`runwarden --help`, `runwarden help run`, a mistyped command, which
  * commander answers with the nearest name) gets them all.
  *
