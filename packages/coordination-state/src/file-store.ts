@@ -6,7 +6,7 @@ import { COORDINATION_DEFAULTS } from './defaults.js';
 import { CoordinationError } from './errors.js';
 import { COMMITMENTS_DIRECTORY, FileCommitments } from './file-commitments.js';
 import { archivePath, MAX_RECORD_BYTES, recordPathOf, targetOf } from './file-layout.js';
-import type { ClaimInput } from './operation-input.js';
+import { type ClaimInput, positiveCount } from './operation-input.js';
 import type {
   ClaimStatus,
   OperationResult,
@@ -91,14 +91,12 @@ export class FileStore extends CommitmentOperations implements CoordinationStore
     this.directory = resolve(options.directory);
     this.now = options.now ?? Date.now;
     this.lockWaitMs = options.lockWaitMs ?? COORDINATION_DEFAULTS.lockWaitMs;
-    this.historyLimit = options.historyLimit ?? COORDINATION_DEFAULTS.historyLimit;
+    this.historyLimit = positiveCount(
+      'history limit',
+      options.historyLimit,
+      COORDINATION_DEFAULTS.historyLimit,
+    );
     this.verifyOwner = options.verifyOwner ?? verifyIdentity;
-    if (!Number.isInteger(this.historyLimit) || this.historyLimit <= 0) {
-      throw new CoordinationError({
-        code: 'ERR_INVALID_OPTION',
-        message: `Invalid history limit ${JSON.stringify(options.historyLimit)}: use a positive whole number.`,
-      });
-    }
   }
 
   /**

@@ -81,3 +81,24 @@ export function normalizeLeaseMs(leaseMs: unknown): number {
   }
   return leaseMs;
 }
+
+/**
+ * Validates an option that counts something: a store's `historyLimit`
+ * (entries kept per list) or `maxBatchOperations` (operations per batch).
+ *
+ * @param name - how the message names it (`history limit`, `maxBatchOperations`).
+ * @param given - the option as given, or `undefined` for the default.
+ * @param fallback - the default.
+ * @returns the count.
+ * @throws {CoordinationError} `ERR_INVALID_OPTION` unless it is a positive integer.
+ */
+export function positiveCount(name: string, given: number | undefined, fallback: number): number {
+  const count = given ?? fallback;
+  if (!Number.isInteger(count) || count <= 0) {
+    throw new CoordinationError({
+      code: 'ERR_INVALID_OPTION',
+      message: `Invalid ${name} ${JSON.stringify(given)}: use a positive whole number.`,
+    });
+  }
+  return count;
+}

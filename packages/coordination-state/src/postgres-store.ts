@@ -3,7 +3,7 @@ import { verifyIdentity } from '@runwarden/process-identity';
 import { CommitmentOperations } from './commitment-store.js';
 import { COORDINATION_DEFAULTS } from './defaults.js';
 import { CoordinationError } from './errors.js';
-import { type ClaimInput, normalizeRunId } from './operation-input.js';
+import { type ClaimInput, normalizeRunId, positiveCount } from './operation-input.js';
 import type {
   ClaimStatus,
   OperationResult,
@@ -128,21 +128,17 @@ export class PostgresStore extends CommitmentOperations implements CoordinationS
     this.options = options;
     this.schema = options.schema ?? COORDINATION_DEFAULTS.postgresSchema;
     this.quoted = quoteSchema(this.schema);
-    this.historyLimit = options.historyLimit ?? COORDINATION_DEFAULTS.historyLimit;
+    this.historyLimit = positiveCount(
+      'history limit',
+      options.historyLimit,
+      COORDINATION_DEFAULTS.historyLimit,
+    );
     this.verifyOwner = options.verifyOwner ?? verifyIdentity;
-    if (!Number.isInteger(this.historyLimit) || this.historyLimit <= 0) {
-      throw new CoordinationError({
-        code: 'ERR_INVALID_OPTION',
-        message: `Invalid history limit ${JSON.stringify(options.historyLimit)}: use a positive whole number.`,
-      });
-    }
-    const maxBatch = options.maxBatchOperations ?? COORDINATION_DEFAULTS.maxBatchOperations;
-    if (!Number.isInteger(maxBatch) || maxBatch <= 0) {
-      throw new CoordinationError({
-        code: 'ERR_INVALID_OPTION',
-        message: `Invalid maxBatchOperations ${JSON.stringify(options.maxBatchOperations)}: use a positive whole number.`,
-      });
-    }
+    const maxBatch = positiveCount(
+      'maxBatchOperations',
+      options.maxBatchOperations,
+      COORDINATION_DEFAULTS.maxBatchOperations,
+    );
     const url = options.connectionString ?? process.env[DATABASE_URL_ENV];
     if (!options.pool && !url) {
       throw new CoordinationError({

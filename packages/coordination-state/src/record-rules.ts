@@ -1,5 +1,5 @@
 import { COORDINATION_DEFAULTS } from './defaults.js';
-import { CoordinationError } from './errors.js';
+import { positiveCount } from './operation-input.js';
 import {
   type ActiveRun,
   COORDINATION_SCHEMA_VERSION,
@@ -70,23 +70,18 @@ export function leaseExpired(activeRun: ActiveRun, nowMs: number): boolean {
  */
 export function boundRecord(
   record: CoordinationRecord,
-  limit: number = COORDINATION_DEFAULTS.historyLimit,
+  limit?: number,
 ): { record: CoordinationRecord; history: HistoryEntry[]; exitSignals: ExitSignal[] } {
-  if (!Number.isInteger(limit) || limit <= 0) {
-    throw new CoordinationError({
-      code: 'ERR_INVALID_OPTION',
-      message: `Invalid history limit ${JSON.stringify(limit)}: use a positive whole number.`,
-    });
-  }
-  const history = record.history.length > limit ? record.history.slice(0, -limit) : [];
-  const exitSignals = record.exitSignals.length > limit ? record.exitSignals.slice(0, -limit) : [];
+  const kept = positiveCount('history limit', limit, COORDINATION_DEFAULTS.historyLimit);
+  const history = record.history.length > kept ? record.history.slice(0, -kept) : [];
+  const exitSignals = record.exitSignals.length > kept ? record.exitSignals.slice(0, -kept) : [];
   if (history.length === 0 && exitSignals.length === 0) return { record, history, exitSignals };
   return {
     record: {
       ...record,
       lastFencingToken: highestToken(record),
-      history: record.history.slice(-limit),
-      exitSignals: record.exitSignals.slice(-limit),
+      history: record.history.slice(-kept),
+      exitSignals: record.exitSignals.slice(-kept),
     },
     history,
     exitSignals,
