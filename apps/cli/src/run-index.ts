@@ -48,7 +48,8 @@ function runsIn(dir: string, loop?: string): RunEntry[] {
 
 /**
  * Every run under a state directory: `runs/*` and the supervisor's
- * `loops/<name>/runs/*`, newest first (run ids sort by their start time).
+ * `loops/<name>/runs/*`, newest first: run ids sort by their start time, to
+ * the ms (`newRunId`; to the second for ids made before the ms were added).
  *
  * @param stateDir - the state directory.
  * @returns the runs, newest first.

@@ -349,6 +349,6 @@ describe('runwarden status', () => {
       budgetSpent: 0,
       maxResumes: 20,
     });
-    expect(report.runId).toMatch(/^\d{8}-\d{6}-[0-9a-f]{6}$/);
+    expect(report.runId).toMatch(/^\d{8}-\d{6}-\d{3}-[0-9a-f]{6}$/);
   });
 });

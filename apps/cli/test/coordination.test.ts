@@ -33,7 +33,7 @@ describe('runwarden claim, release, owner, signal, targets (file store)', () => 
     const first = await runwarden(['claim', 'Acme/Widgets#12', '--state-dir', stateDir]);
     expect(first.exitCode).toBe(0);
     const runId = first.stdout.trim();
-    expect(runId).toMatch(/^\d{8}-\d{6}-[0-9a-f]{6}$/);
+    expect(runId).toMatch(/^\d{8}-\d{6}-\d{3}-[0-9a-f]{6}$/);
     expect(first.stderr).toContain(
       `claimed acme/widgets#12 for run ${runId} (claimed_new, fencing token 1, lease 5m)`,
     );

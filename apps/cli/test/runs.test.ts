@@ -175,6 +175,27 @@ describe('runwarden runs', () => {
     expect((ofTarget.runs as { runId: string }[]).map((row) => row.runId)).toEqual([ids[1]]);
   });
 
+  it('takes the newest of quick runs (several in one second) as the last run in status and logs', async () => {
+    const ids: string[] = [];
+    for (const word of ['one', 'two', 'three', 'four']) {
+      const result = await runwarden([
+        'run',
+        '--state-dir',
+        stateDir,
+        '--json',
+        '--',
+        'echo',
+        word,
+      ]);
+      ids.push(json(result.stdout).runId as string);
+    }
+    // Ids to the second sorted each second's runs by their random part.
+    expect([...ids].sort()).toEqual(ids);
+    expect(((await statusOf()).run as { runId: string }).runId).toBe(ids[3]);
+    const logs = await runwarden(['logs', '--state-dir', stateDir]);
+    expect(logs).toMatchObject({ exitCode: 0, stdout: 'four' });
+  });
+
   it('shows a live run as running, and an empty state dir as no runs', async () => {
     expect(await runwarden(['runs', '--state-dir', stateDir])).toMatchObject({
       exitCode: 0,

@@ -19,7 +19,7 @@ export function normalize(rows: GuardRow[], dir: string): GuardRow[] {
     text
       .split(dir)
       .join('<dir>')
-      .replace(/\d{8}-\d{6}-[0-9a-f]{6}/g, '<runId>')
+      .replace(/\d{8}-\d{6}-\d{3}-[0-9a-f]{6}/g, '<runId>')
       .replace(/pid \d+/g, 'pid <pid>')
       .replace(new RegExp(`${span} left`, 'g'), '<span> left')
       .replace(/last [\d.]+ s ago/g, 'last <span> ago')

@@ -59,7 +59,7 @@ Example:
       'after',
       `
 Example:
-  $ runwarden evidence verify .runtime/runs/20260101-120000-abc123/evidence
+  $ runwarden evidence verify .runtime/runs/20260101-120000-123-abc123/evidence
   $ runwarden evidence verify --json artifacts/evidence/manifest.json`,
     )
     .action(async (target: string, flags: VerifyFlags) => {

@@ -35,7 +35,7 @@ export function register(program: Command, exit: ExitCode): void {
     .addOption(jsonOption())
     .addHelpText(
       'after',
-      '\nExample:\n  $ runwarden logs -f\n  $ runwarden logs --journal --json 20261126-120000-abc123',
+      '\nExample:\n  $ runwarden logs -f\n  $ runwarden logs --journal --json 20261126-120000-123-abc123',
     )
     .action(async (runId: string | undefined, flags: LogsFlags) => {
       const { logsCommand } = await import('../local-actions.js');

@@ -31,12 +31,18 @@ export function readRuns(stateDir: string, options: { limit: number; target?: st
   const rows: RunRow[] = [];
   const lockCache = new Map<string, ReturnType<typeof inspect>>();
   const nowMs = Date.now();
-  // Run ids sort by their start to the second: past the limit, the runs of
-  // the last second are read too, then all are ordered by their start (ms).
-  const second = (runId: string) => (/^\d{8}-\d{6}-/.test(runId) ? runId.slice(0, 15) : runId);
+  // Run ids sort by their start, to the ms (`newRunId`), or to the second
+  // for ids made before the ms were added: past the limit, the runs of the
+  // last such instant are read too, then all are ordered by their start (ms).
+  const instant = (runId: string) =>
+    /^\d{8}-\d{6}-\d{3}-/.test(runId)
+      ? runId.slice(0, 19)
+      : /^\d{8}-\d{6}-/.test(runId)
+        ? runId.slice(0, 15)
+        : runId;
   for (const entry of listRuns(stateDir)) {
     const full = options.limit > 0 && rows.length >= options.limit;
-    if (full && second(entry.runId) !== second(rows.at(-1)!.runId)) break;
+    if (full && instant(entry.runId) !== instant(rows.at(-1)!.runId)) break;
     let row: RunRow;
     try {
       row = describeRun(entry, { stateDir, nowMs, lockCache });
