@@ -33,37 +33,55 @@ export interface RunRow extends RunEntry {
 
 const isRunName = (name: string) => /^[\w.-]+$/.test(name);
 
-/** The run directories (real directories with a journal; a symlink is never followed) under `dir`. */
-function runsIn(dir: string, loop?: string): RunEntry[] {
+/** The names of the run directories (real directories; a symlink is never followed) under `dir`. */
+function runNamesIn(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && isRunName(entry.name))
-    .filter((entry) => existsSync(join(dir, entry.name, 'journal.jsonl')))
-    .map((entry) => ({
-      runId: entry.name,
-      runDir: join(dir, entry.name),
-      ...(loop ? { loop } : {}),
-    }));
+    .map((entry) => entry.name);
 }
 
 /**
- * Every run under a state directory: `runs/*` and the supervisor's
- * `loops/<name>/runs/*`, newest first: run ids sort by their start time, to
- * the ms (`newRunId`; to the second for ids made before the ms were added).
+ * Every run under a state directory, newest first, one at a time: `runs/*`
+ * and the supervisor's `loops/<name>/runs/*`, each a real directory with a
+ * journal. Run ids sort by their start time, to the ms (`newRunId`; to the
+ * second for ids made before the ms were added). The directories are read
+ * once; each run's path is made and its journal checked only when that run is
+ * reached, so a caller that wants the newest run does not stat thousands of
+ * old ones.
+ *
+ * @param stateDir - the state directory.
+ * @returns the runs, newest first.
+ */
+export function* newestRuns(stateDir: string): Generator<RunEntry, void, undefined> {
+  const found: Array<{ runId: string; dir: string; loop?: string }> = [];
+  const runs = join(stateDir, 'runs');
+  for (const runId of runNamesIn(runs)) found.push({ runId, dir: runs });
+  const loops = join(stateDir, 'loops');
+  if (existsSync(loops)) {
+    for (const loop of readdirSync(loops, { withFileTypes: true })) {
+      if (!loop.isDirectory() || !isRunName(loop.name)) continue;
+      const dir = join(loops, loop.name, 'runs');
+      for (const runId of runNamesIn(dir)) found.push({ runId, dir, loop: loop.name });
+    }
+  }
+  found.sort((a, b) => (a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0));
+  for (const { runId, dir, loop } of found) {
+    const runDir = join(dir, runId);
+    if (existsSync(join(runDir, 'journal.jsonl')))
+      yield { runId, runDir, ...(loop ? { loop } : {}) };
+  }
+}
+
+/**
+ * Every run under a state directory, newest first, as {@link newestRuns}
+ * gives them, in one array.
  *
  * @param stateDir - the state directory.
  * @returns the runs, newest first.
  */
 export function listRuns(stateDir: string): RunEntry[] {
-  const entries = runsIn(join(stateDir, 'runs'));
-  const loops = join(stateDir, 'loops');
-  if (existsSync(loops)) {
-    for (const loop of readdirSync(loops, { withFileTypes: true })) {
-      if (loop.isDirectory() && isRunName(loop.name))
-        entries.push(...runsIn(join(loops, loop.name, 'runs'), loop.name));
-    }
-  }
-  return entries.sort((a, b) => (a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0));
+  return [...newestRuns(stateDir)];
 }
 
 /**

@@ -1,6 +1,6 @@
 import { inspect } from '@runwarden/lock-core';
 import { CliError, usage } from '../../errors.js';
-import { describeRun, findRun, listRuns, type RunEntry, type RunRow } from '../../run-index.js';
+import { describeRun, findRun, newestRuns, type RunEntry, type RunRow } from '../../run-index.js';
 import { runLockPath } from '../../run-lock.js';
 import { statePaths } from '../../state-dir.js';
 
@@ -18,6 +18,15 @@ function nameRuns(stateDir: string, entries: RunEntry[]): string {
       return `${entry.runId}${row?.target ? ` ${row.target}` : ''}${state ? ` (${state})` : ''}`;
     })
     .join(', ');
+}
+
+/** Whether a run ran on `target` (a run whose journal went away meanwhile did not). */
+function ofTarget(stateDir: string, entry: RunEntry, target: string): boolean {
+  try {
+    return describeRun(entry, { stateDir }).target === target;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -57,20 +66,14 @@ export function resolveRun(
       data: { nearest: nearest.map((entry) => entry.runId) },
     });
   }
-  const runs = listRuns(stateDir);
   const holder = inspect(runLockPath(stateDir, target)).holder?.runId;
-  const live = holder ? runs.find((entry) => entry.runId === holder) : undefined;
-  if (live) return live;
-  const latest =
-    target === undefined
-      ? runs[0]
-      : runs.find((entry) => {
-          try {
-            return describeRun(entry, { stateDir }).target === target;
-          } catch {
-            return false;
-          }
-        });
+  let latest: RunEntry | undefined;
+  for (const entry of newestRuns(stateDir)) {
+    if (entry.runId === holder) return entry; // the live run
+    if (latest || (target !== undefined && !ofTarget(stateDir, entry, target))) continue;
+    latest = entry;
+    if (holder === undefined) break;
+  }
   if (!latest)
     throw usage(`no runs${target !== undefined ? ` of ${target}` : ''} yet in ${paths.runs}`);
   return latest;

@@ -2,7 +2,7 @@ import { formatDuration } from '@runwarden/cli-kit';
 import type { inspect } from '@runwarden/lock-core';
 import { CLI_DEFAULTS } from '../../defaults.js';
 import { colors, printJson, say } from '../../output.js';
-import { describeRun, listRuns, type RunRow } from '../../run-index.js';
+import { describeRun, newestRuns, type RunRow } from '../../run-index.js';
 import { normalizedTarget } from '../../run-lock.js';
 import { resolveStateDir, statePaths } from '../../state-dir.js';
 
@@ -40,7 +40,7 @@ export function readRuns(stateDir: string, options: { limit: number; target?: st
       : /^\d{8}-\d{6}-/.test(runId)
         ? runId.slice(0, 15)
         : runId;
-  for (const entry of listRuns(stateDir)) {
+  for (const entry of newestRuns(stateDir)) {
     const full = options.limit > 0 && rows.length >= options.limit;
     if (full && instant(entry.runId) !== instant(rows.at(-1)!.runId)) break;
     let row: RunRow;

@@ -11,7 +11,7 @@ import {
 import { CliError } from '../../errors.js';
 import { processesOfRun } from '../../orphans.js';
 import { colors, printJson, say } from '../../output.js';
-import { type LiveTargetRun, listRuns, liveTargetRuns, targetOf } from '../../run-index.js';
+import { type LiveTargetRun, liveTargetRuns, newestRuns, targetOf } from '../../run-index.js';
 import { normalizedTarget, runLockPath } from '../../run-lock.js';
 import { resolveStateDir, statePaths } from '../../state-dir.js';
 
@@ -63,7 +63,7 @@ function latestRunOfTarget(
   stateDir: string,
   target: string | undefined,
 ): JournalEvent[] | undefined {
-  for (const entry of listRuns(stateDir)) {
+  for (const entry of newestRuns(stateDir)) {
     if (entry.loop) continue;
     let events: JournalEvent[];
     try {
