@@ -21,7 +21,9 @@ export const baseOptions: Options = {
  * runwarden-supervisor): one runnable `dist/cli.js` with every dependency
  * bundled, minified (a smaller file parses faster at every start;
  * NODE_OPTIONS=--enable-source-maps maps a stack trace back to the sources),
- * and a `require` for the built-ins of bundled CJS dependencies.
+ * and a `require` for the built-ins of bundled CJS dependencies. The
+ * runwarden CLI overrides the format: one CommonJS `dist/cli.cjs` that its bin
+ * starts through V8's code cache (apps/cli/tsup.config.ts).
  */
 export const appBundleOptions: Options = {
   ...baseOptions,

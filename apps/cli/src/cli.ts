@@ -1,6 +1,7 @@
 import { EXIT_CODES } from '@runwarden/watchdog';
 import { Command, CommanderError } from 'commander';
 import { prepareInvoked } from './before-parse.js';
+import type { CodeCacheEntry } from './code-cache.js';
 import { register as registerClaim } from './commands/claim/index.js';
 import { register as registerDb } from './commands/db/index.js';
 import { register as registerEvidence } from './commands/evidence/index.js';
@@ -80,7 +81,7 @@ export function buildProgram(exit: ExitCode, args: readonly string[] = []): Comm
 /**
  * Runs the CLI: parses `argv`, runs the command, and maps what it throws to
  * DESIGN.md's exit table (one line on stderr, or the one `--json` object).
- * It never throws; the bin shim (`bin/runwarden.js`) sets the exit code.
+ * It never throws; the bin (`bin/runwarden.cjs`) sets the exit code.
  *
  * @param argv - `process.argv`: node, the script, then the arguments. @default process.argv
  * @returns the exit code.
@@ -127,4 +128,19 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       );
     return EXIT_CODES.INTERNAL;
   }
+}
+
+/**
+ * Saves the code cache of the command that just ran, for the bin
+ * (`bin/runwarden.cjs`) to start it from next time; see `saveCodeCache` in
+ * `code-cache.ts` for the file and its checks. Only a command name or alias
+ * of {@link COMMANDS}, or `program`, gets a file. Loaded only when a cache is
+ * written (the first start of a command after an install or an upgrade).
+ *
+ * @param entry - the cache file, the command's key, the bundle and V8's data.
+ * @returns once written or left out; it never rejects.
+ */
+export async function saveCodeCache(entry: CodeCacheEntry): Promise<void> {
+  const { saveCodeCache: save } = await import('./code-cache.js');
+  save(entry, new Set(['program', ...COMMANDS.flatMap(([names]) => names)]));
 }

@@ -11,8 +11,8 @@ import { createInterface } from 'node:readline';
 import { type FakeAgentOptions, fakeAgentArgs, until as untilShared } from '@runwarden/test-utils';
 import { execa } from 'execa';
 
-/** The CLI under test: the bin shim, as installed, which loads the bundle in `dist/`. */
-export const cli = join(import.meta.dirname, '..', 'bin', 'runwarden.js');
+/** The CLI under test: the bin, as installed, which loads the bundle in `dist/` (through its code cache). */
+export const cli = join(import.meta.dirname, '..', 'bin', 'runwarden.cjs');
 /** The fake agent's entry. */
 export const agent = createRequire(import.meta.url).resolve('@runwarden/fake-agent');
 

@@ -47,9 +47,9 @@ describe('runwarden kill without permission to signal the holder', () => {
       chmodSync(dir, 0o755);
       chmodSync(stateDir, 0o755);
       chmodSync(join(stateDir, 'RUN.lock'), 0o644);
-      // The bin shim and the split bundle it loads, as installed: bin/, dist/ and package.json.
+      // The bin and the bundle it loads, as installed: bin/, dist/ and package.json.
       const installed = mkdtempSync(join(tmpdir(), 'runwarden-cli-copy-'));
-      const copy = join(installed, 'bin', 'runwarden.js');
+      const copy = join(installed, 'bin', 'runwarden.cjs');
       chmodSync(installed, 0o755);
       for (const part of ['bin', 'dist', 'package.json'])
         cpSync(join(cli, '..', '..', part), join(installed, part), { recursive: true });

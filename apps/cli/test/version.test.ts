@@ -23,7 +23,7 @@ it('prints the version of its package.json, here and once the package is release
     JSON.stringify({ name: 'runwarden', version: '1.4.2', type: 'module' }),
   );
   const released = await execa(process.execPath, [
-    join(dir, 'runwarden', 'bin', 'runwarden.js'),
+    join(dir, 'runwarden', 'bin', 'runwarden.cjs'),
     '-V',
   ]);
   expect(released.stdout).toBe('1.4.2');

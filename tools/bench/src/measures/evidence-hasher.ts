@@ -89,7 +89,7 @@ function spread(values: number[]): string {
 }
 
 export const evidenceHasherBench: Bench = async ({ quick, workDir }) => {
-  const cli = join(require.resolve('runwarden/package.json'), '..', 'bin', 'runwarden.js');
+  const cli = join(require.resolve('runwarden/package.json'), '..', 'bin', 'runwarden.cjs');
   // The package the CLI bundles, resolved from the CLI's own dependencies.
   const evidenceHasher = join(
     createRequire(require.resolve('runwarden/package.json')).resolve(
