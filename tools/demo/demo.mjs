@@ -8,7 +8,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = join(root, 'apps', 'cli', 'dist', 'cli.js');
+const cli = join(root, 'apps', 'cli', 'bin', 'runwarden.cjs');
 const agent = join(root, 'tools', 'fake-agent', 'dist', 'fake-agent.js');
 const demoDir = join(root, '.runtime', 'demo');
 rmSync(demoDir, { recursive: true, force: true });
