@@ -6,7 +6,6 @@
 import {
   cpSync,
   lstatSync,
-  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -111,10 +110,23 @@ describe('the code cache of the bin', () => {
     expect(readFileSync(elsewhere, 'utf8')).toBe('not yours');
   });
 
-  it('is neither read nor written with NODE_DISABLE_COMPILE_CACHE=1', async () => {
-    mkdirSync(cacheHome);
-    const result = await start(cli, ['--version'], { NODE_DISABLE_COMPILE_CACHE: '1' });
-    expect(result.exitCode).toBe(0);
-    expect(readdirSync(cacheHome)).toEqual([]);
+  it('is left alone with NODE_DISABLE_COMPILE_CACHE=1 or --enable-source-maps: nothing written, a bad file not replaced', async () => {
+    expect((await start(cli, ['--version'])).exitCode).toBe(0);
+    const file = cacheFileOf('program');
+    writeFileSync(file, 'RWV8 not a cache', { mode: 0o600 });
+    const off = await start(cli, ['--version'], { NODE_DISABLE_COMPILE_CACHE: '1' });
+    expect(off.exitCode, off.stderr).toBe(0);
+    const mapped = await execa(
+      process.execPath,
+      ['--enable-source-maps', cli, 'status', '--json'],
+      {
+        cwd: dir,
+        env: { CI: '1', XDG_CACHE_HOME: cacheHome, RUNWARDEN_STATE_DIR: join(dir, 'state') },
+        reject: false,
+      },
+    );
+    expect(mapped.exitCode, mapped.stderr).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe('RWV8 not a cache');
+    expect(readdirSync(cacheDir())).toEqual([file.slice(cacheDir().length + 1)]);
   });
 });
