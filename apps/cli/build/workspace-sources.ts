@@ -5,17 +5,20 @@ import type { Plugin } from 'esbuild';
 import ts from 'typescript';
 
 /**
- * An esbuild plugin for the CLI's split bundle: it bundles the workspace
- * packages (`@runwarden/*`) from their TypeScript sources and imports each
- * name from the file that declares it, not through the package's `index.ts`.
+ * An esbuild plugin for the CLI's bundle: it bundles the workspace packages
+ * (`@runwarden/*`) from their TypeScript sources and imports each name from
+ * the file that declares it, not through the package's `index.ts`.
  *
- * Why: esbuild splits a bundle into chunks by file, and a file reached from
- * an entry point's static imports loads with it. Through a barrel file every
- * file of a package that any command uses is reached by every command that
- * imports anything from it, so `runwarden --help` would load the watchdog and
- * zod to print `WATCHDOG_DEFAULTS`. Importing from the declaring file (what
+ * Why: in the bundle, a file reached from the entry point's static imports is
+ * evaluated at every start; one reached only through a command's `import()`
+ * is evaluated when that command runs. Through a barrel file every file of a
+ * package that any command uses is reached by every command that imports
+ * anything from it, so `runwarden --help` would evaluate the watchdog and zod
+ * to print `WATCHDOG_DEFAULTS`. Importing from the declaring file (what
  * Next.js's `optimizePackageImports` and babel's `transform-imports` do) lets
- * each command's chunk hold what it uses. The packages are `"sideEffects":
+ * each command evaluate what it uses: measured on the code-cached CommonJS
+ * bundle, `--help` 62.2 against 71.7 ms without the plugin, `status` 65.5
+ * against 71.0 (Node 20, 30 alternating runs). The packages are `"sideEffects":
  * false` and their `index.ts` files only re-export, so skipping them changes
  * nothing but what loads.
  *

@@ -3,8 +3,8 @@ import { dirname } from 'node:path';
 import { ensurePrivateDirectory } from '@runwarden/safe-fs';
 import writeFileAtomic from 'write-file-atomic';
 
-/** The first four bytes of a code cache file. */
-export const CODE_CACHE_MAGIC = 'RWV8';
+/** The first four bytes of a code cache file (the bin checks the same four). */
+const CODE_CACHE_MAGIC = 'RWV8';
 
 /** What {@link saveCodeCache} writes. */
 export interface CodeCacheEntry {

@@ -90,7 +90,7 @@ export { MAX_JOURNAL_BYTES, parseJournal, readJournal } from './read-journal.js'
 export { EXIT_CODES, exitCodeFor, type ReasonCode, reasonCodes } from './reasons.js';
 export { DEFAULT_RESUME_ON, RESUME_RULES, type ResumeRule } from './resume-policy.js';
 export type { LogRotationOptions } from './rotating-log.js';
-export { newRunId } from './run/run-id.js';
+export { newRunId, runIdInstant } from './run/run-id.js';
 export {
   type FindRunProcessesOptions,
   findRunProcesses,

@@ -1,8 +1,8 @@
 /**
  * The work of the coordination commands (`claim`, `release`, `owner`,
- * `signal`, `targets`, `db migrate`) and their store flags, loaded as one
- * chunk: all of them open a coordination store with the same code, so one
- * dynamic import keeps the chunks a start loads few.
+ * `signal`, `targets`, `db migrate`) and their store flags, behind one
+ * dynamic import: all of them open a coordination store with the same code,
+ * which a start evaluates only when one of them runs.
  */
 export { addStoreOptions, databaseUrlOption, leaseOption } from '../store-options.js';
 export { claimCommand } from './claim/claim-command.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newRunId } from './run-id.js';
+import { newRunId, runIdInstant } from './run-id.js';
 
 describe('newRunId', () => {
   it('stamps the UTC time to the millisecond, then 6 random hex digits', () => {
@@ -19,5 +19,13 @@ describe('newRunId', () => {
     const nowMs = Date.UTC(2026, 11, 2, 6, 48, 24, 500);
     const ids = new Set(Array.from({ length: 20 }, () => newRunId(nowMs)));
     expect(ids.size).toBe(20);
+  });
+});
+
+describe('runIdInstant', () => {
+  it('is the millisecond of an id of newRunId, the second of an older id, else the whole id', () => {
+    expect(runIdInstant('20261202-064824-493-16848e')).toBe('20261202-064824-493');
+    expect(runIdInstant('20261202-064824-16848e')).toBe('20261202-064824');
+    expect(runIdInstant('nightly-7')).toBe('nightly-7');
   });
 });

@@ -1,5 +1,6 @@
 import { formatDuration } from '@runwarden/cli-kit';
 import type { inspect } from '@runwarden/lock-core';
+import { runIdInstant } from '@runwarden/watchdog';
 import { CLI_DEFAULTS } from '../../defaults.js';
 import { colors, printJson, say } from '../../output.js';
 import { describeRun, newestRuns, type RunRow } from '../../run-index.js';
@@ -31,18 +32,12 @@ export function readRuns(stateDir: string, options: { limit: number; target?: st
   const rows: RunRow[] = [];
   const lockCache = new Map<string, ReturnType<typeof inspect>>();
   const nowMs = Date.now();
-  // Run ids sort by their start, to the ms (`newRunId`), or to the second
-  // for ids made before the ms were added: past the limit, the runs of the
+  // Run ids sort by their start (`runIdInstant`: to the ms, or to the second
+  // for ids made before the ms were added): past the limit, the runs of the
   // last such instant are read too, then all are ordered by their start (ms).
-  const instant = (runId: string) =>
-    /^\d{8}-\d{6}-\d{3}-/.test(runId)
-      ? runId.slice(0, 19)
-      : /^\d{8}-\d{6}-/.test(runId)
-        ? runId.slice(0, 15)
-        : runId;
   for (const entry of newestRuns(stateDir)) {
     const full = options.limit > 0 && rows.length >= options.limit;
-    if (full && instant(entry.runId) !== instant(rows.at(-1)!.runId)) break;
+    if (full && runIdInstant(entry.runId) !== runIdInstant(rows.at(-1)!.runId)) break;
     let row: RunRow;
     try {
       row = describeRun(entry, { stateDir, nowMs, lockCache });
