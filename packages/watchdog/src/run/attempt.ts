@@ -9,6 +9,7 @@ import type { ProcessIdentity } from '@runwarden/process-identity';
 import { type AttemptTimes, judgeLiveness } from '../liveness.js';
 import { pulseFrom, type WatchdogPulse } from '../pulse.js';
 import type { RunContext } from './run-context.js';
+import { subscribeTick } from './shared-ticker.js';
 
 /** How an attempt ended. */
 export type AttemptEnd =
@@ -71,7 +72,7 @@ export interface AttemptWatchHooks {
  */
 export class AttemptWatch {
   private settled = false;
-  private ticker: NodeJS.Timeout | undefined;
+  private stopTicking: (() => void) | undefined;
   private readonly lastPoll: { at: number };
   private settleEnded!: (ended: { end: AttemptEnd; uptimeMs: number }) => void;
   private readonly onStop = () => this.settle({ kind: 'stop' });
@@ -92,14 +93,18 @@ export class AttemptWatch {
     this.ended = new Promise((settle) => (this.settleEnded = settle));
   }
 
-  /** Listens to the run's stop and starts the ticker (call once the attempt is under way). */
+  /**
+   * Listens to the run's stop and starts ticking (call once the attempt is
+   * under way), on the process's shared timer of that interval
+   * ({@link subscribeTick}), so the attempts of many loops wake together.
+   */
   start(): void {
     const { signal } = this.context.stop;
     signal.addEventListener('abort', this.onStop, { once: true });
-    this.ticker = setInterval(() => {
+    this.stopTicking = subscribeTick(this.hooks.intervalMs, () => {
       const end = this.hooks.beforeTick?.() ?? this.tick();
       if (end) this.settle(end);
-    }, this.hooks.intervalMs);
+    });
     if (signal.aborted) this.onStop();
   }
 
@@ -111,7 +116,7 @@ export class AttemptWatch {
   settle(end: AttemptEnd): void {
     if (this.settled) return;
     this.settled = true;
-    clearInterval(this.ticker);
+    this.stopTicking?.();
     this.pulse('between', 0);
     this.context.stop.signal.removeEventListener('abort', this.onStop);
     this.hooks.onSettle();
