@@ -69,6 +69,21 @@ describe('subscribeTick', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('runs the other subscribers of a tick when one throws, then raises its error as uncaught', () => {
+    const calls: string[] = [];
+    const stops = [
+      subscribeTick(250, () => {
+        calls.push('a');
+        throw new Error('tick failed');
+      }),
+      subscribeTick(250, () => calls.push('b')),
+    ];
+    vi.advanceTimersByTime(250);
+    expect(calls).toEqual(['a', 'b']);
+    expect(() => vi.advanceTimersToNextTimer()).toThrow('tick failed');
+    for (const stop of stops) stop();
+  });
+
   it('counts one callback subscribed twice as two subscribers', () => {
     let calls = 0;
     const onTick = () => calls++;

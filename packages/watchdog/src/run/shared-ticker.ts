@@ -25,7 +25,7 @@ const groups = new Map<number, TickGroup>();
  * loop alive while it has subscribers and is cleared with the last.
  *
  * @param intervalMs The period, in ms (a positive number; `setInterval` rounds it as it does its own).
- * @param onTick Called at each tick. What it throws is thrown from the timer, as from `setInterval`'s callback.
+ * @param onTick Called at each tick. What it throws is an uncaught exception, as from `setInterval`'s callback, raised once the tick's other subscribers have run.
  * @returns Unsubscribes (idempotent).
  * @throws {RangeError} when `intervalMs` is not a positive finite number.
  */
@@ -37,7 +37,15 @@ export function subscribeTick(intervalMs: number, onTick: () => void): () => voi
     const subscribers = new Set<() => void>();
     const timer = setInterval(() => {
       for (const subscriber of [...subscribers]) {
-        if (subscribers.has(subscriber)) subscriber();
+        if (!subscribers.has(subscriber)) continue;
+        try {
+          subscriber();
+        } catch (error) {
+          // Uncaught, as from a setInterval of its own, but only once the others have ticked.
+          setImmediate(() => {
+            throw error;
+          });
+        }
       }
     }, intervalMs);
     group = { timer, subscribers };
